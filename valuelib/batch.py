@@ -1,0 +1,329 @@
+"""Render a quarter: decide which accounts need work, run them in parallel, write atomically.
+
+Each account's cache key hashes its bundle, the notebook, the template, valuelib's source and
+its parameters; an account whose key and outputs are unchanged is skipped. Failures are
+isolated: a failed account keeps its last good outputs, its executed notebook is saved beside
+them as `value-review.error.ipynb`, and the batch goes on. `manifest.json` and `index.html`
+are rewritten at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import valuelib
+
+from . import contract, extract, params, schema
+from .bundle import sha256, write_atomic
+from .render import worker
+from .render.index_page import render_index
+from .warehouse import Warehouse, project_root
+
+NOTEBOOK = "value_review.ipynb"
+PORTFOLIO_NOTEBOOK = "portfolio_review.ipynb"
+FORMATS = ("html", "pdf")
+PORTFOLIO_ID = "portfolio"
+
+
+@dataclass
+class Options:
+    """What `valuereview render` was asked to do."""
+
+    quarter: str | None = None
+    accounts: str = "all"
+    audience: str = "customer"
+    formats: tuple[str, ...] = FORMATS
+    workers: int | None = None
+    scheduler: str | None = None
+    db: str | None = None
+    out: Path = Path("output")
+    force: bool = False
+    cell_timeout: float | None = 300
+    root: Path = field(default_factory=project_root)
+    notebooks: Path | None = None
+    params_dir: Path | None = None
+    portfolio: bool = True
+
+
+@dataclass
+class Outcome:
+    """One account's (or the portfolio's) result in this run."""
+
+    account_id: str
+    status: str  # rendered | unchanged | failed
+    seconds: float = 0.0
+    error: str | None = None
+    cell: int | None = None
+    entry: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    quarter: str
+    out_dir: Path
+    outcomes: list[Outcome]
+    seconds: float
+    skipped_inactive: dict[str, str]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def _tree_hash(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.name).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def code_hash(root: Path, notebook: Path) -> str:
+    """Hash of what shapes every document: notebook, template and valuelib source."""
+    template = list((root / "templates").rglob("*"))
+    source = list(Path(valuelib.__file__).parent.rglob("*.py"))
+    h = hashlib.sha256()
+    h.update(valuelib.__version__.encode())
+    h.update(notebook.read_bytes())
+    h.update(_tree_hash(template).encode())
+    h.update(_tree_hash(source).encode())
+    return h.hexdigest()
+
+
+def cache_key(bundle_hash: str, code: str, parameters: dict[str, Any],
+              formats: tuple[str, ...]) -> str:
+    payload = json.dumps({"bundle": bundle_hash, "code": code, "params": parameters,
+                          "formats": sorted(formats)}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _load_manifest(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _outputs_present(account_dir: Path, names: list[str]) -> bool:
+    return all((account_dir / n).is_file() for n in names)
+
+
+def _file_names(stem: str, formats: tuple[str, ...]) -> list[str]:
+    names = [f"{stem}.{fmt}" for fmt in formats] + [f"{stem}.ipynb"]
+    return names + (["metrics.json"] if stem == "value-review" else [])
+
+
+def _write_outputs(target: Path, files: dict[str, bytes]) -> dict[str, str]:
+    """Write each file atomically; returns name → sha256."""
+    hashes = {}
+    for name, data in files.items():
+        write_atomic(target / name, data)
+        hashes[name] = sha256(data)
+    return hashes
+
+
+def _headline(metrics_json: dict[str, Any] | None) -> dict[str, str]:
+    if not metrics_json:
+        return {}
+    figs = metrics_json.get("figures", {})
+    keys = ("value_quarter", "roi_multiple", "utilisation", "nps")
+    return {figs[k]["label"]: figs[k]["display"] for k in keys if k in figs}
+
+
+def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
+           on_plan: Callable[[int], None] | None = None) -> Result:
+    """Render the quarter per `opts`; see module docstring. Raises on a bad contract/selection."""
+    t0 = time.perf_counter()
+    root = opts.root
+    nb_dir = opts.notebooks or root / "notebooks"
+    notebook = nb_dir / NOTEBOOK
+    portfolio_nb = nb_dir / PORTFOLIO_NOTEBOOK
+    params_dir = opts.params_dir or root / "params"
+    allowed = set(params.notebook_parameters(notebook))
+    defaults, overrides = params.load(params_dir, allowed)
+    portfolio_params = (
+        params.load_file(params_dir / "portfolio.yaml",
+                         set(params.notebook_parameters(portfolio_nb)))
+        if opts.portfolio else {}
+    )
+
+    with Warehouse.open(opts.db) as wh:
+        contract.require(wh)
+        quarter, _ = extract.resolve_quarter(wh, opts.quarter)
+        out_dir = (opts.out / quarter).resolve()
+        work = out_dir / ".work"
+        ex = extract.run(wh, work / "bundles", quarter=quarter, selector=opts.accounts,
+                         audience=opts.audience)
+
+    manifest_path = out_dir / "manifest.json"
+    old = _load_manifest(manifest_path).get("accounts", {})
+    code = code_hash(root, notebook)
+    tasks: list[worker.Task] = []
+    outcomes: dict[str, Outcome] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    for aid, bundle_path in ex.bundles.items():
+        if not schema.ACCOUNT_ID_RE.match(aid):  # contract.require refuses these already
+            raise ValueError(f"account id {aid!r} is not safe as a file name")
+        p = params.for_account(defaults, overrides, aid)
+        key = cache_key(ex.hashes[aid], code, {**p, "audience": opts.audience}, opts.formats)
+        account_dir = out_dir / aid
+        prev = old.get(aid, {})
+        entry = {"account_id": aid, **ex.names[aid], "cache_key": key,
+                 "bundle_sha256": ex.hashes[aid], "audience": opts.audience}
+        entries[aid] = entry
+        if (not opts.force and prev.get("cache_key") == key and prev.get("status") != "failed"
+                and _outputs_present(account_dir, _file_names("value-review", opts.formats))):
+            outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged"})
+            continue
+        parameters = {**p, "account_id": aid, "quarter": quarter,
+                      "bundle": str(bundle_path), "audience": opts.audience}
+        tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
+                                 bundle_path.read_bytes(), opts.formats, opts.cell_timeout))
+
+    if opts.portfolio:
+        pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb), portfolio_params,
+                         opts.formats)
+        prev = old.get(PORTFOLIO_ID, {})
+        entries[PORTFOLIO_ID] = {"account_id": PORTFOLIO_ID, "cache_key": pkey,
+                                 "bundle_sha256": ex.portfolio_hash}
+        names = [f"portfolio-review.{fmt}" for fmt in opts.formats]
+        if (not opts.force and prev.get("cache_key") == pkey and prev.get("status") != "failed"
+                and _outputs_present(out_dir, names)):
+            outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
+                                             entry={**prev, "status": "unchanged"})
+        else:
+            tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
+                                     {**portfolio_params, "quarter": quarter,
+                                      "bundle": str(ex.portfolio)},
+                                     ex.portfolio.read_bytes(), opts.formats, opts.cell_timeout))
+
+    if on_plan:
+        on_plan(len(tasks))
+    for outcome in outcomes.values():
+        if progress:
+            progress(outcome)
+
+    def finish(res: worker.TaskResult) -> None:
+        aid = res.account_id
+        target = out_dir if aid == PORTFOLIO_ID else out_dir / aid
+        entry = entries[aid]
+        timings = {k: round(v, 3) for k, v in res.timings.items()}
+        if res.ok:
+            files = res.files
+            hashes = _write_outputs(target, files)
+            (target / f"{res.stem}.error.ipynb").unlink(missing_ok=True)
+            entry.update(status="rendered", outputs=hashes, timings=timings, error=None,
+                         headline=_headline(res.metrics), rendered_at=_now())
+            outcome = Outcome(aid, "rendered", res.seconds, entry=entry)
+        else:
+            kept = {}
+            if res.failed_notebook is not None:
+                kept = _write_outputs(target, {f"{res.stem}.error.ipynb": res.failed_notebook})
+            prev = old.get(aid, {})
+            entry.update(status="failed", timings=timings,
+                         error={"message": res.error, "cell": res.cell,
+                                "notebook": next(iter(kept), None)},
+                         outputs=prev.get("outputs", {}), headline=prev.get("headline", {}),
+                         cache_key=None, failed_at=_now())
+            outcome = Outcome(aid, "failed", res.seconds, res.error, res.cell, entry=entry)
+        outcomes[aid] = outcome
+        if progress:
+            progress(outcome)
+
+    _run_tasks(tasks, opts, finish)
+
+    result = Result(quarter, out_dir, [outcomes[k] for k in sorted(outcomes)],
+                    time.perf_counter() - t0, ex.skipped)
+    _write_manifest(manifest_path, result, opts, ex)
+    write_atomic(out_dir / "index.html", _index(result, opts).encode("utf-8"))
+    return result
+
+
+def _run_tasks(tasks: list[worker.Task], opts: Options,
+               finish: Callable[[worker.TaskResult], None]) -> None:
+    """Run tasks on a local process pool (or Dask when a scheduler is given)."""
+    if not tasks:
+        return
+    if opts.scheduler:
+        from . import dask_runner
+
+        dask_runner.run(tasks, opts.scheduler, finish)
+        return
+    workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=worker.warm_up) as pool:
+        pending: dict[Future, worker.Task] = {pool.submit(worker.run, t): t for t in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker process died
+                    res = worker.TaskResult.failure(task, f"worker failed: {exc!r}")
+                finish(res)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_manifest(path: Path, result: Result, opts: Options, ex: extract.Extract) -> None:
+    data = {
+        "quarter": result.quarter,
+        "as_of": ex.as_of.isoformat(),
+        "audience": opts.audience,
+        "formats": list(opts.formats),
+        "valuelib_version": valuelib.__version__,
+        "generated_at": _now(),
+        "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
+        "not_reviewed": result.skipped_inactive,
+        "accounts": {o.account_id: o.entry for o in result.outcomes},
+    }
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())
+
+
+def _index(result: Result, opts: Options) -> str:
+    entries = []
+    portfolio = None
+    for o in result.outcomes:
+        e = dict(o.entry)
+        e["status"] = o.status
+        if o.status == "failed":
+            e["error"] = o.error
+        if o.account_id == PORTFOLIO_ID:
+            portfolio = e
+        else:
+            entries.append(e)
+    return render_index(quarter=result.quarter, generated_at=_now(), entries=entries,
+                        portfolio=portfolio)
+
+
+def summary_rows(result: Result) -> list[tuple[str, str]]:
+    """Rows of the end-of-run summary table."""
+    return [
+        ("rendered", str(result.count("rendered"))),
+        ("unchanged (skipped)", str(result.count("unchanged"))),
+        ("failed", str(result.count("failed"))),
+        ("not active in quarter", str(len(result.skipped_inactive))),
+        ("time", f"{result.seconds:.1f} s"),
+        ("output", str(result.out_dir)),
+    ]
+
+
+__all__ = ["Options", "Outcome", "Result", "render", "summary_rows"]

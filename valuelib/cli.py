@@ -1,0 +1,233 @@
+"""The `valuereview` command: parse the command line and hand over to the batch. Thin on purpose.
+
+Exit status: 0 all rendered; 1 some accounts failed (each named with its cell and error);
+2 bad invocation or bad data contract, nothing rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="valuereview",
+        formatter_class=_formatter,
+        description="Quarterly customer value reviews: one notebook per account, rendered to "
+                    "HTML and PDF, plus the portfolio review.",
+        epilog="examples:\n  valuereview demo-data\n  valuereview check-data\n"
+               "  valuereview render --quarter 2026Q3 --accounts segment=Enterprise",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    db_help = "warehouse: a DuckDB path or any SQLAlchemy URL (default data/warehouse.duckdb " \
+              "or $VALUEREVIEW_DB)"
+
+    demo = sub.add_parser(
+        "demo-data", formatter_class=_formatter,
+        help="write a deterministic demo warehouse",
+        description="Write a believable, deterministic demo warehouse (same seed, same data).",
+        epilog="example:\n  valuereview demo-data --accounts 120 --seed 7\n"
+               "  valuereview demo-data --db postgresql://user@localhost/reviews",
+    )
+    demo.add_argument("--accounts", type=int, default=120, help="number of accounts (120)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    demo.add_argument("--db", help=db_help)
+
+    check = sub.add_parser(
+        "check-data", formatter_class=_formatter,
+        help="check the warehouse against the data contract",
+        description="Check every table, column, account id and value range of the data "
+                    "contract (DESIGN.md) and report every problem at once.",
+        epilog="example:\n  valuereview check-data --db postgresql://user@localhost/reviews",
+    )
+    check.add_argument("--db", help=db_help)
+
+    r = sub.add_parser(
+        "render", formatter_class=_formatter,
+        help="render the quarter's value reviews",
+        description="Render every selected account's value review (HTML, PDF, executed "
+                    "notebook, metrics.json), the portfolio review, index.html and "
+                    "manifest.json under OUT/QUARTER/. Unchanged accounts are skipped.",
+        epilog="examples:\n  valuereview render\n"
+               "  valuereview render --quarter 2026Q3 --accounts ACC-0001,ACC-0002 "
+               "--audience internal\n"
+               "  valuereview render --accounts segment=SMB --formats html --workers 4",
+    )
+    r.add_argument("--quarter", help="quarter like 2026Q3 (default: latest complete quarter)")
+    r.add_argument("--accounts", default="all",
+                   help="all | ID,ID,... | segment=X (also csm=, industry=, region=)")
+    r.add_argument("--audience", choices=("customer", "internal"), default="customer",
+                   help="customer (what is sent) or internal (adds health, risks, notes)")
+    r.add_argument("--formats", default="html,pdf", help="comma list of html,pdf (html,pdf)")
+    r.add_argument("--workers", type=int, default=None, help="local worker processes (cores)")
+    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    r.add_argument("--db", help=db_help)
+    r.add_argument("--out", default="output", help="output folder (output)")
+    r.add_argument("--force", action="store_true", help="render even unchanged accounts")
+    r.add_argument("--cell-timeout", type=float, default=300,
+                   help="seconds one notebook cell may run (300)")
+    r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
+    return p
+
+
+def _err(msg: str) -> None:
+    print(f"valuereview: error: {msg}", file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+    from .warehouse import Warehouse, WarehouseError, resolve_url
+
+    if args.accounts < 1:
+        _err("--accounts must be at least 1")
+        return EXIT_BAD
+    try:
+        url = resolve_url(args.db)
+        if url.startswith("duckdb:///") and not args.db and not os.environ.get("VALUEREVIEW_DB"):
+            Path(url[len("duckdb:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        tables = demo.generate(accounts=args.accounts, seed=args.seed)
+        with Warehouse(url, read_only=False) as wh:
+            demo.write(wh, tables)
+            where = wh.display_url
+    except WarehouseError as exc:
+        _err(str(exc))
+        return EXIT_BAD
+    rows = ", ".join(f"{name} {len(df)}" for name, df in tables.items())
+    print(f"demo warehouse written to {where}: {rows}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import contract
+    from .warehouse import Warehouse, WarehouseError
+
+    try:
+        with Warehouse.open(args.db) as wh:
+            problems = contract.check(wh)
+            where = wh.display_url
+    except WarehouseError as exc:
+        _err(str(exc))
+        return EXIT_BAD
+    if problems:
+        print(f"{where}: {len(problems)} problem(s) with the data contract:", file=sys.stderr)
+        for pr in problems:
+            print(f"  - {pr}", file=sys.stderr)
+        return EXIT_BAD
+    print(f"{where}: the data contract holds")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import batch, contract
+    from .extract import SelectionError
+    from .params import ParamsError
+    from .warehouse import WarehouseError
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in batch.FORMATS]
+    if not formats or bad:
+        _err(f"--formats {args.formats!r}: choose from html,pdf")
+        return EXIT_BAD
+    if args.workers is not None and args.workers < 1:
+        _err("--workers must be at least 1")
+        return EXIT_BAD
+    opts = batch.Options(
+        quarter=args.quarter, accounts=args.accounts, audience=args.audience, formats=formats,
+        workers=args.workers, scheduler=args.scheduler, db=args.db, out=Path(args.out),
+        force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
+    )
+    progress = _Progress()
+    try:
+        result = batch.render(opts, progress=progress.update, on_plan=progress.start)
+    except contract.ContractError as exc:
+        progress.stop()
+        _err(f"the warehouse breaks the data contract ({len(exc.problems)} problem(s)); "
+             "nothing rendered:")
+        for pr in exc.problems:
+            print(f"  - {pr}", file=sys.stderr)
+        return EXIT_BAD
+    except (SelectionError, ParamsError, WarehouseError) as exc:
+        progress.stop()
+        _err(f"{exc}; nothing rendered")
+        return EXIT_BAD
+    finally:
+        progress.stop()
+    _summary(result)
+    if result.failed:
+        for o in result.failed:
+            print(f"FAILED {o.account_id}: {o.error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+class _Progress:
+    """A progress bar on a terminal; one line per finished account otherwise (CI logs)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._bar = None
+        self._task = None
+        self.done = 0
+
+    def start(self, todo: int) -> None:
+        if self.tty and todo:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self._bar = Progress("[progress.description]{task.description}", BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("rendering", total=todo)
+        elif todo:
+            print(f"rendering {todo} document(s)", file=sys.stderr)
+
+    def update(self, outcome) -> None:  # noqa: ANN001 - batch.Outcome
+        if outcome.status == "unchanged":
+            return
+        self.done += 1
+        if self._bar is not None:
+            self._bar.advance(self._task)
+            if outcome.status == "failed":
+                self._bar.console.print(f"[red]failed[/red] {outcome.account_id}: {outcome.error}")
+        else:
+            print(f"{outcome.status:>8} {outcome.account_id} ({outcome.seconds:.1f} s)",
+                  file=sys.stderr)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _summary(result) -> None:  # noqa: ANN001 - batch.Result
+    from rich.console import Console
+    from rich.table import Table
+
+    from .batch import summary_rows
+
+    table = Table(title=f"valuereview {result.quarter}", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for what, n in summary_rows(result):
+        table.add_row(what, n)
+    Console(file=sys.stdout, width=100).print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `valuereview` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    handler = {"demo-data": cmd_demo, "check-data": cmd_check, "render": cmd_render}
+    code = handler[args.command](args)
+    if argv is None:
+        sys.exit(code)
+    return code

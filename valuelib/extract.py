@@ -1,0 +1,312 @@
+"""One bulk pass over the warehouse: a bundle per account, plus the portfolio bundle.
+
+Each table is read once for all selected accounts (bound parameters only), cut at the
+quarter's end, and split by account. Peer figures go into a bundle only as anonymous
+segment aggregates, and only where the segment has at least `MIN_PEERS` other accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import bundle as bundles
+from . import schema
+from .metrics import periods
+from .model import adoption
+from .warehouse import Warehouse, project_root
+
+MIN_PEERS = 5
+#: Quarters of history before the review quarter kept for trends (usage, NPS, support).
+TREND_QUARTERS = 5
+
+_DATE_COLUMNS = {
+    "arr_history": "month",
+    "value_measurements": "period_end",
+    "usage": "date",
+    "nps_responses": "responded_at",
+    "support_tickets": "opened_at",
+    "online_reviews": "posted_at",
+}
+_TRENDED = {"usage", "nps_responses", "support_tickets", "online_reviews"}
+
+
+class SelectionError(ValueError):
+    """The account selector or quarter selects nothing usable; the message says why."""
+
+
+@dataclass
+class Extract:
+    """What one extract pass produced."""
+
+    quarter: str
+    as_of: dt.date
+    audience: str
+    bundles: dict[str, Path] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    portfolio: Path | None = None
+    portfolio_hash: str = ""
+
+
+def data_as_of(wh: Warehouse) -> dt.date:
+    """The latest date any activity table holds: the warehouse's as-of date."""
+    latest: list[dt.date] = []
+    present = set(wh.tables())
+    for table, col in _DATE_COLUMNS.items():
+        if table not in present:
+            continue
+        value = wh.query(f'SELECT MAX("{col}") AS d FROM "{table}"')["d"].iloc[0]
+        if value is not None and not pd.isna(value):
+            latest.append(pd.Timestamp(value).date())
+    if not latest:
+        raise SelectionError("the warehouse holds no dated rows, so it has no complete quarter")
+    return max(latest)
+
+
+def latest_complete_quarter(as_of: dt.date) -> str:
+    """The last quarter that ended on or before `as_of`."""
+    q = periods.quarter_of(as_of)
+    _, last = periods.quarter_bounds(q)
+    return q if as_of >= last else periods.shift_quarter(q, -1)
+
+
+def resolve_quarter(wh: Warehouse, quarter: str | None) -> tuple[str, dt.date]:
+    """The quarter to review (default: latest complete) and the data as-of date."""
+    as_of = data_as_of(wh)
+    if not quarter:
+        return latest_complete_quarter(as_of), as_of
+    try:
+        first, _ = periods.quarter_bounds(quarter)
+    except ValueError as exc:
+        raise SelectionError(f"--quarter {quarter!r} is not a quarter like 2026Q3") from exc
+    if first > as_of:
+        raise SelectionError(
+            f"--quarter {quarter}: the warehouse has no data for it (data as of {as_of}; "
+            f"latest complete quarter {latest_complete_quarter(as_of)})"
+        )
+    return quarter, as_of
+
+
+def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.DataFrame, dict]:
+    """Accounts chosen by `all`, `ID,ID,...` or `segment=X`, active during `quarter`.
+
+    Returns the chosen accounts and {account_id: reason} for those selected but not reviewed.
+    """
+    selector = (selector or "all").strip()
+    q_first, q_last = periods.quarter_bounds(quarter)
+    if selector == "all":
+        accounts = wh.read_table("accounts")
+    elif re.match(r"^(segment|csm|industry|region)=", selector):
+        key, value = selector.split("=", 1)
+        accounts = wh.query(f'SELECT * FROM "accounts" WHERE "{key}" = :v', {"v": value.strip()})
+        if accounts.empty:
+            raise SelectionError(f"--accounts {selector}: no account has {key} {value.strip()!r}")
+    else:
+        ids = [s.strip() for s in selector.split(",") if s.strip()]
+        bad = [i for i in ids if not schema.ACCOUNT_ID_RE.match(i)]
+        if bad:
+            raise SelectionError(
+                f"--accounts: {', '.join(repr(b) for b in bad)} is not an account id "
+                "(1-64 characters of A-Z a-z 0-9 _ -)"
+            )
+        accounts = wh.read_table("accounts", account_ids=ids)
+        missing = sorted(set(ids) - set(accounts["account_id"]))
+        if missing:
+            raise SelectionError(f"--accounts: no account with id {', '.join(missing)}")
+    if accounts.empty:
+        raise SelectionError("the warehouse has no accounts")
+    accounts = accounts.sort_values("account_id").reset_index(drop=True)
+    start = pd.to_datetime(accounts["start_date"]).dt.date
+    churn = pd.to_datetime(accounts["churn_date"]).dt.date
+    active = (start <= q_last) & (churn.isna() | (churn >= q_first))
+    inactive = {}
+    for row, st, ch in zip(accounts.itertuples(), start, churn, strict=True):
+        if st > q_last:
+            inactive[row.account_id] = f"starts {st}, after {quarter}"
+        elif ch is not None and not pd.isna(ch) and ch < q_first:
+            inactive[row.account_id] = f"churned {ch}, before {quarter}"
+    return accounts[active.to_numpy()].reset_index(drop=True), inactive
+
+
+def _cut(tables: dict[str, pd.DataFrame], quarter: str) -> dict[str, pd.DataFrame]:
+    """Drop rows dated after the quarter's end, and trend tables older than TREND_QUARTERS."""
+    _, q_last = periods.quarter_bounds(quarter)
+    trend_first, _ = periods.quarter_bounds(periods.shift_quarter(quarter, -TREND_QUARTERS))
+    out = {}
+    for name, df in tables.items():
+        col = _DATE_COLUMNS.get(name)
+        if col and col in df.columns and not df.empty:
+            d = pd.to_datetime(df[col])
+            keep = d <= pd.Timestamp(q_last) + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+            if name in _TRENDED:
+                keep &= d >= pd.Timestamp(trend_first)
+            df = df[keep.to_numpy()]
+        if name == "success_plan" and not df.empty:
+            allowed = {periods.shift_quarter(quarter, k) for k in range(-TREND_QUARTERS, 2)}
+            df = df[df["quarter"].isin(allowed)]
+        out[name] = df
+    return out
+
+
+def _peer_figures(
+    usage: pd.DataFrame, accounts: pd.DataFrame, quarter: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per account: seat utilisation and feature adoption in the quarter (for peer aggregates)."""
+    first, last = periods.quarter_bounds(quarter)
+    weekly = adoption.weekly_active(usage)
+    util = adoption.utilisation_by_account(weekly, first, last)
+    features = adoption.feature_adoption_by_account(usage, first, last)
+    out = accounts[["account_id", "segment"]].merge(util, on="account_id", how="left")
+    return out, features
+
+
+def _peers_for(account_id: str, segment: str, peer_util: pd.DataFrame, features: pd.DataFrame):
+    others = peer_util[(peer_util["segment"] == segment) & (peer_util["account_id"] != account_id)]
+    others = others.dropna(subset=["utilisation_pct"])
+    result: dict = {"segment": segment, "count": int(len(others)), "min_peers": MIN_PEERS}
+    if len(others) < MIN_PEERS:
+        return result
+    result["utilisation_pct"] = sorted(round(float(v), 1) for v in others["utilisation_pct"])
+    f = features[features["account_id"].isin(set(others["account_id"]))]
+    med = {}
+    for feature, grp in f.groupby("feature"):
+        if grp["account_id"].nunique() >= MIN_PEERS:
+            med[str(feature)] = round(float(grp["adoption_pct"].median()), 1)
+    result["feature_adoption_median_pct"] = med
+    return result
+
+
+def run(
+    wh: Warehouse,
+    out_dir: Path,
+    *,
+    quarter: str | None = None,
+    selector: str = "all",
+    audience: str = "customer",
+) -> Extract:
+    """Extract bundles for the selected accounts into `out_dir` (one JSON file per account)."""
+    if audience not in ("customer", "internal"):
+        raise SelectionError(f"--audience {audience!r} must be customer or internal")
+    quarter, as_of = resolve_quarter(wh, quarter)
+    chosen, inactive = select_accounts(wh, selector, quarter)
+    all_accounts = wh.read_table("accounts")
+    _, q_last = periods.quarter_bounds(quarter)
+    doc_as_of = min(as_of, q_last)
+
+    # One read per table for every active account (peers need all of them; bundles only theirs).
+    active_all, _ = select_accounts(wh, "all", quarter)
+    ids = list(active_all["account_id"])
+    raw = {
+        name: wh.read_table(name, schema.TABLES[name].column_names, account_ids=ids)
+        for name in schema.TABLES
+        if name != "accounts"
+    }
+    tables = _cut(raw, quarter)
+    peer_util, features = _peer_figures(tables["usage"], active_all, quarter)
+
+    internal = schema.INTERNAL_COLUMNS if audience == "customer" else {}
+    grouped = {
+        name: dict(tuple(df.groupby("account_id", sort=False))) for name, df in tables.items()
+    }
+    result = Extract(quarter=quarter, as_of=doc_as_of, audience=audience, skipped=inactive)
+    bundle_dir = out_dir / audience
+    for row in chosen.to_dict("records"):
+        aid = row["account_id"]
+        account_tables = {}
+        for name, groups in grouped.items():
+            df = groups.get(aid)
+            if df is None:
+                df = tables[name].iloc[0:0]
+            df = df.drop(columns=[c for c in internal.get(name, ()) if c in df.columns])
+            account_tables[name] = bundles.frame_to_json(df.reset_index(drop=True))
+        payload = {
+            "format": bundles.FORMAT_VERSION,
+            "kind": "account",
+            "quarter": quarter,
+            "as_of": doc_as_of.isoformat(),
+            "audience": audience,
+            "account": {k: bundles._cell(v) for k, v in row.items()},
+            "tables": account_tables,
+            "peers": _peers_for(aid, row["segment"], peer_util, features),
+        }
+        data = bundles.dumps(payload)
+        path = bundle_dir / f"{aid}.json"
+        if not path.exists() or path.read_bytes() != data:
+            bundles.write_atomic(path, data)
+        result.bundles[aid] = path
+        result.hashes[aid] = bundles.sha256(data)
+        result.names[aid] = {
+            "name": str(row["name"]),
+            "segment": str(row["segment"]),
+            "csm": str(row["csm"]),
+        }
+
+    portfolio = _portfolio_payload(all_accounts, raw, quarter, doc_as_of)
+    data = bundles.dumps(portfolio)
+    path = out_dir / "portfolio.json"
+    if not path.exists() or path.read_bytes() != data:
+        bundles.write_atomic(path, data)
+    result.portfolio, result.portfolio_hash = path, bundles.sha256(data)
+    return result
+
+
+def _portfolio_payload(
+    accounts: pd.DataFrame, raw: dict[str, pd.DataFrame], quarter: str, as_of: dt.date
+) -> dict:
+    """Everything the portfolio review needs: all accounts, lean (no free text, weekly usage)."""
+    _, q_last = periods.quarter_bounds(quarter)
+    cut = _cut(raw, quarter)
+    weekly = adoption.weekly_active(cut["usage"])
+    tables = {
+        "accounts": accounts.sort_values("account_id"),
+        "arr_history": _cut({"arr_history": raw["arr_history"]}, quarter)["arr_history"],
+        "usage": weekly,
+        "nps_responses": cut["nps_responses"].drop(columns=["comment"]),
+        "support_tickets": cut["support_tickets"],
+        "value_drivers": cut["value_drivers"],
+        "value_measurements": cut["value_measurements"],
+        "online_reviews": cut["online_reviews"],
+        "success_plan": cut["success_plan"].drop(columns=["internal_note", "goal"]),
+    }
+    return {
+        "format": bundles.FORMAT_VERSION,
+        "kind": "portfolio",
+        "quarter": quarter,
+        "as_of": as_of.isoformat(),
+        "audience": "internal",
+        "tables": {
+            n: bundles.frame_to_json(
+                df.sort_values([c for c in df.columns[:2]]).reset_index(drop=True)
+            )
+            for n, df in tables.items()
+        },
+    }
+
+
+def account_bundle(
+    account_id: str, quarter: str | None = None, *, db: str | None = None,
+    audience: str = "customer", out_dir: Path | None = None,
+) -> Path:
+    """Extract one account's bundle from the warehouse: for running a notebook by hand."""
+    out_dir = out_dir or project_root() / "output" / ".bundles"
+    with Warehouse.open(db) as wh:
+        ex = run(wh, out_dir, quarter=quarter, selector=account_id, audience=audience)
+    if account_id not in ex.bundles:
+        raise SelectionError(f"account {account_id}: {ex.skipped.get(account_id, 'not active')}")
+    return ex.bundles[account_id]
+
+
+def portfolio_bundle(quarter: str | None = None, *, db: str | None = None,
+                     out_dir: Path | None = None) -> Path:
+    """Extract the portfolio bundle from the warehouse: for running the notebook by hand."""
+    out_dir = out_dir or project_root() / "output" / ".bundles"
+    with Warehouse.open(db) as wh:
+        ex = run(wh, out_dir, quarter=quarter, selector="all", audience="internal")
+    assert ex.portfolio is not None
+    return ex.portfolio

@@ -1,0 +1,351 @@
+"""Everything a value review shows about one account, computed from its bundle.
+
+`build(bundle)` returns an `AccountReview`: value, adoption, voice of the customer,
+commercials, success plan, and (for the internal audience only) health, risks and notes.
+Figures for the previous quarter are computed by the same functions, so quarter-over-quarter
+changes compare like with like.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .. import metrics
+from ..bundle import Bundle
+from ..metrics import periods
+from . import adoption, health, value, voice
+
+TREND_QUARTERS = 5
+EXPANSION_UTILISATION = 85.0
+LOW_UTILISATION = 50.0
+DEFAULT_REVIEW_CLIP = (-50.0, 50.0)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One executive-summary figure with last quarter's value for the change."""
+
+    key: str
+    label: str
+    kind: str  # money | pct | multiple | nps | months
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+
+@dataclass(frozen=True)
+class Adoption:
+    utilisation_pct: float | None
+    previous_utilisation_pct: float | None
+    seats: int | None
+    active_users: float | None
+    weekly: pd.DataFrame
+    features: pd.DataFrame  # feature, adoption_pct, previous_pct, peer_pct
+    peer_percentile: float | None
+    peer_count: int
+    min_peers: int
+    expansion_signal: bool
+    low_adoption: bool
+
+
+@dataclass(frozen=True)
+class Commercial:
+    arr: float | None
+    arr_start: float | None
+    arr_history: pd.DataFrame  # month, arr
+    events: pd.DataFrame  # month, kind, change
+    renewal_date: dt.date | None
+    days_to_renewal: int | None
+    churned: bool
+    churn_date: dt.date | None
+    start_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Risk:
+    severity: str  # high | medium | low
+    text: str
+
+
+@dataclass
+class AccountReview:
+    """The computed review of one account for one quarter."""
+
+    account: dict[str, Any]
+    quarter: str
+    previous_quarter: str
+    as_of: dt.date
+    audience: str
+    currency: str
+    locale: str
+    value: value.ValueSummary
+    value_previous: value.ValueSummary
+    value_series: pd.DataFrame
+    drivers: list[value.Driver]
+    adoption: Adoption
+    nps: pd.DataFrame
+    support: pd.DataFrame
+    reviews: voice.Reviews
+    commercial: Commercial
+    plan: pd.DataFrame
+    next_plan: pd.DataFrame
+    plan_completion_pct: float | None
+    headline: list[Headline]
+    health: health.Health | None = None
+    health_previous: health.Health | None = None
+    risks: list[Risk] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    value_at_risk: float | None = None
+    bundle_sha256: str = ""
+
+    @property
+    def next_quarter(self) -> str:
+        return periods.shift_quarter(self.quarter, 1)
+
+    @property
+    def name(self) -> str:
+        return str(self.account.get("name", ""))
+
+    def headline_figure(self, key: str) -> Headline:
+        for h in self.headline:
+            if h.key == key:
+                return h
+        raise KeyError(key)
+
+
+def _d(v: Any) -> dt.date | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT:
+        return None
+    return pd.Timestamp(v).date()
+
+
+def _trend_quarters(quarter: str, start: dt.date | None) -> list[str]:
+    first = periods.shift_quarter(quarter, -(TREND_QUARTERS - 1))
+    if start is not None:
+        first = max(first, periods.quarter_of(start))
+    return periods.quarters_between(min(first, quarter), quarter)
+
+
+def _adoption(b: Bundle, quarter: str) -> Adoption:
+    usage = b.table("usage")
+    weekly = adoption.weekly_active(usage)
+    first, last = periods.quarter_bounds(quarter)
+    pfirst, plast = periods.quarter_bounds(periods.shift_quarter(quarter, -1))
+    util = adoption.utilisation(weekly, first, last)
+    prev = adoption.utilisation(weekly, pfirst, plast)
+    wq = weekly[(pd.to_datetime(weekly["date"]) >= pd.Timestamp(first))
+                & (pd.to_datetime(weekly["date"]) <= pd.Timestamp(last))]
+    seats = int(wq.sort_values("date")["licensed_seats"].iloc[-1]) if not wq.empty else None
+    active = float(wq["active_users"].mean()) if not wq.empty else None
+    feats = adoption.feature_adoption_by_account(usage, first, last)
+    feats_prev = adoption.feature_adoption_by_account(usage, pfirst, plast)
+    peers = b.peers or {}
+    medians = peers.get("feature_adoption_median_pct") or {}
+    features = pd.DataFrame(
+        {
+            "feature": feats["feature"].astype(str),
+            "adoption_pct": feats["adoption_pct"].astype(float),
+        }
+    )
+    prev_map = dict(zip(feats_prev["feature"].astype(str), feats_prev["adoption_pct"],
+                        strict=True))
+    features["previous_pct"] = [prev_map.get(f) for f in features["feature"]]
+    features["peer_pct"] = [medians.get(f) for f in features["feature"]]
+    features = features.sort_values("adoption_pct", ascending=False).reset_index(drop=True)
+    percentile = None
+    peer_values = peers.get("utilisation_pct")
+    if util is not None and peer_values:
+        try:
+            percentile = metrics.percentile_rank(util, peer_values)
+        except ValueError:
+            percentile = None
+    return Adoption(
+        utilisation_pct=util,
+        previous_utilisation_pct=prev,
+        seats=seats,
+        active_users=active,
+        weekly=weekly[pd.to_datetime(weekly["date"]) <= pd.Timestamp(last)],
+        features=features,
+        peer_percentile=percentile,
+        peer_count=int(peers.get("count", 0)),
+        min_peers=int(peers.get("min_peers", 5)),
+        expansion_signal=util is not None and util >= EXPANSION_UTILISATION,
+        low_adoption=util is not None and util < LOW_UTILISATION,
+    )
+
+
+def _commercial(b: Bundle, quarter: str, as_of: dt.date) -> Commercial:
+    hist = b.table("arr_history").sort_values("month")
+    _, last = periods.quarter_bounds(quarter)
+    first, _ = periods.quarter_bounds(quarter)
+    hist = hist[pd.to_datetime(hist["month"]) <= pd.Timestamp(last)]
+    series = pd.DataFrame({"month": pd.to_datetime(hist["month"]),
+                           "arr": hist["arr"].astype(float)}).reset_index(drop=True)
+    events = []
+    prev = 0.0
+    for m, a in zip(series["month"], series["arr"], strict=True):
+        if a != prev:
+            kind = ("new" if prev == 0 else "expansion" if a > prev else "contraction")
+            events.append({"month": m, "kind": kind, "change": a - prev})
+        prev = a
+    churn = _d(b.account.get("churn_date"))
+    if churn is not None and churn <= last:
+        events.append({"month": pd.Timestamp(churn), "kind": "churn", "change": -prev})
+    before = series[series["month"] < pd.Timestamp(first)]
+    renewal = _d(b.account.get("renewal_date"))
+    churned = churn is not None and churn <= last
+    return Commercial(
+        arr=0.0 if churned else value.current_arr(hist, quarter),
+        arr_start=float(before["arr"].iloc[-1]) if not before.empty else None,
+        arr_history=series,
+        events=pd.DataFrame(events, columns=["month", "kind", "change"]),
+        renewal_date=renewal,
+        days_to_renewal=(renewal - as_of).days if renewal else None,
+        churned=churned,
+        churn_date=churn,
+        start_date=_d(b.account.get("start_date")),
+    )
+
+
+def _plan(b: Bundle, quarter: str) -> tuple[pd.DataFrame, pd.DataFrame, float | None]:
+    plan = b.table("success_plan")
+    this = plan[plan["quarter"] == quarter].sort_values(["due_date", "goal"]).reset_index(drop=True)
+    nxt = plan[plan["quarter"] == periods.shift_quarter(quarter, 1)]
+    nxt = nxt.sort_values(["due_date", "goal"]).reset_index(drop=True)
+    rated = this[this["status"] != "not_available"]
+    done = None if rated.empty else float((rated["status"] == "completed").mean() * 100.0)
+    return this, nxt, done
+
+
+def _risks(r: AccountReview) -> list[Risk]:
+    """Rule-based risks for the internal review, most severe first."""
+    risks: list[Risk] = []
+    a, c = r.adoption, r.commercial
+    if c.churned:
+        risks.append(Risk("high", f"Churned on {c.churn_date.isoformat()}."))
+    if r.health and r.health.band == "At risk":
+        risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band."))
+    if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 180 and r.health \
+            and r.health.band != health.HEALTHY:
+        risks.append(Risk("high", f"Renewal in {c.days_to_renewal} days with health "
+                                  f"band {r.health.band}."))
+    if a.low_adoption:
+        risks.append(Risk("medium", f"Seat utilisation {a.utilisation_pct:.1f}% is below "
+                                    f"{LOW_UTILISATION:.0f}%."))
+    nps_now = r.nps.iloc[-1]["nps"] if not r.nps.empty else None
+    if nps_now is not None and not pd.isna(nps_now) and nps_now < 0:
+        risks.append(Risk("medium", f"NPS is negative ({nps_now:.1f})."))
+    if c.arr_start and c.arr is not None and c.arr < c.arr_start and not c.churned:
+        risks.append(Risk("medium", f"ARR contracted this quarter by "
+                                    f"{(c.arr_start - c.arr) / c.arr_start * 100:.1f}%."))
+    overdue = int((r.plan["status"] == "overdue").sum()) if not r.plan.empty else 0
+    if overdue:
+        risks.append(Risk("medium", f"{overdue} success-plan goal(s) overdue."))
+    if not r.support.empty and int(r.support.iloc[-1]["open_at_end"]) > 0:
+        risks.append(Risk("low", f"{int(r.support.iloc[-1]['open_at_end'])} support ticket(s) "
+                                 "open at quarter end."))
+    worse = [d.name for d in r.drivers if d.current is not None
+             and value.improvement(d.current, d.baseline, d.direction) < 0]
+    if worse:
+        risks.append(Risk("medium", "Below baseline: " + ", ".join(worse) + "."))
+    if r.health:
+        for m in r.health.missing:
+            risks.append(Risk("low", f"No data for the {m} component of the health score."))
+    return risks
+
+
+def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] | None = None,
+          review_clip: tuple[float, float] = DEFAULT_REVIEW_CLIP) -> AccountReview:
+    """Compute the account's review for the bundle's quarter."""
+    if b.kind != "account":
+        raise ValueError(f"bundle {b.path or ''} is a {b.kind} bundle, not an account bundle")
+    audience = audience or b.audience
+    if audience not in ("customer", "internal"):
+        raise ValueError(f"audience must be customer or internal, got {audience!r}")
+    if audience == "internal" and b.audience != "internal":
+        raise ValueError("an internal review needs an internal bundle (extracted with "
+                         "--audience internal)")
+    quarter = b.quarter
+    prev_q = periods.shift_quarter(quarter, -1)
+    drivers_df, meas = b.table("value_drivers"), b.table("value_measurements")
+    arr = b.table("arr_history")
+    v_now = value.summarize(drivers_df, meas, arr, quarter)
+    v_prev = value.summarize(drivers_df, meas, arr, prev_q)
+    start = _d(b.account.get("start_date"))
+    quarters = _trend_quarters(quarter, start)
+    nps_q = voice.nps_by_quarter(b.table("nps_responses"), quarters)
+    support_q = voice.support_by_quarter(b.table("support_tickets"), quarters)
+    r_first, _ = periods.quarter_bounds(periods.shift_quarter(quarter, -3))
+    _, r_last = periods.quarter_bounds(quarter)
+    reviews = voice.online_reviews(b.table("online_reviews"), r_first, r_last, review_clip)
+    adopt = _adoption(b, quarter)
+    commercial = _commercial(b, quarter, b.as_of)
+    plan, next_plan, completion = _plan(b, quarter)
+
+    def last_val(df: pd.DataFrame, col: str, idx: int):
+        if len(df) < abs(idx):
+            return None
+        v = df.iloc[idx][col]
+        return None if v is None or pd.isna(v) else float(v)
+
+    headline = [
+        Headline("value_quarter", "Value delivered this quarter", "money",
+                 v_now.value_quarter, v_prev.value_quarter),
+        Headline("value_to_date", "Value delivered to date", "money",
+                 v_now.value_to_date, v_prev.value_to_date),
+        Headline("roi_multiple", "ROI multiple to date", "multiple",
+                 v_now.roi_multiple, v_prev.roi_multiple),
+        Headline("realized_vs_business_case", "Value realized vs business case", "pct",
+                 v_now.realized_vs_business_case_pct, v_prev.realized_vs_business_case_pct),
+        Headline("utilisation", "Seat utilisation", "pct",
+                 adopt.utilisation_pct, adopt.previous_utilisation_pct),
+        Headline("nps", "NPS", "nps", last_val(nps_q, "nps", -1), last_val(nps_q, "nps", -2)),
+    ]
+    review = AccountReview(
+        account=dict(b.account),
+        quarter=quarter,
+        previous_quarter=prev_q,
+        as_of=b.as_of,
+        audience=audience,
+        currency=str(b.account.get("currency") or "USD"),
+        locale=str(b.account.get("locale") or "en-US"),
+        value=v_now,
+        value_previous=v_prev,
+        value_series=value.value_over_time(drivers_df, meas, arr, quarter),
+        drivers=value.drivers_for_quarter(drivers_df, meas, quarter),
+        adoption=adopt,
+        nps=nps_q,
+        support=support_q,
+        reviews=reviews,
+        commercial=commercial,
+        plan=plan,
+        next_plan=next_plan,
+        plan_completion_pct=completion,
+        headline=headline,
+        bundle_sha256=b.sha256,
+    )
+    if audience == "internal":
+        csat_now = last_val(support_q, "csat", -1)
+        review.health = health.assess(
+            health.components(adopt.utilisation_pct, v_now.realized_vs_business_case_pct,
+                              last_val(nps_q, "nps", -1), csat_now), weights)
+        review.health_previous = health.assess(
+            health.components(adopt.previous_utilisation_pct,
+                              v_prev.realized_vs_business_case_pct,
+                              last_val(nps_q, "nps", -2), last_val(support_q, "csat", -2)),
+            weights)
+        review.risks = _risks(review)
+        notes = plan["internal_note"].dropna().astype(str) if "internal_note" in plan else []
+        review.notes = [n for n in notes if n.strip()]
+        arr_now = commercial.arr or 0.0
+        review.value_at_risk = arr_now if review.health.band == "At risk" else 0.0
+    return review

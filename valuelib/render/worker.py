@@ -1,0 +1,97 @@
+"""One unit of batch work: execute a notebook for one account and export its documents.
+
+A task carries everything it needs (notebook, parameters, the bundle's bytes), so it runs the
+same in a local process or on a Dask worker on another machine with no shared disk or
+database, and returns the rendered files as bytes for the batch to write atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .execute import execute, recorded_metrics
+
+_exporters = None
+
+
+@dataclass(frozen=True)
+class Task:
+    account_id: str
+    stem: str  # output file stem: value-review | portfolio-review
+    notebook: str
+    parameters: dict[str, Any]
+    bundle: bytes
+    formats: tuple[str, ...]
+    cell_timeout: float | None = None
+
+
+@dataclass
+class TaskResult:
+    account_id: str
+    stem: str
+    ok: bool
+    files: dict[str, bytes] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
+    error: str | None = None
+    cell: int | None = None
+    failed_notebook: bytes | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @classmethod
+    def failure(cls, task: Task, message: str) -> TaskResult:
+        return cls(task.account_id, task.stem, False, error=message)
+
+
+def warm_up() -> None:
+    """Create this process's exporters once (HTML template, WeasyPrint fonts) and import
+    the heavy libraries, so each task pays only for its own work."""
+    global _exporters
+    if _exporters is None:
+        from .export import Exporters
+
+        _exporters = Exporters()
+
+
+def run(task: Task) -> TaskResult:
+    """Execute and export one task; never raises for a notebook's own failure."""
+    warm_up()
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="vr-task-") as tmp:
+        bundle_path = Path(tmp) / "bundle.json"
+        bundle_path.write_bytes(task.bundle)
+        params = {**task.parameters, "bundle": str(bundle_path)}
+        ex = execute(task.notebook, params, cwd=tmp, cell_timeout=task.cell_timeout)
+    timings["execute"] = ex.seconds
+    if not ex.ok:
+        failed = nbformat.writes(ex.nb).encode("utf-8") if ex.nb is not None else None
+        return TaskResult(task.account_id, task.stem, False, error=str(ex.error),
+                          cell=ex.error.cell_index if ex.error else None,
+                          failed_notebook=failed, timings=timings,
+                          seconds=time.perf_counter() - t0)
+    nb = ex.nb
+    files: dict[str, bytes] = {}
+    t = time.perf_counter()
+    html = _exporters.html(nb)
+    timings["html"] = time.perf_counter() - t
+    if "html" in task.formats:
+        files[f"{task.stem}.html"] = html.encode("utf-8")
+    if "pdf" in task.formats:
+        t = time.perf_counter()
+        files[f"{task.stem}.pdf"] = _exporters.pdf(html)
+        timings["pdf"] = time.perf_counter() - t
+    files[f"{task.stem}.ipynb"] = nbformat.writes(nb).encode("utf-8")
+    metrics = recorded_metrics(nb)
+    if task.stem == "value-review":
+        files["metrics.json"] = json.dumps(metrics, indent=2, sort_keys=True,
+                                           ensure_ascii=False).encode("utf-8")
+    return TaskResult(task.account_id, task.stem, True, files=files, metrics=metrics,
+                      timings=timings, seconds=time.perf_counter() - t0)
