@@ -33,8 +33,8 @@ def _value_sentence(r: AccountReview, f: Formatter) -> str:
         if v.drivers_total == 0:
             return (f"{r.name} has no value drivers agreed yet, so {q} shows adoption and "
                     "satisfaction only.")
-        return (f"None of {r.name}'s {v.drivers_total} value drivers was measured in {q}, "
-                "so this quarter's value is not enough data yet.")
+        return (f"No value driver was measured for {r.name} in {q} ({v.drivers_total} are "
+                "agreed), so this quarter's value is not enough data yet.")
     base = (f"In {q}, {r.name} realized {f.money(v.value_quarter)} of value across "
             f"{v.drivers_measured} of {v.drivers_total} value drivers")
     if p.value_quarter:

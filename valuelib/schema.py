@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 #: Account ids are 1-64 of A-Za-z0-9_- so that they are safe as file names and in URLs.
-ACCOUNT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ACCOUNT_ID_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 
 #: Logical column types. `warehouse.py` maps them to DuckDB / SQLAlchemy types.
 TEXT, DATE, TIMESTAMP, FLOAT, INT, BOOL = "text", "date", "timestamp", "float", "int", "bool"

@@ -19,7 +19,8 @@ from . import schema
 DEFAULT_DB = "data/warehouse.duckdb"
 ENV_VAR = "VALUEREVIEW_DB"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+#: `:name` bind markers outside single-quoted literals (DuckDB wants `$name`).
+_NAMED = re.compile(r"('(?:[^']|'')*')|(?<![:\w]):([A-Za-z_]\w*)")
 
 _DUCK_TYPES = {
     schema.TEXT: "VARCHAR",
@@ -176,7 +177,7 @@ class Warehouse:
         """Run one SELECT with `:name` bound parameters and return a DataFrame."""
         params = params or {}
         if self._duck is not None:
-            duck_sql = _NAMED.sub(lambda m: "$" + m.group(1), sql)
+            duck_sql = _NAMED.sub(lambda m: m.group(1) or "$" + m.group(2), sql)
             return self._duck.execute(duck_sql, params).df()
         import sqlalchemy as sa
 

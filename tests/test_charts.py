@@ -1,0 +1,551 @@
+"""Tests for valuelib.charts: every chart draws, handles one row and no rows, names a
+missing column, formats its axis through ``fmt``, and keeps text as text in SVG."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
+from matplotlib.container import BarContainer
+
+from valuelib import charts
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _quarters(n: int) -> list[str]:
+    return [f"{2024 + i // 4}Q{i % 4 + 1}" for i in range(n)]
+
+
+def driver_df(n: int = 3) -> pd.DataFrame:
+    return pd.DataFrame({
+        "driver": [f"Driver {i}" for i in range(n)],
+        "progress_pct": np.linspace(20, 110, n),
+        "label": [f"{8 - i} → {6 - i} → 4 weeks" for i in range(n)],
+    })
+
+
+def cumulative_df(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame({
+        "period_end": pd.date_range("2025-03-31", periods=n, freq="QE"),
+        "cumulative_value": np.cumsum(np.full(n, 50_000.0)),
+        "cumulative_cost": 100_000 + np.arange(n) * 20_000.0,
+    })
+
+
+def adoption_df(n: int = 12) -> pd.DataFrame:
+    return pd.DataFrame({
+        "date": pd.date_range("2025-01-01", periods=n, freq="MS"),
+        "active_users": 100 + np.arange(n) * 5,
+        "licensed_seats": 200,
+    })
+
+
+def feature_df(n: int = 4) -> pd.DataFrame:
+    return pd.DataFrame({
+        "feature": [f"Feature {i}" for i in range(n)],
+        "adoption_pct": [30.0, 90.0, 55.0, 10.0][:n],
+        "peer_pct": [40.0, 80.0, 50.0, 20.0][:n],
+    })
+
+
+def score_df(n: int = 5) -> pd.DataFrame:
+    return pd.DataFrame({"period": _quarters(n), "value": np.linspace(10, 42, n)})
+
+
+def support_df(n: int = 4) -> pd.DataFrame:
+    return pd.DataFrame({
+        "period": _quarters(n),
+        "tickets": np.arange(n) * 10 + 20,
+        "median_resolution_hours": np.linspace(12, 6, n),
+    })
+
+
+def arr_df(n: int = 24) -> pd.DataFrame:
+    return pd.DataFrame({
+        "month": pd.date_range("2024-01-01", periods=n, freq="MS"),
+        "arr": np.where(np.arange(n) < n // 2, 100_000.0, 140_000.0),
+    })
+
+
+def events_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "month": pd.to_datetime(["2024-01-01", "2025-01-01", "2025-06-01"]),
+        "kind": ["new", "expansion", "contraction"],
+    })
+
+
+def retention_df() -> pd.DataFrame:
+    return pd.DataFrame({
+        "group": ["Enterprise", "Enterprise", "SMB", "SMB", "All", "All"],
+        "metric": ["GRR", "NRR"] * 3,
+        "value": [94.0, 112.0, 82.0, 95.0, 90.0, 105.0],
+    })
+
+
+def cohort_df() -> pd.DataFrame:
+    grid = pd.DataFrame(np.nan, index=["2025Q1", "2025Q2", "2025Q3"], columns=[0, 1, 2])
+    grid.iloc[0] = [100.0, 92.0, 85.0]
+    grid.iloc[1, :2] = [100.0, 95.0]
+    grid.iloc[2, 0] = 100.0
+    return grid
+
+
+def survival_df() -> pd.DataFrame:
+    rows = []
+    for group, rate in [("Enterprise", 0.9), ("SMB", 0.75)]:
+        rows += [{"group": group, "period": t, "survival_pct": 100 * rate**t, "kind": "observed"}
+                 for t in range(4)]
+        rows += [{"group": group, "period": t, "survival_pct": 100 * rate**t,
+                  "kind": "projected"} for t in range(8)]
+    return pd.DataFrame(rows)
+
+
+def health_df() -> pd.DataFrame:
+    health = np.array([15, 35, 45, 50, 62, 70, 75, 88, 91, 99], dtype=float)
+    band = np.where(health < 40, "At risk", np.where(health < 65, "Watch", "Healthy"))
+    return pd.DataFrame({"health": health, "band": band})
+
+
+def roc_df() -> pd.DataFrame:
+    fpr = np.linspace(0, 1, 11)
+    return pd.DataFrame({"fpr": fpr, "tpr": np.sqrt(fpr)})
+
+
+def group_df() -> pd.DataFrame:
+    return pd.DataFrame({"group": ["Ana", "Ben", "Chen", "Dana"],
+                         "value": [1.2e6, 3.4e6, -50e3, 800e3]})
+
+
+# name -> (function, sample data, required columns, extra kwargs)
+CASES: dict[str, tuple[Callable[..., Axes], Callable[[], pd.DataFrame], list[str], dict]] = {
+    "driver_progress": (charts.driver_progress, driver_df, ["driver", "progress_pct"], {}),
+    "cumulative_value": (charts.cumulative_value, cumulative_df,
+                         ["period_end", "cumulative_value", "cumulative_cost"], {}),
+    "adoption_trend": (charts.adoption_trend, adoption_df,
+                       ["date", "active_users", "licensed_seats"], {}),
+    "feature_adoption": (charts.feature_adoption, feature_df, ["feature", "adoption_pct"], {}),
+    "score_trend": (charts.score_trend, score_df, ["period", "value"], {}),
+    "support_trend": (charts.support_trend, support_df,
+                      ["period", "tickets", "median_resolution_hours"], {}),
+    "arr_history": (charts.arr_history, arr_df, ["month", "arr"], {"events": events_df()}),
+    "retention_bars": (charts.retention_bars, retention_df, ["group", "value", "metric"], {}),
+    "survival_curves": (charts.survival_curves, survival_df,
+                        ["period", "survival_pct", "group", "kind"], {}),
+    "health_distribution": (charts.health_distribution, health_df, ["health", "band"], {}),
+    "roc_curve": (charts.roc_curve, roc_df, ["fpr", "tpr"], {}),
+    "value_by_group": (charts.value_by_group, group_df, ["group", "value"], {}),
+}
+
+# Charts whose value axis goes through fmt, and which axis that is.
+FMT_AXIS = {
+    "cumulative_value": "y",
+    "adoption_trend": "y",
+    "feature_adoption": "x",
+    "score_trend": "y",
+    "support_trend": "y",
+    "arr_history": "y",
+    "retention_bars": "y",
+    "survival_curves": "y",
+    "health_distribution": "x",
+    "roc_curve": "x",
+    "value_by_group": "x",
+}
+
+
+def _texts(ax: Axes) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def _tick_texts(ax: Axes, axis: str) -> list[str]:
+    ax.figure.canvas.draw()
+    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+    return [t.get_text() for t in labels if t.get_text()]
+
+
+def _bars(ax: Axes, label: str | None = None) -> list[Any]:
+    conts = [c for c in ax.containers if isinstance(c, BarContainer)]
+    if label is not None:
+        conts = [c for c in conts if c.get_label() == label]
+    return [b for c in conts for b in c]
+
+
+# --------------------------------------------------------------------------- style
+
+
+def test_apply_style_is_idempotent_and_keeps_text_as_text():
+    charts.apply_style()
+    first = {k: mpl.rcParams[k] for k in ("svg.fonttype", "font.sans-serif", "axes.titlelocation",
+                                          "axes.spines.top", "axes.spines.right", "axes.grid.axis")}
+    charts.apply_style()
+    second = {k: mpl.rcParams[k] for k in first}
+    assert first == second
+    assert first["svg.fonttype"] == "none"
+    assert first["font.sans-serif"][0] == "DejaVu Sans"
+    assert first["axes.titlelocation"] == "left"
+    assert not first["axes.spines.top"] and not first["axes.spines.right"]
+    assert first["axes.grid.axis"] == "y"
+
+
+def test_palette_has_the_house_colours():
+    for key in ("brand", "accent", "muted", "good", "bad", "neutral"):
+        assert re.fullmatch(r"#[0-9a-f]{6}", charts.PALETTE[key])
+    assert charts.PALETTE["brand"] == "#0f5e6b"
+    assert charts.PALETTE["accent"] == "#e07a1f"
+    assert charts.PALETTE["good"] == "#2e7d32"
+    assert charts.PALETTE["bad"] == "#c62828"
+
+
+def test_new_ax_is_house_size():
+    ax = charts.new_ax()
+    w, h = ax.figure.get_size_inches()
+    assert (w, h) == (pytest.approx(7.5), pytest.approx(3.2))
+    assert charts.new_ax(height=2.8).figure.get_size_inches()[1] == pytest.approx(2.8)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "0"), (950, "950"), (1234, "1.2k"), (1000, "1k"), (34_000, "34k"), (125_000, "125k"),
+     (999_960, "1M"), (3_400_000, "3.4M"), (1.1e9, "1.1B"), (-1500, "\u22121.5k"), (2.5, "2.5"),
+     (0.25, "0.25"), (float("nan"), "")],
+)
+def test_compact_number(value, text):
+    assert charts.compact_number(value) == text
+
+
+def test_percent():
+    assert charts.percent(42) == "42%"
+    assert charts.percent(4.5) == "4.5%"
+    assert charts.percent(-5) == "\u22125%"
+    assert charts.percent(None) == ""
+
+
+# --------------------------------------------------------------------------- contract
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_returns_the_axes_it_drew_on(name):
+    func, make, _required, kwargs = CASES[name]
+    ax = func(make(), **kwargs)
+    assert isinstance(ax, Axes)
+    assert ax.get_title(loc="left")
+    fig, (left, right) = plt.subplots(1, 2)
+    assert func(make(), ax=right, **kwargs) is right
+    assert not left.has_data()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_single_row(name):
+    func, make, _required, kwargs = CASES[name]
+    ax = func(make().iloc[:1], **kwargs)
+    assert isinstance(ax, Axes)
+    ax.figure.canvas.draw()
+
+
+@pytest.mark.parametrize(
+    ("name", "empty"),
+    [(n, "no_rows") for n in sorted(CASES)]
+    + [(n, e) for n in ("value_by_group", "survival_curves", "cohort_heatmap")
+       for e in ("bare", "none")]
+    + [("cohort_heatmap", "no_rows"), ("cohort_heatmap", "all_nan")],
+)
+def test_empty_data_says_so(name, empty):
+    if name == "cohort_heatmap":
+        func, cols, kwargs = charts.cohort_heatmap, [0, 1], {}
+    else:
+        func, _make, cols, kwargs = CASES[name]
+    data = {
+        "no_rows": pd.DataFrame(columns=cols),
+        "bare": pd.DataFrame(),
+        "none": None,
+        "all_nan": pd.DataFrame(np.nan, index=["2025Q1"], columns=cols),
+    }[empty]
+    ax = func(data, empty_text="Nothing yet", **kwargs)
+    assert "Nothing yet" in _texts(ax)
+    assert not ax.has_data()
+
+
+@pytest.mark.parametrize(
+    ("name", "column"), [(n, c) for n, case in sorted(CASES.items()) for c in case[2]]
+)
+def test_missing_column_is_named(name, column):
+    func, make, _required, kwargs = CASES[name]
+    with pytest.raises(ValueError, match=rf"{name}\(\).*'{column}'"):
+        func(make().drop(columns=[column]), **kwargs)
+
+
+def test_missing_column_in_empty_frame_is_still_an_error():
+    with pytest.raises(ValueError, match="'arr'"):
+        charts.arr_history(pd.DataFrame(columns=["month"]))
+
+
+def test_missing_events_column_is_named():
+    with pytest.raises(ValueError, match=r"events has no column 'kind'"):
+        charts.arr_history(arr_df(), events=events_df().drop(columns=["kind"]))
+
+
+def test_not_a_dataframe_is_a_type_error():
+    with pytest.raises(TypeError, match="DataFrame"):
+        charts.value_by_group([{"group": "a", "value": 1}])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(FMT_AXIS))
+def test_fmt_formats_the_value_axis(name):
+    func, make, _required, kwargs = CASES[name]
+    ax = func(make(), fmt=lambda v: f"<{v:g}>", **kwargs)
+    ticks = _tick_texts(ax, FMT_AXIS[name])
+    assert ticks and all(t.startswith("<") and t.endswith(">") for t in ticks)
+
+
+def test_default_fmt_is_compact():
+    ax = charts.cumulative_value(cumulative_df())
+    ticks = _tick_texts(ax, "y")
+    assert any(t.endswith("k") for t in ticks)
+
+
+def test_every_visible_string_is_a_parameter():
+    ax = charts.cumulative_value(
+        cumulative_df(), title="Valeur cumulée", xlabel="Trimestre", ylabel="EUR",
+        value_label="Valeur", cost_label="Coût", payback_label="Rentabilisé",
+    )
+    assert ax.get_title(loc="left") == "Valeur cumulée"
+    assert ax.get_xlabel() == "Trimestre"
+    assert ax.get_ylabel() == "EUR"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Valeur", "Coût", "Rentabilisé"]
+
+
+def test_dates_go_through_date_fmt():
+    ax = charts.adoption_trend(adoption_df(), date_fmt=lambda d: f"M{d.month}")
+    assert all(t.startswith("M") for t in _tick_texts(ax, "x"))
+
+
+# --------------------------------------------------------------------------- per chart
+
+
+def test_driver_progress_rows_track_and_labels():
+    df = driver_df(3)
+    ax = charts.driver_progress(df)
+    assert len(_bars(ax, "_track")) == 3
+    progress = _bars(ax, "_progress")
+    assert [b.get_width() for b in progress] == pytest.approx(df["progress_pct"].tolist())
+    assert {"20%", "65%", "110%"} <= set(_texts(ax))
+    right = [a for a in ax.figure.axes if a is not ax][0]
+    assert [t.get_text() for t in right.get_yticklabels()] == df["label"].tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == df["driver"].tolist()
+
+
+def test_driver_progress_negative_and_missing_progress():
+    df = pd.DataFrame({"driver": ["a", "b"], "progress_pct": [-10.0, np.nan]})
+    ax = charts.driver_progress(df)
+    assert [b.get_width() for b in _bars(ax, "_progress")] == [0, 0]
+    assert "\u221210%" in _texts(ax)
+    assert len(ax.figure.axes) == 1  # no label column, no right-hand labels
+
+
+def test_cumulative_value_lines_and_payback_area():
+    ax = charts.cumulative_value(cumulative_df())
+    assert len(ax.get_lines()) == 2
+    assert len(ax.collections) == 1  # the shaded payback area
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Value delivered", "Cost", "Payback reached"]
+
+
+def test_cumulative_value_without_payback_has_no_payback_legend():
+    df = cumulative_df().assign(cumulative_cost=1e9)
+    ax = charts.cumulative_value(df)
+    assert "Payback reached" not in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_adoption_trend_lines():
+    ax = charts.adoption_trend(adoption_df(), users_label="Users", seats_label="Seats")
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    assert all(len(line.get_xdata()) == 12 for line in lines)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Users", "Seats"]
+
+
+def test_feature_adoption_sorted_with_peer_markers():
+    ax = charts.feature_adoption(feature_df())
+    widths = [b.get_width() for b in _bars(ax)]
+    assert widths == [90.0, 55.0, 30.0, 10.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Feature 1", "Feature 2", "Feature 0", "Feature 3"]
+    (peer,) = ax.get_lines()
+    assert list(peer.get_xdata()) == [80.0, 50.0, 40.0, 20.0]
+
+
+def test_feature_adoption_without_peers():
+    ax = charts.feature_adoption(feature_df().drop(columns=["peer_pct"]))
+    assert not ax.get_lines()
+    assert ax.get_legend() is None
+
+
+def test_score_trend_points_labels_ref_and_ylim():
+    df = score_df(4)
+    ax = charts.score_trend(df, ref=30, ref_label="Peer median", ylim=(-100, 100),
+                            fmt=lambda v: f"{v:.0f}")
+    (line,) = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 4]
+    assert list(line.get_ydata()) == pytest.approx(df["value"].tolist())
+    assert "Peer median" in _texts(ax)
+    assert [t.get_text() for t in ax.get_xticklabels()] == df["period"].tolist()
+    assert ax.get_ylim() == (-100, 100)
+    annotations = [t for t in ax.texts if t.get_text() in {"10", "21", "31", "42"}]
+    assert len(annotations) == 4
+
+
+def test_score_trend_custom_columns_and_gaps():
+    df = pd.DataFrame({"q": ["Q1", "Q2", "Q3"], "csat": [4.1, np.nan, 4.5]})
+    ax = charts.score_trend(df, x="q", y="csat")
+    assert {"4.1", "4.5"} <= set(_texts(ax))
+
+
+def test_support_trend_bars_and_line_on_twin():
+    ax = charts.support_trend(support_df())
+    assert len(_bars(ax)) == 4
+    right = ax.right_ax
+    (line,) = right.get_lines()
+    assert len(line.get_xdata()) == 4
+    # Both scales have the same number of ticks, so they share grid lines.
+    assert len(ax.get_yticks()) == len(right.get_yticks())
+    assert [t.get_text() for t in right.get_legend().get_texts()] == [
+        "Tickets", "Median resolution (hours)"]
+
+
+def test_arr_history_step_and_events():
+    ax = charts.arr_history(arr_df(), events=events_df(),
+                            event_labels={"expansion": "Erweiterung"})
+    lines = ax.get_lines()
+    assert lines[0].get_drawstyle() == "steps-post"
+    markers = {ln.get_label(): ln for ln in lines[1:]}
+    assert set(markers) == {"New", "Erweiterung", "Contraction"}
+    assert markers["Erweiterung"].get_color() == charts.PALETTE["good"]
+    assert markers["Contraction"].get_color() == charts.PALETTE["bad"]
+    # Events sit on the ARR in force at their month.
+    assert list(markers["Contraction"].get_ydata()) == [140_000.0]
+
+
+def test_retention_bars_grouped_with_reference():
+    ax = charts.retention_bars(retention_df(), ref_label="100%")
+    assert len(_bars(ax)) == 6
+    refs = [ln for ln in ax.get_lines() if list(ln.get_ydata()) == [100, 100]]
+    assert len(refs) == 1
+    assert "100%" in _texts(ax)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["GRR", "NRR"]
+    assert "112%" in _texts(ax)  # value labels
+
+
+def test_retention_bars_many_bars_drop_colliding_labels():
+    df = pd.DataFrame([{"group": f"CSM number {i}", "metric": m, "value": 90.0 + i}
+                       for i in range(14) for m in ("Gross revenue retention", "NRR", "CRR")])
+    ax = charts.retention_bars(df)
+    assert len(_bars(ax)) == 42
+    assert not [t for t in _texts(ax) if t.endswith("%")]
+
+
+def test_retention_bars_without_hue():
+    df = pd.DataFrame({"group": ["A", "B"], "value": [95.0, 101.0]})
+    ax = charts.retention_bars(df, hue=None, ref=None)
+    assert len(_bars(ax)) == 2
+    assert ax.get_legend() is None
+
+
+def test_cohort_heatmap_cells_and_blank_nan():
+    grid = cohort_df()
+    ax = charts.cohort_heatmap(grid)
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert mesh.get_array().size == grid.size
+    shown = [t for t in _texts(ax) if t]
+    assert len(shown) == int(grid.notna().sum().sum())
+    assert "92%" in shown
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(grid.index)
+
+
+def test_cohort_heatmap_callable_fmt():
+    ax = charts.cohort_heatmap(cohort_df(), fmt=lambda v: f"{v:.1f} %")
+    assert "92.0 %" in _texts(ax)
+
+
+def test_survival_curves_points_and_lines():
+    ax = charts.survival_curves(survival_df())
+    lines = ax.get_lines()
+    projected = [ln for ln in lines if ln.get_linestyle() == "-"]
+    observed = [ln for ln in lines if ln.get_linestyle() == "None"]
+    assert len(projected) == 2 and len(observed) == 2
+    assert all(len(ln.get_xdata()) == 4 for ln in observed)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"Enterprise", "SMB", "Observed", "Projected"} <= set(legend)
+
+
+def test_survival_curves_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="'forecast'"):
+        charts.survival_curves(survival_df().assign(kind="forecast"))
+
+
+def test_health_distribution_band_colours_and_order():
+    ax = charts.health_distribution(health_df())
+    assert sum(1 for p in ax.patches if p.get_height() > 0) >= 3
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["At risk", "Watch", "Healthy"]
+    colours = {mpl.colors.to_hex(h.get_facecolor()) for h in legend.legend_handles}
+    assert colours == {charts.PALETTE["bad"], charts.PALETTE["accent"], charts.PALETTE["good"]}
+
+
+def test_health_distribution_translated_bands_ordered_by_score():
+    df = health_df().replace({"At risk": "Gefährdet", "Watch": "Beobachten",
+                              "Healthy": "Gesund"})
+    ax = charts.health_distribution(df)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Gefährdet", "Beobachten", "Gesund"]
+
+
+def test_roc_curve_with_diagonal_and_auc():
+    ax = charts.roc_curve(roc_df(), auc_label="AUC 0.82")
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    assert any(list(ln.get_xdata()) == [0, 1] and list(ln.get_ydata()) == [0, 1]
+               for ln in lines)
+    assert ax.get_legend().get_title().get_text() == "AUC 0.82"
+
+
+def test_value_by_group_sorted_bars_and_labels():
+    ax = charts.value_by_group(group_df(), fmt=lambda v: f"€{v:,.0f}")
+    bars = _bars(ax)
+    assert [b.get_width() for b in bars] == [3.4e6, 1.2e6, 800e3, -50e3]
+    assert mpl.colors.to_hex(bars[-1].get_facecolor()) == charts.PALETTE["bad"]
+    assert "€3,400,000" in _texts(ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Ben", "Ana", "Dana", "Chen"]
+
+
+def test_value_by_group_keeps_order_when_asked():
+    ax = charts.value_by_group(group_df(), sort=False)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Ana", "Ben", "Chen", "Dana"]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def test_svg_keeps_text_as_text():
+    ax = charts.cumulative_value(cumulative_df(), title="Cumulative value")
+    buf = io.StringIO()
+    ax.figure.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    assert "<text" in svg
+    assert "Cumulative value" in svg
+    assert "DejaVu Sans" in svg
+    assert 'id="DejaVuSans' not in svg  # glyphs were not converted to paths
