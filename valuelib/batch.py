@@ -304,8 +304,10 @@ def _index(result: Result, opts: Options) -> str:
     for o in result.outcomes:
         e = dict(o.entry)
         e["status"] = o.status
+        e["formats"] = list(opts.formats)
         if o.status == "failed":
             e["error"] = o.error
+            e["keeps_previous"] = bool(e.get("outputs"))
         if o.account_id == PORTFOLIO_ID:
             portfolio = e
         else:

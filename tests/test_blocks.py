@@ -1,0 +1,212 @@
+"""valuelib.blocks: the HTML the review notebooks display."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from IPython.core.formatters import DisplayFormatter  # noqa: E402
+
+from valuelib import blocks  # noqa: E402
+
+NASTY = "<script>alert(1)</script> & Co"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"
+
+
+def assert_escaped(html: str) -> None:
+    assert "<script" not in html
+    assert ESCAPED in html
+
+
+def test_block_is_text_html_for_jupyter():
+    block = blocks.paragraph("Hello")
+    data, _ = DisplayFormatter().format(block)
+    assert data["text/html"] == str(block) == block._repr_html_()
+    # The plain repr lands in the executed notebook: no memory address in it.
+    assert data["text/plain"] == "Block(kind='paragraph', 33 chars)"
+    assert blocks.paragraph("a") + blocks.paragraph("b") == blocks.Block(
+        '<p class="vr-paragraph">a</p>\n<p class="vr-paragraph">b</p>'
+    )
+
+
+def _cover(**overrides: str) -> str:
+    kwargs = dict(
+        title="Quarterly value review",
+        account_name=NASTY,
+        quarter_label="2026 Q3",
+        prepared_for=NASTY,
+        prepared_by="Sam <b>Okafor</b>",
+        as_of="30 September 2026",
+        audience="customer",
+    )
+    kwargs.update(overrides)
+    return str(blocks.cover(**kwargs))
+
+
+def test_cover_escapes_and_sets_running_title():
+    html = _cover()
+    assert_escaped(html)
+    assert "<b>" not in html and "&lt;b&gt;Okafor&lt;/b&gt;" in html
+    assert 'class="vr-cover"' in html
+    running = re.search(r'<p class="vr-running-title">(.*?)</p>', html)
+    assert running and running.group(1) == f"{ESCAPED} · 2026 Q3 Quarterly value review"
+    assert "INTERNAL" not in html and blocks.INTERNAL_ATTR not in html
+
+
+def test_cover_internal_mark_and_audience_check():
+    html = _cover(audience="internal", running_title="Acme · 2026 Q3 value review")
+    assert "INTERNAL — do not send" in html
+    assert blocks.INTERNAL_ATTR in html
+    assert '<p class="vr-running-title">Acme · 2026 Q3 value review</p>' in html
+    with pytest.raises(ValueError, match="audience must be one of customer, internal"):
+        _cover(audience="partner")
+
+
+def test_paragraph_heading_note_escape():
+    assert_escaped(str(blocks.paragraph(NASTY)))
+    assert str(blocks.paragraph("one\ntwo")) == '<p class="vr-paragraph">one<br>two</p>'
+    h = str(blocks.heading(NASTY, anchor='x" onclick="y'))
+    assert_escaped(h)
+    assert h.startswith('<h2 class="vr-section" id="x&quot; onclick=&quot;y">')
+    assert 'class="vr-section vr-new-page"' in str(blocks.heading("S", new_page=True))
+    assert str(blocks.heading("Sub", 3)) == '<h3 class="vr-subsection">Sub</h3>'
+    with pytest.raises(ValueError, match="heading level"):
+        blocks.heading("x", 1)
+    for kind in blocks.NOTE_KINDS:
+        html = str(blocks.note(NASTY, kind))
+        assert_escaped(html)
+        assert f"vr-note vr-note--{kind}" in html
+        assert (blocks.INTERNAL_ATTR in html) == (kind == "internal")
+    assert "Illustrative estimate" in str(blocks.note("x", "estimate"))
+    with pytest.raises(ValueError, match="note kind must be one of"):
+        blocks.note("x", "danger")
+
+
+def test_kpis_markup_and_escaping():
+    html = str(
+        blocks.kpis(
+            [
+                {
+                    "label": NASTY,
+                    "value": "€412,800",
+                    "change": "+18.2%",
+                    "tone": "up_good",
+                    "hint": NASTY,
+                },
+                {"label": "Churned seats", "value": "12", "change": "−3", "tone": "down_good"},
+                {"label": "NPS", "value": NASTY},
+                {"label": "Adoption", "value": "71%", "change": "-4 pts", "tone": "bad"},
+            ]
+        )
+    )
+    assert html.startswith('<dl class="vr-kpis">') and html.endswith("</dl>")
+    assert html.count('<div class="vr-kpi ') == 4
+    assert html.count(ESCAPED) == 3 and "<script" not in html
+    assert '<div class="vr-kpi vr-kpi--up_good"><dt>' in html
+    assert '<dd class="vr-kpi__value">€412,800</dd>' in html
+    assert (
+        '<dd class="vr-kpi__change vr-kpi__change--up vr-kpi__change--good">'
+        '<span class="vr-kpi__arrow" aria-hidden="true">▲</span> +18.2%</dd>'
+    ) in html
+    # Fewer churned seats is good news; a falling adoption flagged "bad" is not.
+    assert 'vr-kpi__change--down vr-kpi__change--good">' in html and "▼" in html
+    assert 'vr-kpi__change--down vr-kpi__change--bad">' in html
+    assert "vr-kpi vr-kpi--neutral" in html  # no tone given
+    assert "vr-kpi vr-kpi--bad" in html
+    assert html.count("vr-kpi__change ") == 3  # the NPS card has no change line
+    rising_cost = str(
+        blocks.kpis([{"label": "Cost", "value": "9", "change": "+1", "tone": "down_good"}])
+    )
+    assert "vr-kpi__change--up vr-kpi__change--bad" in rising_cost
+    flat = str(blocks.kpis([{"label": "NPS", "value": "41", "change": "0", "tone": "up_good"}]))
+    assert '<dd class="vr-kpi__change vr-kpi__change--flat vr-kpi__change--neutral">0</dd>' in flat
+    with pytest.raises(ValueError, match="tone must be one of"):
+        blocks.kpis([{"label": "x", "value": "1", "tone": "great"}])
+    with pytest.raises(ValueError, match="needs 'label' and 'value'"):
+        blocks.kpis([{"label": "x"}])
+
+
+def test_table_escapes_aligns_and_keeps_badges():
+    df = pd.DataFrame(
+        {
+            "Goal": [NASTY, "Integrate carrier API"],
+            "ARR": ["€1,200", "€3.4M"],
+            "Seats": [12, np.nan],
+            "Status": [blocks.badge("", "overdue"), blocks.badge(NASTY, "completed")],
+            "Due": ["2026-11-30", None],
+        }
+    )
+    html = str(blocks.table(df, caption=NASTY, classes="vr-compact", html_columns=["Status"]))
+    assert html.startswith('<div class="vr-table-wrap"><table class="vr-table vr-compact">')
+    assert html.count(ESCAPED) == 3 and "<script" not in html  # caption, cell, badge text
+    assert '<span class="vr-badge vr-badge--overdue">Overdue</span>' in html
+    assert '<th scope="col" class="vr-right">ARR</th>' in html
+    assert '<th scope="col" class="vr-right">Seats</th>' in html
+    assert '<th scope="col">Due</th>' in html  # dates stay left-aligned
+    assert html.count('<span class="vr-missing">—</span>') == 2
+    right = str(blocks.table(df[["Goal"]], align={"Goal": "right"}))
+    assert 'class="vr-right"' in right
+    with pytest.raises(ValueError, match="html_columns not in the DataFrame"):
+        blocks.table(df, html_columns=["Nope"])
+    with pytest.raises(ValueError, match="align"):
+        blocks.table(df, align={"Goal": "middle"})
+
+
+def test_badge_kinds():
+    for kind in blocks.BADGE_KINDS:
+        assert f"vr-badge vr-badge--{kind}" in blocks.badge("", kind)
+    assert blocks.badge("Late", "overdue") == '<span class="vr-badge vr-badge--overdue">Late</span>'
+    with pytest.raises(ValueError, match="badge kind"):
+        blocks.badge("x", "late")
+
+
+def _chart(title: str):
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.plot([1, 2, 3], [3, 1, 2], ls="--")
+    ax.fill_between([1, 2], [0, 1], alpha=0.3)
+    ax.set_title(title)
+    return fig, ax
+
+
+def test_figure_is_inline_svg_with_text():
+    before = set(plt.get_fignums())
+    fig, ax = _chart(NASTY)
+    html = str(blocks.figure(ax, caption=NASTY, alt="Trend of value"))
+    assert set(plt.get_fignums()) == before  # the figure was closed
+    assert html.startswith('<figure class="vr-figure"><svg role="img" aria-label="Trend of value"')
+    assert "<?xml" not in html and "DOCTYPE" not in html and "<metadata" not in html
+    texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", html)
+    assert ESCAPED in texts  # the title stays text, escaped by matplotlib
+    assert "<script" not in html
+    # Styles became presentation attributes: nothing leaks into the page's CSS.
+    assert "<style" not in html and " style=" not in html
+    assert 'font-family="' in html
+    assert f"<figcaption>{ESCAPED}</figcaption>" in html
+
+
+def test_figures_have_distinct_ids():
+    ids = [
+        set(re.findall(r'\sid="([^"]+)"', str(blocks.figure(_chart("same")[0])))) for _ in range(2)
+    ]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]
+    with pytest.raises(TypeError, match="matplotlib Figure or Axes"):
+        blocks.figure("not a figure")  # type: ignore[arg-type]
+
+
+def test_methodology_blocks_and_page_break():
+    dl = str(blocks.definition_list({NASTY: NASTY, "ROI": "Value / cost"}))
+    assert dl.startswith('<dl class="vr-definitions">') and dl.count(ESCAPED) == 2
+    assert str(blocks.definition_list([("a", "b")])) == (
+        '<dl class="vr-definitions"><dt>a</dt><dd>b</dd></dl>'
+    )
+    f = str(blocks.formula(NASTY, "(b − c) × v < 1", example="(6.4 − 4.3) × 35 = 73.5"))
+    assert f.count(ESCAPED) == 1 and "× v &lt; 1" in f and "vr-formula__example" in f
+    assert "vr-formula__example" not in str(blocks.formula("x", "y"))
+    assert 'class="vr-page-break"' in str(blocks.page_break())

@@ -1,0 +1,472 @@
+"""HTML building blocks that the review notebooks display.
+
+Notebooks are presentation only: they call these functions and let Jupyter show the
+result, so every executed output is plain ``text/html`` that our nbconvert template
+passes through unchanged. Every piece of text given to a function here is escaped
+(account names, comments and goals come from customer data); the only raw markup is
+our own. Class names (``vr-*``) are the contract with ``templates/valuereview``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "AUDIENCES",
+    "BADGE_KINDS",
+    "INTERNAL_ATTR",
+    "Block",
+    "KPI_TONES",
+    "NOTE_KINDS",
+    "badge",
+    "cover",
+    "definition_list",
+    "figure",
+    "formula",
+    "heading",
+    "kpis",
+    "note",
+    "page_break",
+    "paragraph",
+    "table",
+]
+
+AUDIENCES = ("customer", "internal")
+NOTE_KINDS = ("info", "warning", "estimate", "not_enough_data", "internal")
+KPI_TONES = ("up_good", "down_good", "neutral", "bad")
+BADGE_KINDS = ("completed", "in_progress", "overdue", "not_available")
+
+#: Marks markup that must never reach a customer document; the exporter refuses
+#: to render a ``customer`` review that contains it.
+INTERNAL_ATTR = "data-vr-internal"
+
+_NOTE_LABELS = {
+    "info": "Note",
+    "warning": "Please note",
+    "estimate": "Illustrative estimate",
+    "not_enough_data": "Not enough data",
+    "internal": "Internal only",
+}
+_BADGE_LABELS = {
+    "completed": "Completed",
+    "in_progress": "In progress",
+    "overdue": "Overdue",
+    "not_available": "Not available",
+}
+_INTERNAL_MARK = "INTERNAL \u2014 do not send"
+_MISSING = "\u2014"  # em dash for missing table values
+
+# A cell counts as numeric (and is right-aligned) when it is a number or a formatted
+# number: optional sign, currency symbol or code, digits with separators, a unit.
+_NUMERIC_TEXT = re.compile(
+    r"^[+\-\u2212\u00b1]?\s*(?:[^\d\s+\-\u2212]{1,3}\s?)?[\d][\d.,\u00a0\u202f' ]*"
+    r"\s?(?:%|x|\u00d7|pp|pts?|[kKmMbB]n?|[A-Z]{3})?$"
+)
+_SVG_PROLOG = re.compile(r"^.*?(?=<svg[\s>])", re.DOTALL)
+_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+_SVG_GROUP_ID = re.compile(r'<g id="[^"]*">')  # matplotlib's artist ids; never referenced
+_SVG_BETWEEN_TAGS = re.compile(r">\s+<")
+_SVG_PATH_DATA = re.compile(r'\sd="[^"]*"')
+_SVG_TAG = re.compile(r"<[a-zA-Z][^<>]*\sstyle=\"[^\"]*\"[^<>]*>")
+_SVG_STYLE = re.compile(r'\sstyle="([^"]*)"')
+_SVG_ATTR_NAME = re.compile(r'\s([a-zA-Z:-]+)="')
+_SVG_GLOBAL_STYLE = re.compile(r'<style type="text/css">\s*\*\s*\{([^{}]*)\}\s*</style>')
+# Style properties that SVG also accepts as presentation attributes.
+_SVG_PRESENTATION = frozenset(
+    """clip-path clip-rule color display dominant-baseline fill fill-opacity fill-rule
+    filter font-family font-size font-style font-variant font-weight letter-spacing mask
+    opacity stroke stroke-dasharray stroke-dashoffset stroke-linecap stroke-linejoin
+    stroke-miterlimit stroke-opacity stroke-width text-anchor visibility""".split()
+)
+_figure_ids = itertools.count(1)
+
+
+class Block:
+    """A piece of our HTML that Jupyter displays as ``text/html``."""
+
+    __slots__ = ("html", "kind")
+
+    def __init__(self, html: str, kind: str = "html") -> None:
+        self.html = html
+        self.kind = kind
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __html__(self) -> str:  # lets Jinja/markupsafe embed a block unescaped
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        # Deterministic (no memory address), since it lands in the executed notebook.
+        return f"Block(kind={self.kind!r}, {len(self.html)} chars)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Block) and other.html == self.html
+
+    def __hash__(self) -> int:
+        return hash(self.html)
+
+    def __add__(self, other: Block) -> Block:
+        if not isinstance(other, Block):
+            return NotImplemented
+        return Block(self.html + "\n" + other.html, "group")
+
+
+def _e(text: Any) -> str:
+    """Escape any value as HTML text (quotes included, so it is safe in attributes)."""
+    return escape("" if text is None else str(text), quote=True)
+
+
+def _check(value: str, allowed: Sequence[str], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def cover(
+    *,
+    title: str,
+    account_name: str,
+    quarter_label: str,
+    prepared_for: str,
+    prepared_by: str,
+    as_of: str,
+    audience: str,
+    logo_text: str = "valuereview",
+    running_title: str | None = None,
+) -> Block:
+    """The cover page: account, quarter, who it is for and by, and the data as-of date.
+
+    It also carries the running header text (``.vr-running-title``) that print CSS
+    copies to the top of every following page, and for the ``internal`` audience a
+    visible "INTERNAL — do not send" mark that is repeated in every page footer.
+    """
+    _check(audience, AUDIENCES, "audience")
+    running = running_title or f"{account_name} \u00b7 {quarter_label} {title}"
+    internal = audience == "internal"
+    flag = (
+        f'<p class="vr-internal-flag" {INTERNAL_ATTR}>{_e(_INTERNAL_MARK)}</p>' if internal else ""
+    )
+    meta = "".join(
+        f'<div class="vr-cover__meta-row"><dt>{_e(term)}</dt><dd>{_e(value)}</dd></div>'
+        for term, value in (
+            ("Prepared for", prepared_for),
+            ("Prepared by", prepared_by),
+            ("Data as of", as_of),
+        )
+    )
+    audience_cls = " vr-cover--internal" if internal else ""
+    html = (
+        f'<section class="vr-cover{audience_cls}" data-audience="{_e(audience)}">'
+        f'<div class="vr-cover__band"><p class="vr-cover__logo">{_e(logo_text)}</p>{flag}</div>'
+        f'<div class="vr-cover__body">'
+        f'<p class="vr-cover__kicker">{_e(title)}</p>'
+        f'<h1 class="vr-cover__account">{_e(account_name)}</h1>'
+        f'<p class="vr-cover__quarter">{_e(quarter_label)}</p>'
+        f'<dl class="vr-cover__meta">{meta}</dl>'
+        f"</div>"
+        f'<p class="vr-running-title">{_e(running)}</p>'
+        f"</section>"
+    )
+    return Block(html, "cover")
+
+
+def heading(
+    text: str, level: int = 2, anchor: str | None = None, *, new_page: bool = False
+) -> Block:
+    """A section (h2, class ``vr-section``) or sub-section (h3–h4) heading.
+
+    Level-2 headings name the section in the PDF page header; ``new_page=True`` starts
+    the section on a fresh PDF page.
+    """
+    if level not in (2, 3, 4):
+        raise ValueError(f"heading level must be 2, 3 or 4 (the cover holds the h1); got {level}")
+    classes = ["vr-section" if level == 2 else "vr-subsection"]
+    if new_page:
+        classes.append("vr-new-page")
+    ident = f' id="{_e(anchor)}"' if anchor else ""
+    return Block(f'<h{level} class="{" ".join(classes)}"{ident}>{_e(text)}</h{level}>', "heading")
+
+
+def paragraph(text: str) -> Block:
+    """A paragraph of prose (plain text; line breaks are kept as typed)."""
+    body = "<br>".join(_e(line) for line in str(text).splitlines()) if text else ""
+    return Block(f'<p class="vr-paragraph">{body}</p>', "paragraph")
+
+
+def note(text: str, kind: str = "info", *, title: str | None = None) -> Block:
+    """A call-out box: ``info``, ``warning``, ``estimate`` (an illustrative estimate),
+    ``not_enough_data`` (muted) or ``internal`` (red-bordered, internal reviews only)."""
+    _check(kind, NOTE_KINDS, "note kind")
+    label = title if title is not None else _NOTE_LABELS[kind]
+    marker = f" {INTERNAL_ATTR}" if kind == "internal" else ""
+    html = (
+        f'<aside class="vr-note vr-note--{kind}" role="note"{marker}>'
+        f'<p class="vr-note__label">{_e(label)}</p>'
+        f'<p class="vr-note__text">{_e(text)}</p></aside>'
+    )
+    return Block(html, "note")
+
+
+def _direction(change: str) -> str:
+    """``up``/``down``/``flat`` from a formatted change such as "+12.4%" or "−3 pts"."""
+    stripped = change.strip()
+    if stripped[:1] == "+":
+        return "up"
+    if stripped[:1] in ("-", "\u2212"):
+        return "down"
+    return "flat"
+
+
+_ARROWS = {"up": "\u25b2", "down": "\u25bc", "flat": ""}
+
+
+def _mood(tone: str, direction: str) -> str:
+    """Whether a change is good news: ``up_good`` rising or ``down_good`` falling is
+    ``good``, the opposite ``bad``; ``bad`` is always bad; flat or neutral is neutral."""
+    if tone == "bad":
+        return "bad"
+    if tone == "neutral" or direction == "flat":
+        return "neutral"
+    return "good" if (tone == "up_good") == (direction == "up") else "bad"
+
+
+def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
+    """Headline figure cards that wrap on narrow screens.
+
+    Each item: ``label``, ``value`` (formatted), optional ``change`` (formatted; its
+    sign picks the arrow), ``tone`` (``up_good``/``down_good``: which direction is
+    good news for this figure, so the change shows green or red; ``neutral``; ``bad``:
+    flag the card red) and ``hint`` (a muted line, e.g. "vs Q2 2026").
+    """
+    cards = []
+    for i, item in enumerate(items):
+        try:
+            label, value = item["label"], item["value"]
+        except KeyError as exc:
+            msg = f"kpis item {i} needs 'label' and 'value'; got {dict(item)!r}"
+            raise ValueError(msg) from exc
+        tone = _check(item.get("tone") or "neutral", KPI_TONES, f"kpis item {i} tone")
+        parts = [f"<dt>{_e(label)}</dt>", f'<dd class="vr-kpi__value">{_e(value)}</dd>']
+        change = item.get("change")
+        if change not in (None, ""):
+            direction = _direction(str(change))
+            arrow = _ARROWS[direction]
+            icon = (
+                f'<span class="vr-kpi__arrow" aria-hidden="true">{arrow}</span> ' if arrow else ""
+            )
+            mood = _mood(tone, direction)
+            classes = f"vr-kpi__change vr-kpi__change--{direction} vr-kpi__change--{mood}"
+            parts.append(f'<dd class="{classes}">{icon}{_e(change)}</dd>')
+        hint = item.get("hint")
+        if hint not in (None, ""):
+            parts.append(f'<dd class="vr-kpi__hint">{_e(hint)}</dd>')
+        cards.append(f'<div class="vr-kpi vr-kpi--{tone}">{"".join(parts)}</div>')
+    return Block(f'<dl class="vr-kpis">{"".join(cards)}</dl>', "kpis")
+
+
+def badge(text: str, kind: str) -> str:
+    """A status pill (``completed``, ``in_progress``, ``overdue``, ``not_available``) as
+    an HTML fragment, for table cells named in ``table(..., html_columns=[...])``."""
+    _check(kind, BADGE_KINDS, "badge kind")
+    shown = text if text not in (None, "") else _BADGE_LABELS[kind]
+    return f'<span class="vr-badge vr-badge--{kind}">{_e(shown)}</span>'
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iuf":
+        return True
+    return isinstance(value, str) and bool(_NUMERIC_TEXT.match(value.strip()))
+
+
+def table(
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    align: Mapping[str, str] | None = None,
+    classes: str | Sequence[str] | None = None,
+    html_columns: Iterable[str] = (),
+) -> Block:
+    """A DataFrame as an escaped HTML table in a horizontally scrollable wrapper.
+
+    Values are shown as given (format numbers first); missing values show as "—".
+    Columns whose values are all numbers or formatted numbers are right-aligned unless
+    ``align`` (column → ``left``/``right``/``center``) says otherwise. Cells of
+    ``html_columns`` are our own safe markup (e.g. :func:`badge`) and are not escaped.
+    """
+    raw = set(html_columns)
+    unknown = raw - {str(c) for c in df.columns}
+    if unknown:
+        raise ValueError(f"table html_columns not in the DataFrame: {sorted(unknown)}")
+    align = dict(align or {})
+    for column, how in align.items():
+        _check(how, ("left", "right", "center"), f"table align for column {column!r}")
+    extra = [classes] if isinstance(classes, str) else list(classes or [])
+    table_cls = " ".join(["vr-table", *extra])
+
+    columns = [str(c) for c in df.columns]
+    rows = df.itertuples(index=False, name=None)
+    body_rows = [list(r) for r in rows]
+    col_align = []
+    for j, name in enumerate(columns):
+        if name in align:
+            col_align.append(align[name])
+            continue
+        present = [r[j] for r in body_rows if not _is_missing(r[j])]
+        numeric = bool(present) and name not in raw and all(_is_numeric(v) for v in present)
+        col_align.append("right" if numeric else "left")
+
+    def cell_cls(j: int) -> str:
+        return "" if col_align[j] == "left" else f' class="vr-{col_align[j]}"'
+
+    head = "".join(f'<th scope="col"{cell_cls(j)}>{_e(n)}</th>' for j, n in enumerate(columns))
+    out_rows = []
+    for r in body_rows:
+        cells = []
+        for j, value in enumerate(r):
+            if _is_missing(value):
+                text = f'<span class="vr-missing">{_MISSING}</span>'
+            elif columns[j] in raw:
+                text = str(value)
+            else:
+                text = _e(value)
+            cells.append(f"<td{cell_cls(j)}>{text}</td>")
+        out_rows.append(f"<tr>{''.join(cells)}</tr>")
+    cap = f"<caption>{_e(caption)}</caption>" if caption else ""
+    html = (
+        f'<div class="vr-table-wrap"><table class="{_e(table_cls)}">{cap}'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(out_rows)}</tbody></table></div>"
+    )
+    return Block(html, "table")
+
+
+def _declarations(css: str) -> list[tuple[str, str]]:
+    pairs = (d.split(":", 1) for d in css.split(";") if ":" in d)
+    return [(k.strip(), v.strip()) for k, v in pairs]
+
+
+def _restyle_tag(match: re.Match[str]) -> str:
+    """Move one tag's ``style`` declarations into presentation attributes."""
+    tag = match.group(0)
+    style = _SVG_STYLE.search(tag)
+    assert style is not None
+    present = set(_SVG_ATTR_NAME.findall(tag))
+    attrs, rest = [], []
+    for key, value in _declarations(style.group(1)):
+        if key in _SVG_PRESENTATION and key not in present:
+            attrs.append(f' {key}="{value}"')
+        else:
+            rest.append(f"{key}: {value}")
+    kept = f' style="{"; ".join(rest)}"' if rest else ""
+    return tag[: style.start()] + "".join(attrs) + kept + tag[style.end() :]
+
+
+def _presentation_attributes(svg: str) -> str:
+    """Turn matplotlib's inline styles into SVG presentation attributes.
+
+    Inline in HTML, an SVG's ``style`` attributes and ``<style>`` element join the
+    page's CSS cascade (the ``*{...}`` rule would reach every element of the page);
+    attributes keep the drawing self-contained and identical.
+    """
+    root = _SVG_GLOBAL_STYLE.search(svg)
+    if root:
+        svg = svg[: root.start()] + svg[root.end() :]
+        svg = svg.replace("<defs></defs>", "", 1)
+        defaults = "".join(f' {k}="{v}"' for k, v in _declarations(root.group(1)))
+        svg = svg.replace("<svg", "<svg" + defaults, 1)
+    return _SVG_TAG.sub(_restyle_tag, svg)
+
+
+def _svg_markup(fig: Figure) -> str:
+    """The figure as an inline-ready ``<svg>`` element with its text kept as text."""
+    import matplotlib as mpl
+
+    # A per-figure salt keeps element ids unique between figures in one document yet
+    # identical from run to run (matplotlib's default salt is random).
+    salt = f"vr{next(_figure_ids)}"
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        fig.savefig(
+            buf,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
+    svg = _SVG_PROLOG.sub("", buf.getvalue(), count=1)
+    svg = _SVG_METADATA.sub("", svg, count=1)
+    # Plain <g> ids repeat across figures (figure_1, axes_1...) and nothing refers to
+    # them; dropping them keeps the document's ids unique. Indentation goes too.
+    svg = _SVG_GROUP_ID.sub("<g>", svg)
+    svg = _SVG_BETWEEN_TAGS.sub("><", svg).strip()
+    svg = _SVG_PATH_DATA.sub(lambda m: m.group(0).replace("\n", ""), svg)
+    return _presentation_attributes(svg)
+
+
+def figure(
+    fig_or_ax: Figure | Axes, *, caption: str | None = None, alt: str | None = None
+) -> Block:
+    """A matplotlib Figure (or an Axes' figure) as inline SVG, then closes the figure.
+
+    Text stays text (in the document's fonts), so it is sharp, searchable and small.
+    ``alt`` describes the chart for screen readers; it defaults to the caption.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = getattr(fig_or_ax, "figure", None) if not hasattr(fig_or_ax, "savefig") else fig_or_ax
+    if fig is None or not hasattr(fig, "savefig"):
+        got = type(fig_or_ax).__name__
+        raise TypeError(f"figure() needs a matplotlib Figure or Axes; got {got}")
+    try:
+        svg = _svg_markup(fig)
+    finally:
+        plt.close(fig)
+    label = alt or caption
+    attrs = ' role="img"' + (f' aria-label="{_e(label)}"' if label else "")
+    svg = svg.replace("<svg", f"<svg{attrs}", 1)
+    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return Block(f'<figure class="vr-figure">{svg}{cap}</figure>', "figure")
+
+
+def definition_list(items: Mapping[str, str] | Iterable[tuple[str, str]]) -> Block:
+    """Terms and their descriptions, e.g. the methodology appendix's glossary."""
+    pairs = items.items() if isinstance(items, Mapping) else items
+    body = "".join(f"<dt>{_e(term)}</dt><dd>{_e(desc)}</dd>" for term, desc in pairs)
+    return Block(f'<dl class="vr-definitions">{body}</dl>', "definition_list")
+
+
+def formula(name: str, expression: str, example: str | None = None) -> Block:
+    """A named formula with an optional worked example, for the methodology appendix."""
+    ex = f'<p class="vr-formula__example">{_e(example)}</p>' if example else ""
+    html = (
+        f'<div class="vr-formula"><p class="vr-formula__name">{_e(name)}</p>'
+        f'<p class="vr-formula__expression">{_e(expression)}</p>{ex}</div>'
+    )
+    return Block(html, "formula")
+
+
+def page_break() -> Block:
+    """Forces a new page in the PDF; invisible on screen."""
+    return Block('<div class="vr-page-break" aria-hidden="true"></div>', "page_break")

@@ -1,0 +1,148 @@
+"""The batch's ``output/<quarter>/index.html``: every account, its status and links.
+
+A plain, self-contained page in the reviews' house style (same inlined CSS, no
+JavaScript), so CS operations can open it from a CI artifact or a file share.
+Everything shown comes through Jinja2 with autoescaping on: account names are data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from valuelib.render.export import TEMPLATE_DIR, TEMPLATE_NAME
+
+__all__ = ["STATUSES", "render_index"]
+
+INDEX_TEMPLATE = "batch_index.html.j2"
+
+#: Accepted entry statuses → (CSS class suffix, label shown).
+STATUSES = {
+    "rendered": ("rendered", "Rendered"),
+    "failed": ("failed", "Failed"),
+    "skipped-unchanged": ("unchanged", "Unchanged"),
+}
+_STATUS_ALIASES = {
+    "skipped_unchanged": "skipped-unchanged",
+    "unchanged": "skipped-unchanged",
+    "skipped": "skipped-unchanged",
+}
+
+_FORMAT_LABELS = {"html": "HTML", "pdf": "PDF"}
+_DEFAULT_FORMATS = ("html", "pdf")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR / TEMPLATE_NAME)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+
+
+def _status(value: str, where: str) -> str:
+    status = _STATUS_ALIASES.get(value, value)
+    if status not in STATUSES:
+        raise ValueError(f"{where}: status must be one of {', '.join(STATUSES)}; got {value!r}")
+    return status
+
+
+def _first_line(error: Any) -> str:
+    lines = [line.strip() for line in str(error or "").splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _links(prefix: str, stem: str, formats: Iterable[str], notebook: bool) -> list[dict[str, str]]:
+    links = [
+        {"href": f"{prefix}{stem}.{fmt}", "label": _FORMAT_LABELS.get(fmt, fmt.upper())}
+        for fmt in formats
+    ]
+    if notebook:
+        # The batch keeps a failed run's executed notebook beside the last good outputs.
+        links.append({"href": f"{prefix}{stem}.error.ipynb", "label": "Failed notebook"})
+    return links
+
+
+def _row(entry: Mapping[str, Any], i: int) -> dict[str, Any]:
+    try:
+        account_id = str(entry["account_id"])
+    except KeyError as exc:
+        raise ValueError(f"index entry {i} has no 'account_id': {dict(entry)!r}") from exc
+    status = _status(str(entry.get("status", "")), f"index entry {i} ({account_id})")
+    failed = status == "failed"
+    formats = list(entry.get("formats") or _DEFAULT_FORMATS)
+    # A failed account links to its executed notebook (the failing cell is in it) and,
+    # when the batch kept one, to its previous good report.
+    keep = not failed or bool(entry.get("keeps_previous", False))
+    prefix = quote(account_id, safe="") + "/"
+    css_class, label = STATUSES[status]
+    return {
+        "account_id": account_id,
+        "name": entry.get("name") or account_id,
+        "segment": entry.get("segment") or "",
+        "csm": entry.get("csm") or "",
+        "status_class": css_class,
+        "status_label": label + (" (previous report kept)" if failed and keep else ""),
+        "error": _first_line(entry.get("error")) if failed else "",
+        "headline": dict(entry.get("headline") or {}),
+        "links": _links(prefix, "value-review", formats if keep else (), notebook=failed),
+    }
+
+
+def render_index(
+    *,
+    quarter: str,
+    generated_at: str,
+    entries: list[dict[str, Any]],
+    portfolio: dict[str, Any] | None,
+) -> str:
+    """The index page HTML for one quarter's batch.
+
+    Each entry: ``account_id``, ``status`` (``rendered``, ``failed`` or
+    ``skipped-unchanged``), and optionally ``name``, ``segment``, ``csm``, ``error``
+    (its first line is shown for failed accounts), ``headline`` (formatted label →
+    value, the same labels for every account), ``formats`` (default html and pdf) and
+    ``keeps_previous`` (a failed account whose earlier report is still there).
+    ``portfolio`` (or None): optional ``status``, ``error``, ``formats``, ``headline``.
+    Links are relative: ``<account_id>/value-review.html`` and so on.
+    """
+    rows = [_row(entry, i) for i, entry in enumerate(entries)]
+    labels: list[str] = []
+    for row in rows:
+        labels.extend(label for label in row["headline"] if label not in labels)
+    counts = {"rendered": 0, "failed": 0, "unchanged": 0}
+    for row in rows:
+        counts[row["status_class"]] += 1
+
+    port = None
+    if portfolio is not None:
+        p_status = _status(str(portfolio.get("status", "rendered")), "portfolio")
+        p_failed = p_status == "failed"
+        port = {
+            "status": p_status,
+            "error": _first_line(portfolio.get("error")) if p_failed else "",
+            "headline": dict(portfolio.get("headline") or {}),
+            "links": _links(
+                "",
+                "portfolio-review",
+                () if p_failed else (portfolio.get("formats") or _DEFAULT_FORMATS),
+                notebook=p_failed,
+            ),
+        }
+
+    template = _environment().get_template(INDEX_TEMPLATE)
+    return template.render(
+        quarter=quarter,
+        generated_at=generated_at,
+        rows=rows,
+        labels=labels,
+        counts=counts,
+        total=len(rows),
+        portfolio=port,
+    )
