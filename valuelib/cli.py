@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="render even unchanged accounts")
     r.add_argument("--cell-timeout", type=float, default=300,
                    help="seconds one notebook cell may run (300)")
+    r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     return p
 
@@ -145,6 +146,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         quarter=args.quarter, accounts=args.accounts, audience=args.audience, formats=formats,
         workers=args.workers, scheduler=args.scheduler, db=args.db, out=Path(args.out),
         force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
+        params_dir=Path(args.params) if args.params else None,
     )
     progress = _Progress()
     try:

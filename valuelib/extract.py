@@ -122,15 +122,17 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
     if accounts.empty:
         raise SelectionError("the warehouse has no accounts")
     accounts = accounts.sort_values("account_id").reset_index(drop=True)
-    start = pd.to_datetime(accounts["start_date"]).dt.date
-    churn = pd.to_datetime(accounts["churn_date"]).dt.date
-    active = (start <= q_last) & (churn.isna() | (churn >= q_first))
+    # Compare as timestamps: an all-null churn_date column has no dates to call .date() on.
+    start = pd.to_datetime(accounts["start_date"])
+    churn = pd.to_datetime(accounts["churn_date"])
+    first, last = pd.Timestamp(q_first), pd.Timestamp(q_last)
+    active = (start <= last) & (churn.isna() | (churn >= first))
     inactive = {}
     for row, st, ch in zip(accounts.itertuples(), start, churn, strict=True):
-        if st > q_last:
-            inactive[row.account_id] = f"starts {st}, after {quarter}"
-        elif ch is not None and not pd.isna(ch) and ch < q_first:
-            inactive[row.account_id] = f"churned {ch}, before {quarter}"
+        if st > last:
+            inactive[row.account_id] = f"starts {st.date()}, after {quarter}"
+        elif not pd.isna(ch) and ch < first:
+            inactive[row.account_id] = f"churned {ch.date()}, before {quarter}"
     return accounts[active.to_numpy()].reset_index(drop=True), inactive
 
 

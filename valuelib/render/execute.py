@@ -21,6 +21,20 @@ from ..record import METRICS_MIME
 log = logging.getLogger(__name__)
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over Unix sockets in the working directory:
+    no TCP ports are opened, so nothing on the network can reach a kernel holding account data."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+    return IPCKernelManager
+
+
 @dataclass(frozen=True)
 class CellError:
     """Where and why a notebook failed."""
@@ -78,6 +92,7 @@ def execute(
                 start_timeout=start_timeout,
                 execution_timeout=cell_timeout,
                 cwd=str(cwd) if cwd else None,
+                kernel_manager_class=_ipc_kernel_manager(),
             )
             return Execution(nb, None, time.perf_counter() - t0)
         except PapermillExecutionError as exc:

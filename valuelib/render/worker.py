@@ -79,15 +79,21 @@ def run(task: Task) -> TaskResult:
                           seconds=time.perf_counter() - t0)
     nb = ex.nb
     files: dict[str, bytes] = {}
-    t = time.perf_counter()
-    html = _exporters.html(nb)
-    timings["html"] = time.perf_counter() - t
-    if "html" in task.formats:
-        files[f"{task.stem}.html"] = html.encode("utf-8")
-    if "pdf" in task.formats:
+    try:
         t = time.perf_counter()
-        files[f"{task.stem}.pdf"] = _exporters.pdf(html)
-        timings["pdf"] = time.perf_counter() - t
+        html = _exporters.html(nb, audience=task.parameters.get("audience"))
+        timings["html"] = time.perf_counter() - t
+        if "html" in task.formats:
+            files[f"{task.stem}.html"] = html.encode("utf-8")
+        if "pdf" in task.formats:
+            t = time.perf_counter()
+            files[f"{task.stem}.pdf"] = _exporters.pdf(html)
+            timings["pdf"] = time.perf_counter() - t
+    except Exception as exc:  # noqa: BLE001 - an export failure fails this account only
+        return TaskResult(task.account_id, task.stem, False,
+                          error=f"export: {type(exc).__name__}: {exc}",
+                          failed_notebook=nbformat.writes(nb).encode("utf-8"),
+                          timings=timings, seconds=time.perf_counter() - t0)
     files[f"{task.stem}.ipynb"] = nbformat.writes(nb).encode("utf-8")
     metrics = recorded_metrics(nb)
     if task.stem == "value-review":

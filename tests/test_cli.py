@@ -1,0 +1,90 @@
+"""The `valuereview` command: help, exit statuses and messages for bad invocations."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from conftest import ROOT, valuereview
+
+
+@pytest.mark.parametrize("command", [[], ["demo-data"], ["check-data"], ["render"]])
+def test_every_command_has_help_with_an_example(command):
+    run = valuereview(*command, "--help")
+    assert run.code == 0
+    assert "example" in run.stdout
+    assert "usage: valuereview" in run.stdout
+
+
+def test_check_data_passes_on_the_demo(demo_db):
+    run = valuereview("check-data", "--db", str(demo_db))
+    assert run.code == 0, run.stderr
+    assert "the data contract holds" in run.stdout
+
+
+def test_check_data_reports_every_problem_with_exit_2(tmp_path, demo_db):
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(demo_db, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("UPDATE nps_responses SET score = 11 WHERE account_id = 'ACC-0003'")
+    con.execute("UPDATE arr_history SET arr = -5 WHERE account_id = 'ACC-0005'")
+    con.execute("ALTER TABLE usage DROP COLUMN events")
+    con.close()
+    run = valuereview("check-data", "--db", str(broken))
+    assert run.code == 2
+    assert "nps_responses.score" in run.stderr and "ACC-0003" in run.stderr
+    assert "arr_history.arr" in run.stderr and "ACC-0005" in run.stderr
+    assert "usage" in run.stderr and "events" in run.stderr
+    # render refuses the same warehouse and renders nothing
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(broken), "--out", str(out))
+    assert run.code == 2
+    assert "breaks the data contract" in run.stderr and "nothing rendered" in run.stderr
+    assert not out.exists() or not list(out.rglob("*.html"))
+
+
+def test_missing_warehouse_says_how_to_make_one(tmp_path):
+    run = valuereview("render", "--db", str(tmp_path / "nope.duckdb"), "--out", str(tmp_path))
+    assert run.code == 2
+    assert "valuereview demo-data" in run.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--accounts", "x' OR '1'='1"], "is not an account id"),
+    (["--accounts", "../../etc"], "is not an account id"),
+    (["--accounts", "ACC-9999"], "no account with id ACC-9999"),
+    (["--quarter", "2030Q1"], "no data for it"),
+    (["--quarter", "Q3-2026"], "not a quarter like 2026Q3"),
+    (["--formats", "html,docx"], "--formats"),
+    (["--workers", "0"], "--workers must be at least 1"),
+])
+def test_bad_render_invocations_exit_2_with_a_clear_message(demo_db, tmp_path, args, message):
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(demo_db), "--out", str(out), *args)
+    assert run.code == 2, run.stderr
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not out.exists() or not list(out.rglob("*.html"))
+
+
+def test_unknown_audience_is_a_usage_error(demo_db, tmp_path):
+    run = valuereview("render", "--db", str(demo_db), "--audience", "everyone")
+    assert run.code == 2 and "invalid choice" in run.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ("prepared_by: [unclosed\n", "malformed YAML"),
+    ("colour_scheme: teal\n", "unknown parameter 'colour_scheme'"),
+    ("account_id: ACC-0002\n", "set by valuereview itself"),
+])
+def test_bad_params_files_exit_2_naming_file_and_key(demo_db, tmp_path, content, message):
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    (params / "defaults.yaml").write_text(content)
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--params", str(params),
+                      "--accounts", "ACC-0001")
+    assert run.code == 2, run.stderr
+    assert message in run.stderr and "defaults.yaml" in run.stderr
+    assert not out.exists() or not list(out.rglob("*.html"))
