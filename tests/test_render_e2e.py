@@ -224,3 +224,31 @@ def test_executed_notebook_keeps_papermill_parameters(rendered):
     assert ["parameters"] in tags and ["injected-parameters"] in tags
     injected = "".join(nb["cells"][tags.index(["injected-parameters"])]["source"])
     assert 'account_id = "ACC-0001"' in injected and 'quarter = "2026Q3"' in injected
+
+
+def test_account_figures_equal_the_metrics_on_the_warehouse_rows(rendered):
+    """NPS, CSAT and ROI in the document equal valuelib.metrics run on the raw rows."""
+    from valuelib import metrics
+
+    con = duckdb.connect(str(rendered.db), read_only=True)
+    aid = "ACC-0001"
+    m = rendered.metrics(aid)
+    text = visible_text(read_html(rendered, aid))
+    scores = [r[0] for r in con.execute(
+        "SELECT score FROM nps_responses WHERE account_id = ? AND responded_at BETWEEN "
+        "DATE '2026-07-01' AND DATE '2026-09-30'", [aid]).fetchall()]
+    if scores:
+        assert m["figures"]["nps"]["value"] == pytest.approx(metrics.nps(scores))
+        assert f"NPS {m['figures']['nps']['display']}" in text
+    ratings = [r[0] for r in con.execute(
+        "SELECT csat FROM support_tickets WHERE account_id = ? AND csat IS NOT NULL AND "
+        "opened_at >= TIMESTAMP '2026-07-01' AND opened_at < TIMESTAMP '2026-10-01'",
+        [aid]).fetchall()]
+    if ratings:
+        assert f"CSAT {metrics.csat(ratings):.0f}%" in text
+    cost = con.execute("SELECT SUM(arr) / 12 FROM arr_history WHERE account_id = ? AND "
+                       "month <= DATE '2026-09-01'", [aid]).fetchone()[0]
+    value_to_date = m["figures"]["value_to_date"]["value"]
+    assert m["figures"]["roi_multiple"]["value"] == pytest.approx(
+        metrics.roi_multiple(value_to_date, cost))
+    assert f"ROI to date {metrics.roi(value_to_date, cost):.1f}%" in text

@@ -214,6 +214,15 @@ def support_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def support_frame(r: AccountReview, f: Formatter) -> pd.DataFrame:
+    """Tickets and median resolution hours per quarter, for the support trend chart."""
+    return pd.DataFrame({
+        "period": [f.quarter(q) for q in r.support["quarter"]],
+        "tickets": r.support["tickets"].astype(int),
+        "median_resolution_hours": [_none(h) for h in r.support["median_resolution_hours"]],
+    })
+
+
 def verbatims(b: Bundle, r: AccountReview, limit: int = 2) -> list[str]:
     """Up to `limit` of this quarter's NPS comments from promoters, newest first."""
     df = b.table("nps_responses")

@@ -21,9 +21,13 @@ from ..record import METRICS_MIME
 log = logging.getLogger(__name__)
 
 
+KERNEL_LOG = "kernel.log"
+
+
 def _ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over Unix sockets in the working directory:
-    no TCP ports are opened, so nothing on the network can reach a kernel holding account data."""
+    """A kernel manager that talks to the kernel over Unix sockets in the working directory
+    (no TCP ports: nothing on the network can reach a kernel holding account data), with the
+    kernel process's own output in `kernel.log` there rather than on the batch's terminal."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -31,6 +35,15 @@ def _ipc_kernel_manager():
         @default("transport")
         def _default_transport(self) -> str:
             return "ipc"
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log = open(KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel process owns it
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                log.close()
 
     return IPCKernelManager
 
@@ -91,7 +104,7 @@ def execute(
                 request_save_on_cell_execute=False,
                 start_timeout=start_timeout,
                 execution_timeout=cell_timeout,
-                cwd=str(cwd) if cwd else None,
+                cwd=str(cwd) if cwd else tmp,
                 kernel_manager_class=_ipc_kernel_manager(),
             )
             return Execution(nb, None, time.perf_counter() - t0)
