@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DB     := data/warehouse.duckdb
 ARGS   ?=
 
-.PHONY: reports test test-fast lint bench bench-scale demo clean venv
+.PHONY: reports test test-fast lint bench bench-scale demo clean venv i18n
 
 venv: $(STAMP)
 
