@@ -12,18 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import valuelib
 
-from . import contract, extract, params, schema
+from . import contract, extract, params, pool, schema
 from .bundle import sha256, write_atomic
 from .render import worker
 from .render.index_page import render_index
@@ -53,6 +51,8 @@ class Options:
     notebooks: Path | None = None
     params_dir: Path | None = None
     portfolio: bool = True
+    max_tasks_per_worker: int = pool.DEFAULT_MAX_TASKS
+    worker_memory_mb: float = pool.DEFAULT_MAX_RSS_MB
 
 
 @dataclass
@@ -264,19 +264,8 @@ def _run_tasks(tasks: list[worker.Task], opts: Options,
         dask_runner.run(tasks, opts.scheduler, finish)
         return
     workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                             initializer=worker.warm_up) as pool:
-        pending: dict[Future, worker.Task] = {pool.submit(worker.run, t): t for t in tasks}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died
-                    res = worker.TaskResult.failure(task, f"worker failed: {exc!r}")
-                finish(res)
+    pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
+             max_rss_mb=opts.worker_memory_mb)
 
 
 def _now() -> str:

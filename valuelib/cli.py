@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="render even unchanged accounts")
     r.add_argument("--cell-timeout", type=float, default=300,
                    help="seconds one notebook cell may run (300)")
+    r.add_argument("--worker-tasks", type=int, default=None,
+                   help="recycle a worker after this many accounts (50)")
+    r.add_argument("--worker-memory-mb", type=float, default=None,
+                   help="recycle a worker once its processes pass this memory (1200)")
     r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     return p
@@ -129,7 +133,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import batch, contract
+    from . import batch, contract, pool
     from .extract import SelectionError
     from .params import ParamsError
     from .warehouse import WarehouseError
@@ -148,6 +152,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
         params_dir=Path(args.params) if args.params else None,
     )
+    if args.worker_tasks is not None:
+        opts.max_tasks_per_worker = max(1, args.worker_tasks)
+    if args.worker_memory_mb is not None:
+        opts.worker_memory_mb = args.worker_memory_mb
     progress = _Progress()
     try:
         result = batch.render(opts, progress=progress.update, on_plan=progress.start)
@@ -162,6 +170,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         progress.stop()
         _err(f"{exc}; nothing rendered")
         return EXIT_BAD
+    except pool.PoolError as exc:
+        progress.stop()
+        _err(str(exc))
+        return EXIT_FAILED
     finally:
         progress.stop()
     _summary(result)

@@ -1,0 +1,91 @@
+"""Batch behaviour: incremental re-renders, worker crashes, and Dask against the local pool."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import duckdb
+import pytest
+from conftest import E2E_ACCOUNTS, valuereview
+
+from valuelib import pool
+from valuelib.render import worker
+
+pytestmark = pytest.mark.slow
+
+THREE = ["ACC-0001", "ACC-0003", "ACC-0005"]
+
+
+def _summary(out):
+    quarter = next(p for p in out.iterdir() if p.is_dir())
+    return json.loads((quarter / "manifest.json").read_text())["summary"]
+
+
+def test_incremental_renders_only_what_changed(demo_db, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(demo_db, db)
+    out = tmp_path / "out"
+    args = ["render", "--db", str(db), "--out", str(out), "--accounts", ",".join(THREE)]
+    first = valuereview(*args)
+    assert first.code == 0, first.stderr
+    assert _summary(out) == {"rendered": 4, "unchanged": 0, "failed": 0}
+
+    again = valuereview(*args)
+    assert again.code == 0
+    assert _summary(out) == {"rendered": 0, "unchanged": 4, "failed": 0}
+
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE nps_responses SET score = 0 WHERE account_id = 'ACC-0003'")
+    con.close()
+    changed = valuereview(*args)
+    assert changed.code == 0
+    m = json.loads((out / "2026Q3" / "manifest.json").read_text())
+    statuses = {k: v["status"] for k, v in m["accounts"].items()}
+    assert statuses == {"ACC-0001": "unchanged", "ACC-0003": "rendered",
+                        "ACC-0005": "unchanged", "portfolio": "rendered"}
+
+    forced = valuereview(*args, "--force", "--no-portfolio")
+    assert forced.code == 0
+    assert _summary(out)["rendered"] == 3
+
+
+def _crash(task):  # a task function whose process dies mid-task for one account
+    import os
+
+    if task.account_id == "B":
+        os._exit(9)
+    return worker.TaskResult(task.account_id, task.stem, True)
+
+
+def test_a_dead_worker_fails_only_its_task():
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("html",))
+             for a in ("A", "B", "C", "D", "E")]
+    results = {}
+    pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r), runner=_crash,
+             warm=False, max_tasks=2)
+    assert sorted(results) == ["A", "B", "C", "D", "E"]
+    assert not results["B"].ok and "worker process died (exit code 9)" in results["B"].error
+    assert all(results[a].ok for a in ("A", "C", "D", "E"))
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dask_cluster_renders_the_same_documents(rendered, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    accounts = E2E_ACCOUNTS[:2]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1") as cluster:
+        out = tmp_path / "dask-out"
+        run = valuereview("render", "--db", str(rendered.db), "--out", str(out),
+                          "--accounts", ",".join(accounts), "--no-portfolio",
+                          "--scheduler", cluster.scheduler_address)
+    assert run.code == 0, run.stderr
+    for aid in accounts:
+        for name in ("value-review.html", "value-review.pdf", "metrics.json"):
+            local = rendered.account_dir(aid) / name
+            remote = out / "2026Q3" / aid / name
+            assert _digest(remote) == _digest(local), f"{aid}/{name} differs from local"
