@@ -136,6 +136,29 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
     return accounts[active.to_numpy()].reset_index(drop=True), inactive
 
 
+def _normalised(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The table with contract types (a number is a float or an int whichever database it came
+    from) and rows in a fixed order (DuckDB scans in parallel), so a bundle's bytes, and its
+    hash, depend only on its data."""
+    table = schema.TABLES[name]
+    df = df.copy()
+    for col in table.columns:
+        if col.name not in df.columns:
+            continue
+        if col.type == schema.FLOAT:
+            df[col.name] = pd.to_numeric(df[col.name]).astype("float64")
+        elif col.type == schema.INT:
+            df[col.name] = pd.to_numeric(df[col.name]).astype("Int64")
+        elif col.type in (schema.DATE, schema.TIMESTAMP):
+            df[col.name] = pd.to_datetime(df[col.name])
+        elif col.type == schema.BOOL:
+            df[col.name] = df[col.name].astype("boolean")
+    if df.empty:
+        return df
+    return df.sort_values(list(df.columns), kind="mergesort", na_position="last",
+                          ignore_index=True)
+
+
 def _cut(tables: dict[str, pd.DataFrame], quarter: str) -> dict[str, pd.DataFrame]:
     """Drop rows dated after the quarter's end, and trend tables older than TREND_QUARTERS."""
     _, q_last = periods.quarter_bounds(quarter)
@@ -205,7 +228,8 @@ def run(
     active_all, _ = select_accounts(wh, "all", quarter)
     ids = list(active_all["account_id"])
     raw = {
-        name: wh.read_table(name, schema.TABLES[name].column_names, account_ids=ids)
+        name: _normalised(name, wh.read_table(name, schema.TABLES[name].column_names,
+                                              account_ids=ids))
         for name in schema.TABLES
         if name != "accounts"
     }

@@ -242,10 +242,28 @@ class Warehouse:
             return
         dtype = {c: _sqlalchemy_type(t) for c, t in types.items() if c in df.columns}
         with self._engine.begin() as conn:
-            df.to_sql(
-                table, conn, if_exists="replace", index=False, dtype=dtype,
-                method="multi", chunksize=2000,
-            )
+            if self.kind == "postgresql" and self._engine.dialect.driver == "psycopg2":
+                # Create the typed table, then stream the rows with COPY: far faster than
+                # INSERTs for the demo's hundreds of thousands of usage rows.
+                df.head(0).to_sql(table, conn, if_exists="replace", index=False, dtype=dtype)
+                _copy_into(conn, table, df)
+            else:
+                df.to_sql(table, conn, if_exists="replace", index=False, dtype=dtype,
+                          method="multi", chunksize=2000)
+
+
+def _copy_into(conn, table: str, df: pd.DataFrame) -> None:
+    """COPY `df` into an existing PostgreSQL table as CSV; missing values travel as \\N, so
+    an empty string stays an empty string."""
+    import io
+
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S")
+    buf.seek(0)
+    cols = ", ".join(_quote(c) for c in df.columns)
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.copy_expert(
+        f"COPY {_quote(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
 
 
 def _quote(name: str) -> str:
