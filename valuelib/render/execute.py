@@ -2,6 +2,17 @@
 
 On failure the executed notebook (with papermill's error marker and the failing cell's
 traceback) is still returned, so the batch can keep it for an analyst to open.
+
+Two kinds of kernel, same semantics:
+
+* ``kernel="fork"`` (default): a pristine kernel forked from this process's pre-imported fork
+  server (`forkserver.py`): no start-up cost, and still one never-used kernel per notebook.
+* ``kernel="fresh"``: a new ``python -m ipykernel_launcher`` process per notebook, as Jupyter
+  does it (the naive benchmark, and the fallback if the fork server cannot start).
+
+A cell that raises, a cell that runs past the per-cell timeout and a kernel that dies all come
+back the same way: the failing cell gets an error output and papermill's failure metadata, so
+papermill's own error handling adds its error marker, keeps the notebook and names the cell.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import nbformat
 from nbformat import NotebookNode
@@ -22,6 +33,9 @@ log = logging.getLogger(__name__)
 
 
 KERNEL_LOG = "kernel.log"
+ENGINE_NAME = "valuereview"
+
+Kernel = Literal["fork", "fresh"]
 
 
 def _ipc_kernel_manager():
@@ -46,6 +60,93 @@ def _ipc_kernel_manager():
                 log.close()
 
     return IPCKernelManager
+
+
+_engine_registered = False
+
+
+def _register_engine() -> None:
+    """Register papermill's nbclient engine with one change: a timeout or a dead kernel is
+    recorded in the failing cell like an error the cell raised, instead of losing the notebook.
+
+    Stock papermill lets nbclient's `CellTimeoutError` / `DeadKernelError` escape: the executed
+    notebook is not kept, no error marker is added and the failing cell is unknown. Here the
+    cell gets an error output (ename = the exception's name) and papermill's failure metadata,
+    so `papermill.execute.raise_for_execution_errors` handles it exactly like an exception
+    raised by the cell. Such a kernel is asked nothing more and is killed rather than shut
+    down politely (it is thrown away either way).
+    """
+    global _engine_registered
+    if _engine_registered:
+        return
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    class Client(PapermillNotebookClient):
+        kernel_lost = False
+
+        def execute(self, **kwargs: Any) -> NotebookNode:
+            self.reset_execution_trackers()
+            with self.setup_kernel(**kwargs):
+                self.papermill_execute_cells()
+                if not self.kernel_lost:
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                self.set_widgets_metadata()
+            return self.nb
+
+        def papermill_execute_cells(self) -> None:
+            for index, cell in enumerate(self.nb.cells):
+                try:
+                    self.nb_man.cell_start(cell, index)
+                    self.execute_cell(cell, index)
+                except CellExecutionError as ex:
+                    self.nb_man.cell_exception(self.nb.cells[index], cell_index=index,
+                                               exception=ex)
+                    break
+                except (CellTimeoutError, DeadKernelError) as ex:
+                    self.kernel_lost = True
+                    self.shutdown_kernel = "immediate"
+                    failed = self.nb.cells[index]
+                    ename, evalue = self._describe(ex)
+                    failed.setdefault("outputs", []).append(nbformat.v4.new_output(
+                        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+                    self.nb_man.cell_exception(failed, cell_index=index, exception=ex)
+                    break
+                finally:
+                    self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+
+        def _describe(self, ex: BaseException) -> tuple[str, str]:
+            if isinstance(ex, CellTimeoutError):
+                return ("CellTimeoutError",
+                        f"the cell ran longer than the {self.timeout:g} s cell timeout")
+            provisioner = getattr(self.km, "provisioner", None)
+            code = getattr(provisioner, "exit_code", None)
+            proc = getattr(provisioner, "process", None)
+            if code is None and proc is not None:
+                code = proc.poll()
+            how = f" (exit code {code})" if code is not None else ""
+            return "DeadKernelError", f"the kernel died while running this cell{how}"
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            # The same arguments papermill's NBClientEngine hands to its client.
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs,
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=log,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            return Client(nb_man, **final_kwargs).execute()
+
+    papermill_engines.register(ENGINE_NAME, Engine)
+    _engine_registered = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +178,7 @@ class Execution:
         return self.error is None and self.nb is not None
 
 
+
 def execute(
     notebook: str | Path,
     parameters: dict[str, Any],
@@ -85,10 +187,35 @@ def execute(
     kernel_name: str = "python3",
     cell_timeout: float | None = None,
     start_timeout: float = 60,
+    kernel: Kernel = "fork",
 ) -> Execution:
-    """Run `notebook` with `parameters` in a fresh kernel and return the executed notebook."""
+    """Run `notebook` with `parameters` in a kernel of its own and return the executed notebook.
+
+    `kernel="fork"` forks a pristine pre-imported kernel (see module docstring); if the fork
+    server cannot be started at all, this run falls back to a fresh kernel process.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    _register_engine()
+    # No IPython history database: it is one file shared by every kernel, so account A's
+    # code (with its injected parameters) would be readable from account B's kernel.
+    engine_kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"]}
+    if kernel == "fork":
+        from . import forkserver
+
+        try:
+            forkserver.get_server()
+            engine_kwargs["kernel_manager_class"] = forkserver.ForkKernelManager
+            # The kernel is discarded after this notebook: no need for a polite shutdown.
+            engine_kwargs["shutdown_kernel"] = "immediate"
+        except forkserver.ForkServerError as exc:
+            log.warning("fork server unavailable (%s); using a fresh kernel", exc)
+            kernel = "fresh"
+    if kernel == "fresh":
+        engine_kwargs["kernel_manager_class"] = _ipc_kernel_manager()
+    elif kernel != "fork":
+        raise ValueError(f"kernel must be 'fork' or 'fresh', not {kernel!r}")
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vr-exec-") as tmp:
@@ -98,6 +225,7 @@ def execute(
                 str(notebook),
                 str(out),
                 parameters=parameters,
+                engine_name=ENGINE_NAME,
                 kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
@@ -105,29 +233,32 @@ def execute(
                 start_timeout=start_timeout,
                 execution_timeout=cell_timeout,
                 cwd=str(cwd) if cwd else tmp,
-                kernel_manager_class=_ipc_kernel_manager(),
+                **engine_kwargs,
             )
             return Execution(nb, None, time.perf_counter() - t0)
         except PapermillExecutionError as exc:
             nb = nbformat.read(out, as_version=4) if out.exists() else None
             err = CellError(_code_index(nb, exc.cell_index), exc.ename, exc.evalue, exc.source)
             return Execution(nb, err, time.perf_counter() - t0)
-        except Exception as exc:  # noqa: BLE001 - dead kernel, timeout, bad notebook
+        except Exception as exc:  # noqa: BLE001 - kernel failed to start, bad notebook
             nb = nbformat.read(out, as_version=4) if out.exists() else None
             err = CellError(None, type(exc).__name__, _first_line(str(exc)))
             return Execution(nb, err, time.perf_counter() - t0)
 
 
 def _code_index(nb: NotebookNode | None, index: int | None) -> int | None:
-    """Papermill counts every cell; report the failing cell's index in the stored notebook
-    (its position among all cells, minus the injected-parameters and error-marker cells)."""
+    """The failing cell's index in the template notebook.
+
+    Papermill's index counts the cells of the parameterized notebook as executed, i.e. before
+    its error-marker cells were inserted but with the injected-parameters cell; remove the
+    markers from the stored notebook to get that list back, then discount the injected cell.
+    """
     if nb is None or index is None:
         return index
-    skipped = 0
-    for cell in nb.cells[:index]:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
-            skipped += 1
+    executed = [c for c in nb.cells
+                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    skipped = sum(1 for c in executed[:index]
+                  if "injected-parameters" in c.get("metadata", {}).get("tags", []))
     return index - skipped
 
 

@@ -52,9 +52,13 @@ class TaskResult:
 
 def warm_up() -> None:
     """Create this process's exporters once (HTML template, WeasyPrint fonts) and import
-    the heavy libraries, so each task pays only for its own work."""
+    the heavy libraries, so each task pays only for its own work. Also starts this process's
+    kernel fork server (it imports in its own process meanwhile; stopped at exit)."""
     global _exporters
     if _exporters is None:
+        from . import forkserver
+
+        forkserver.get_server(wait=False)
         from .export import Exporters
 
         _exporters = Exporters()

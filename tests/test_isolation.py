@@ -1,0 +1,227 @@
+"""Forked kernels: every account's notebook runs in a kernel that never saw another account,
+with papermill's semantics (parameters, errors, timeouts, dead kernels) kept.
+
+All executions here go through one fork server (this test process's), in a row, as on one
+batch worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from valuelib.render import forkserver
+from valuelib.render.execute import Execution, execute
+
+MARK = "VR_ISOLATION_MARK"
+
+#: Looks everywhere a previous account could have left something, then leaves a marker in
+#: each of those places itself.
+CHECK_AND_MARK = f'''
+import builtins, glob, os, sys, types
+import valuelib
+MARK = {MARK!r}
+hm = get_ipython().history_manager
+seen = {{
+    "globals": [k for k in list(globals()) if k.startswith(MARK)],
+    "builtins": [k for k in vars(builtins) if k.startswith(MARK)],
+    "valuelib module": [k for k in vars(valuelib) if k.startswith(MARK)],
+    "sys.modules": [k for k in sys.modules if k.startswith(MARK)],
+    "os.environ": [k for k in os.environ if k.startswith(MARK)],
+    "files in cwd": glob.glob(MARK + "*"),
+    "history of other sessions": [src for sess, _, src in hm.search("*account_id = *")
+                                  if sess != hm.session_number],
+}}
+leaks = {{where: found for where, found in seen.items() if found}}
+assert not leaks, f"{{account_id}} sees state from another account: {{leaks}}"
+
+tag = MARK + "_" + account_id.replace("-", "_")
+globals()[tag] = account_id
+setattr(builtins, tag, account_id)
+setattr(valuelib, tag, account_id)
+sys.modules[tag] = types.ModuleType(tag)
+os.environ[tag] = account_id
+with open(tag, "w") as fh:
+    fh.write(account_id)
+print("clean", account_id, os.getpid())
+'''
+
+
+def notebook(path: Path, *sources: str, parameters: str = 'account_id = "none"') -> Path:
+    """Write a python3 notebook: a `parameters` cell, then one code cell per source."""
+    nb = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"},
+                  "language_info": {"name": "python"}},
+        cells=[new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+               *(new_code_cell(s) for s in sources)])
+    nbformat.write(nb, path)
+    return path
+
+
+def run(nb_path: Path, params: dict[str, Any], **kw: Any) -> Execution:
+    """Execute like a batch task: a new working directory per account, on the fork path."""
+    with tempfile.TemporaryDirectory(prefix="vr-iso-") as cwd:
+        return execute(nb_path, params, cwd=cwd, kernel="fork", **kw)
+
+
+def outputs_text(ex: Execution) -> str:
+    assert ex.nb is not None
+    return "".join(o.get("text", "") for c in ex.nb.cells for o in c.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def server() -> forkserver.ForkServer:
+    return forkserver.get_server()
+
+
+def assert_isolated(runner: Callable[[Path, dict[str, Any]], Execution], nb_path: Path) -> None:
+    """A, then B, then C, one after the other: each must find no trace of the one before."""
+    pids = set()
+    for account in ("ACC-A", "ACC-B", "ACC-C"):
+        ex = runner(nb_path, {"account_id": account})
+        assert ex.ok, f"{account}: {ex.error}"
+        text = outputs_text(ex)
+        assert f"clean {account}" in text
+        pids.add(text.split(f"clean {account} ")[1].split()[0])
+    assert len(pids) == 3, "each account had a kernel process of its own"
+
+
+def test_fork_server_imports_but_is_safe_to_fork(server):
+    info = server.info()
+    assert info["threads"] == 1 and info["fork_safety_problem"] is None
+    assert set(info["preloaded"]) == set(forkserver.PRELOAD)
+    assert info["never_preloaded_present"] == []
+
+
+def test_accounts_in_a_row_never_see_each_other(server, tmp_path):
+    nb_path = notebook(tmp_path / "iso.ipynb", CHECK_AND_MARK)
+    before = server.pid
+    assert_isolated(run, nb_path)
+    assert server.pid == before, "one fork server served all three accounts"
+    assert forkserver.get_server().info()["live"] == []
+    zombies = [p for p in psutil.Process(before).children()
+               if p.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == []
+
+
+def test_parameters_are_injected_as_papermill_does(server, tmp_path):
+    nb_path = notebook(tmp_path / "p.ipynb", "print('got', account_id, limit * 2)",
+                       parameters='account_id = "none"\nlimit = 1')
+    ex = run(nb_path, {"account_id": "ACC-0042", "limit": 21})
+    assert ex.ok, ex.error
+    tags = [c.metadata.get("tags", []) for c in ex.nb.cells]
+    assert tags[0] == ["parameters"] and tags[1] == ["injected-parameters"]
+    assert 'account_id = "ACC-0042"' in ex.nb.cells[1].source
+    assert "limit = 21" in ex.nb.cells[1].source
+    assert "got ACC-0042 42" in outputs_text(ex)
+    assert ex.nb.metadata["papermill"]["parameters"] == {"account_id": "ACC-0042", "limit": 21}
+
+
+def _assert_failed_at(ex: Execution, cell: int, ename: str) -> None:
+    """Failed at `cell` (index in the template notebook), with papermill's marker saved."""
+    assert not ex.ok and ex.error is not None
+    assert (ex.error.cell_index, ex.error.ename) == (cell, ename), ex.error
+    assert ex.nb is not None, "the executed notebook is kept"
+    marked = [c for c in ex.nb.cells if "papermill-error-cell-tag" in c.metadata.get("tags", [])]
+    assert len(marked) == 2, "papermill's error message and anchor cells"
+    errors = [o for c in ex.nb.cells for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert [o["ename"] for o in errors] == [ename]
+    assert ex.nb.metadata["papermill"]["exception"] is True
+
+
+def _next_run_is_fine(server: forkserver.ForkServer, tmp_path: Path, pid: int) -> None:
+    ok = run(notebook(tmp_path / "ok.ipynb", "print('fine', account_id)"), {"account_id": "X"})
+    assert ok.ok, ok.error
+    assert "fine X" in outputs_text(ok)
+    assert server.pid == pid, "the fork server survived"
+
+
+def test_exception_is_reported_with_its_cell(server, tmp_path):
+    pid = server.pid
+    ex = run(notebook(tmp_path / "e.ipynb", "x = 1", "raise ValueError('boom ' + account_id)",
+                      "print('never')"), {"account_id": "ACC-E"})
+    _assert_failed_at(ex, 2, "ValueError")
+    assert ex.error.evalue == "boom ACC-E"
+    tb = next(o for c in ex.nb.cells for o in c.get("outputs", []) if o.output_type == "error")
+    assert any("boom" in line for line in tb["traceback"])
+    assert "never" not in outputs_text(ex)
+    _next_run_is_fine(server, tmp_path, pid)
+
+
+def test_a_kernel_that_dies_is_reported_as_dead(server, tmp_path):
+    pid = server.pid
+    t0 = time.monotonic()
+    ex = run(notebook(tmp_path / "d.ipynb", "import os", "os._exit(1)"), {"account_id": "D"})
+    _assert_failed_at(ex, 2, "DeadKernelError")
+    assert "exit code 1" in ex.error.evalue
+    assert time.monotonic() - t0 < 20
+    _next_run_is_fine(server, tmp_path, pid)
+
+
+def test_a_cell_past_its_timeout_is_reported_as_a_timeout(server, tmp_path):
+    pid = server.pid
+    t0 = time.monotonic()
+    ex = run(notebook(tmp_path / "t.ipynb", "import time", "time.sleep(30)"),
+             {"account_id": "T"}, cell_timeout=2)
+    _assert_failed_at(ex, 2, "CellTimeoutError")
+    assert time.monotonic() - t0 < 15, "the worker is not held for the cell's 30 s"
+    _next_run_is_fine(server, tmp_path, pid)
+    assert forkserver.get_server().info()["live"] == [], "the hung kernel was killed"
+
+
+def test_a_dead_fork_server_is_replaced(server, tmp_path):
+    old = server.pid
+    os.kill(old, signal.SIGKILL)
+    server._proc.wait(timeout=10)
+    ok = run(notebook(tmp_path / "r.ipynb", "print('back')"), {})
+    assert ok.ok, ok.error
+    assert forkserver.get_server().pid not in (None, old)
+
+
+def test_forked_kernel_interrupt_shutdown_and_kill(server, tmp_path):
+    """Directly through jupyter_client, as any client of the provisioner would."""
+
+    async def scenario() -> None:
+        km = forkserver.ForkKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=str(tmp_path))
+        assert isinstance(km.provisioner, forkserver.ForkProvisioner)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("import time; time.sleep(30)")
+            await asyncio.sleep(0.5)
+            await km.interrupt_kernel()  # SIGINT
+            reply = await kc._async_get_shell_msg(timeout=10)
+            assert reply["parent_header"]["msg_id"] == msg_id
+            assert reply["content"]["ename"] == "KeyboardInterrupt"
+            reply = await kc.execute("1 + 1", reply=True, timeout=10)
+            assert reply["content"]["status"] == "ok", "alive after the interrupt"
+            await km.shutdown_kernel()  # graceful: a shutdown_request first
+            assert not await km.is_alive()
+            assert km.provisioner is None or not km.provisioner.has_process
+        finally:
+            kc.stop_channels()
+        km = forkserver.ForkKernelManager(kernel_name="python3")  # a second kernel, killed
+        await km.start_kernel(cwd=str(tmp_path))
+        pid = km.provisioner.pid
+        assert await km.is_alive()
+        await km.shutdown_kernel(now=True)  # SIGKILL
+        assert not await km.is_alive() and not psutil.pid_exists(pid)
+
+    asyncio.run(scenario())
+    assert forkserver.get_server().info()["live"] == []
+    assert (tmp_path / forkserver.KERNEL_LOG).exists(), "kernel output goes to its cwd"
