@@ -38,3 +38,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf output .pytest_cache
+
+# Benchmark protocol of ../shared/METRICS.md: naive papermill loop (A), in-process floor (B),
+# valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
+# Options pass through: make bench ARGS="--naive-sample 10 --keep" (see benchmarks/bench.py).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench --accounts 40 $(ARGS)
+
+# 1,000 demo accounts end to end, C and D only (A and B would take hours).
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.bench --accounts 1000 --scale $(ARGS)

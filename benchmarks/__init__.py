@@ -1,0 +1,1 @@
+"""Benchmarks of valuereview (run `make bench`; see benchmarks/bench.py)."""
