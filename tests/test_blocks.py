@@ -210,3 +210,29 @@ def test_methodology_blocks_and_page_break():
     assert f.count(ESCAPED) == 1 and "× v &lt; 1" in f and "vr-formula__example" in f
     assert "vr-formula__example" not in str(blocks.formula("x", "y"))
     assert 'class="vr-page-break"' in str(blocks.page_break())
+
+
+def _trend_chart() -> object:
+    from valuelib import charts
+
+    data = pd.DataFrame({"period": ["Q1 2026", "Q2 2026", "Q3 2026"], "value": [12.0, -4.0, 31.5]})
+    return charts.score_trend(data=data, title="NPS by quarter", ref=0, ref_label="0")
+
+
+def test_figure_svg_is_the_same_as_savefig_tight(monkeypatch):
+    """The laid-out-once save draws exactly what savefig(bbox_inches="tight") draws."""
+    import itertools
+
+    monkeypatch.setattr(blocks, "_figure_ids", itertools.count(1))
+    fast = blocks.figure(_trend_chart()).html
+    monkeypatch.setattr(blocks, "_figure_ids", itertools.count(1))
+    monkeypatch.setattr(blocks, "_tight_bbox", lambda fig: None)  # matplotlib's own path
+    plain = blocks.figure(_trend_chart()).html
+    assert fast == plain
+
+
+def test_figures_with_raster_parts_are_saved_the_ordinary_way():
+    fig, ax = plt.subplots(layout="constrained")
+    ax.imshow(np.arange(4.0).reshape(2, 2))
+    assert blocks._tight_bbox(fig) is None
+    plt.close(fig)

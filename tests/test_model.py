@@ -182,3 +182,40 @@ def test_executive_summary_names_the_largest_mover(review):
 def test_improvement_follows_direction():
     assert value.improvement(6, 8, "lower_is_better") == 2
     assert value.improvement(6, 8, "higher_is_better") == -2
+
+
+def test_value_figures_from_precomputed_measurement_values():
+    """Passing measurement values and cost computed once gives the same figures."""
+    b = _bundle()
+    drivers, meas = b.table("value_drivers"), b.table("value_measurements")
+    arr = b.table("arr_history")
+    values = value.measurement_values(drivers, meas)
+    cost = value.quarterly_cost(arr)
+    for quarter in (b.quarter, "2025Q4"):
+        assert value.summarize(drivers, meas, arr, quarter) == value.summarize(
+            drivers, meas, arr, quarter, values=values, cost=cost)
+        pd.testing.assert_frame_equal(
+            value.value_over_time(drivers, meas, arr, quarter),
+            value.value_over_time(drivers, meas, arr, quarter, values=values, cost=cost))
+    assert value.drivers_for_quarter(drivers, meas, b.quarter) == value.drivers_for_quarter(
+        drivers, meas, b.quarter, values=values)
+
+
+def test_measurement_values_take_the_latest_version_in_force():
+    drivers = pd.DataFrame({
+        "driver_id": ["d", "d", "d"], "name": ["D"] * 3, "unit": ["h"] * 3,
+        "direction": ["lower_is_better"] * 3, "unit_value": [10.0, 10.0, 20.0],
+        "baseline": [8.0, 7.0, 6.0], "target": [4.0] * 3,
+        "baseline_date": pd.to_datetime(["2025-01-01", "2025-07-01", "2026-01-01"]),
+        "baseline_version": [1, 2, 3], "source": ["business_case"] + ["rebaseline"] * 2,
+        "confidence": ["measured"] * 3,
+    })
+    meas = pd.DataFrame({
+        "driver_id": ["d", "d", "d"],
+        "period_end": pd.to_datetime(["2024-12-31", "2025-09-30", "2026-03-31"]),
+        "value": [7.5, 6.0, 5.0], "confidence": ["measured"] * 3,
+    })
+    out = value.measurement_values(drivers, meas)
+    # Before any version: the business case; then the version in force at each date.
+    assert out["baseline"].tolist() == [8.0, 7.0, 6.0]
+    assert out["value_money"].tolist() == [5.0, 10.0, 20.0]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
 
 __all__ = [
     "AUDIENCES",
@@ -400,6 +401,62 @@ def _presentation_attributes(svg: str) -> str:
     return _SVG_TAG.sub(_restyle_tag, svg)
 
 
+_SVG_METADATA_KEYS: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
+
+
+def _has_raster(fig: Figure) -> bool:
+    """Whether saving the figure as SVG embeds any raster image (images, rasterized
+    artists), whose resolution follows the save dpi."""
+    from matplotlib.image import AxesImage, FigureImage
+
+    if fig.images:
+        return True
+    return any(
+        isinstance(a, AxesImage | FigureImage) or a.get_rasterized()
+        for ax in fig.axes
+        for a in ax.get_children()
+    ) or any(ax.get_rasterization_zorder() is not None for ax in fig.axes)
+
+
+def _tight_bbox(fig: Figure) -> Bbox | None:
+    """Lay out a constrained-layout figure once and measure its tight bounding box.
+
+    This is what ``savefig(bbox_inches="tight")`` does before it draws, minus one full
+    draw that it makes only to trigger the layout engine: the layout runs directly, on
+    the same SVG renderer (dry run, 72 dpi) that the layout and the measuring both use.
+    None when the figure has no constrained layout or matplotlib's internals differ
+    from what this relies on; the caller then saves the ordinary way.
+    """
+    import matplotlib as mpl
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    if not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine) or _has_raster(fig):
+        return None
+    try:
+        from matplotlib import cbook
+        from matplotlib.backend_bases import _get_renderer
+
+        switch = fig.canvas._switch_canvas_and_return_print_method
+        setattr_cm = cbook._setattr_cm
+    except (ImportError, AttributeError):  # pragma: no cover - another matplotlib
+        return None
+    dpi = mpl.rcParams["savefig.dpi"]
+    if dpi == "figure":  # pragma: no cover - our style saves at a fixed dpi
+        dpi = getattr(fig, "_original_dpi", fig.dpi)
+    pad = mpl.rcParams["savefig.pad_inches"]
+    with (
+        switch("svg") as print_svg,
+        setattr_cm(fig, dpi=dpi),
+        setattr_cm(fig.canvas, _is_saving=True, _device_pixel_ratio=1),
+    ):
+        renderer = _get_renderer(fig, print_svg)  # sets the figure to 72 dpi, as saving does
+        # The layout engine asks the canvas for a renderer: hand it the same one, so
+        # text is measured once for the layout and the bounding box.
+        with setattr_cm(fig.canvas, get_renderer=lambda: renderer):
+            fig.get_layout_engine().execute(fig)
+            return fig.get_tightbbox(renderer).padded(pad, pad)
+
+
 def _svg_markup(fig: Figure) -> str:
     """The figure as an inline-ready ``<svg>`` element with its text kept as text."""
     import matplotlib as mpl
@@ -409,12 +466,22 @@ def _svg_markup(fig: Figure) -> str:
     salt = f"vr{next(_figure_ids)}"
     buf = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
-        fig.savefig(
-            buf,
-            format="svg",
-            bbox_inches="tight",
-            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
-        )
+        bbox = _tight_bbox(fig)
+        if bbox is None:
+            fig.savefig(buf, format="svg", bbox_inches="tight", metadata=_SVG_METADATA_KEYS)
+        else:
+            # Laid out already: save that layout, cropped to its tight box. Vector
+            # output is drawn at 72 dpi whatever the dpi; saving at 72 keeps the crop
+            # arithmetic exactly as savefig(bbox_inches="tight") does it (the figure
+            # has no raster parts, which would be the only thing the dpi changes).
+            engine = fig.get_layout_engine()
+            fig.set_layout_engine(None)
+            try:
+                fig.savefig(
+                    buf, format="svg", dpi=72, bbox_inches=bbox, metadata=_SVG_METADATA_KEYS
+                )
+            finally:
+                fig.set_layout_engine(engine)
     svg = _SVG_PROLOG.sub("", buf.getvalue(), count=1)
     svg = _SVG_METADATA.sub("", svg, count=1)
     # Plain <g> ids repeat across figures (figure_1, axes_1...) and nothing refers to

@@ -278,8 +278,11 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
     prev_q = periods.shift_quarter(quarter, -1)
     drivers_df, meas = b.table("value_drivers"), b.table("value_measurements")
     arr = b.table("arr_history")
-    v_now = value.summarize(drivers_df, meas, arr, quarter)
-    v_prev = value.summarize(drivers_df, meas, arr, prev_q)
+    # Measurement values and quarterly cost are computed once for every figure below.
+    values = value.measurement_values(drivers_df, meas)
+    cost = value.quarterly_cost(arr)
+    v_now = value.summarize(drivers_df, meas, arr, quarter, values=values, cost=cost)
+    v_prev = value.summarize(drivers_df, meas, arr, prev_q, values=values, cost=cost)
     start = _d(b.account.get("start_date"))
     quarters = _trend_quarters(quarter, start)
     nps_q = voice.nps_by_quarter(b.table("nps_responses"), quarters)
@@ -320,8 +323,9 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
         locale=str(b.account.get("locale") or "en-US"),
         value=v_now,
         value_previous=v_prev,
-        value_series=value.value_over_time(drivers_df, meas, arr, quarter),
-        drivers=value.drivers_for_quarter(drivers_df, meas, quarter),
+        value_series=value.value_over_time(drivers_df, meas, arr, quarter, values=values,
+                                           cost=cost),
+        drivers=value.drivers_for_quarter(drivers_df, meas, quarter, values=values),
         adoption=adopt,
         nps=nps_q,
         support=support_q,

@@ -175,9 +175,42 @@ def _projection(segment: str, accounts: pd.DataFrame, arr: pd.DataFrame, quarter
                              arpa_q, ltv)
 
 
+@dataclass
+class _AccountValueInputs:
+    """One account's value inputs, and what `value.summarize` derives from them whatever
+    the quarter (measurement values, quarterly cost): worked out once per portfolio."""
+
+    drivers: pd.DataFrame
+    measurements: pd.DataFrame
+    arr: pd.DataFrame
+    values: pd.DataFrame
+    cost: pd.Series
+
+
+def _value_inputs(b: Bundle) -> dict[str, _AccountValueInputs]:
+    """Per account id, its value inputs (empty frames for an account without rows)."""
+    drivers = dict(tuple(b.table("value_drivers").groupby("account_id")))
+    meas = dict(tuple(b.table("value_measurements").groupby("account_id")))
+    arr_by = dict(tuple(b.table("arr_history").groupby("account_id")))
+    empty_d, empty_m = b.table("value_drivers").iloc[0:0], b.table("value_measurements").iloc[0:0]
+    empty_a = b.table("arr_history").iloc[0:0]
+    out = {}
+    for account_id in b.table("accounts")["account_id"]:
+        d = drivers.get(account_id, empty_d)
+        m = meas.get(account_id, empty_m)
+        a = arr_by.get(account_id, empty_a)
+        out[account_id] = _AccountValueInputs(d, m, a, value.measurement_values(d, m),
+                                              value.quarterly_cost(a))
+    return out
+
+
 def _health_table(b: Bundle, quarter: str, weights: dict[str, float] | None,
-                  arr_conv: pd.DataFrame) -> pd.DataFrame:
-    """Health score, band and components for every account active at the quarter's end."""
+                  arr_conv: pd.DataFrame,
+                  inputs: dict[str, _AccountValueInputs] | None = None) -> pd.DataFrame:
+    """Health score, band and components for every account active at the quarter's end.
+
+    `inputs` (from `_value_inputs`) may be shared between quarters.
+    """
     first, last = periods.quarter_bounds(quarter)
     acc = b.table("accounts")
     util = adoption.utilisation_by_account(b.table("usage"), first, last)
@@ -191,20 +224,19 @@ def _health_table(b: Bundle, quarter: str, weights: dict[str, float] | None,
           & (pd.to_datetime(t["opened_at"]) < pd.Timestamp(last) + pd.Timedelta(days=1))]
     t = t.dropna(subset=["csat"])
     csat_by = {a: metrics.csat(g["csat"].astype(int).tolist()) for a, g in t.groupby("account_id")}
-    drivers = dict(tuple(b.table("value_drivers").groupby("account_id")))
-    meas = dict(tuple(b.table("value_measurements").groupby("account_id")))
-    arr_by = dict(tuple(b.table("arr_history").groupby("account_id")))
+    if inputs is None:
+        inputs = _value_inputs(b)
     conv_now = arr_conv[pd.to_datetime(arr_conv["month"]) == pd.Timestamp(_month(last))]
     conv_now = dict(zip(conv_now["account_id"], conv_now["arr"], strict=True))
-    empty_d, empty_m = b.table("value_drivers").iloc[0:0], b.table("value_measurements").iloc[0:0]
     rows = []
     for a in acc.itertuples():
         start = pd.Timestamp(a.start_date).date()
         churn = None if pd.isna(a.churn_date) else pd.Timestamp(a.churn_date).date()
         if start > last:
             continue
-        v = value.summarize(drivers.get(a.account_id, empty_d), meas.get(a.account_id, empty_m),
-                            arr_by.get(a.account_id, b.table("arr_history").iloc[0:0]), quarter)
+        vi = inputs[a.account_id]
+        v = value.summarize(vi.drivers, vi.measurements, vi.arr, quarter, values=vi.values,
+                            cost=vi.cost)
         comp = health.components(util.get(a.account_id), v.realized_vs_business_case_pct,
                                  nps_by.get(a.account_id), csat_by.get(a.account_id))
         h = health.assess(comp, weights)
@@ -222,12 +254,13 @@ def _health_table(b: Bundle, quarter: str, weights: dict[str, float] | None,
     return pd.DataFrame(rows)
 
 
-def _backtest(b: Bundle, quarter: str, weights, arr_conv) -> dict:
+def _backtest(b: Bundle, quarter: str, weights, arr_conv,
+              inputs: dict[str, _AccountValueInputs] | None = None) -> dict:
     """Health BACKTEST_QUARTERS ago against who really churned since (ROC AUC)."""
     then = periods.shift_quarter(quarter, -BACKTEST_QUARTERS)
     _, then_last = periods.quarter_bounds(then)
     _, now_last = periods.quarter_bounds(quarter)
-    past = _health_table(b, then, weights, arr_conv)
+    past = _health_table(b, then, weights, arr_conv, inputs)
     past = past[past["active"] & past["health"].notna()]
     churned = [(c is not None and then_last < c <= now_last) for c in past["churn_date"]]
     n_pos = int(sum(churned))
@@ -260,7 +293,8 @@ def build(b: Bundle, *, reporting_currency: str = "USD", fx_rates: dict[str, flo
     first_m, last_m = _month(q_first), _month(q_last)
     ttm_first, ttm_last = metrics.trailing_months(last_m, 12)
 
-    table = _health_table(b, quarter, weights, arr)
+    inputs = _value_inputs(b)  # shared by this quarter's health and the back-test's
+    table = _health_table(b, quarter, weights, arr, inputs)
     by_seg = _retention(arr, first_m, last_m, accounts, "segment")
     by_csm = _retention(arr, first_m, last_m, accounts, "csm")
     horizon_end = periods.quarter_bounds(periods.shift_quarter(quarter, 2))[1]
@@ -297,7 +331,7 @@ def build(b: Bundle, *, reporting_currency: str = "USD", fx_rates: dict[str, flo
         projections=projections,
         renewals=renewals,
         at_risk_by_band=at_risk,
-        backtest=_backtest(b, quarter, weights, arr),
+        backtest=_backtest(b, quarter, weights, arr, inputs),
         value_quarter=value_q,
         value_to_date=value_td,
         value_by_segment=value_by_seg,

@@ -87,38 +87,76 @@ def _baseline_at(versions: pd.DataFrame, when: dt.date) -> pd.Series:
     return rows.sort_values("baseline_version").iloc[-1]
 
 
+_VALUE_COLUMNS = ["driver_id", "quarter", "period_end", "value", "confidence", "baseline",
+                  "value_money"]
+
+
+def _version_rows(drivers: pd.DataFrame) -> dict[object, list[tuple[pd.Timestamp, dict]]]:
+    """Per driver, its baseline versions in version order as (baseline_date, row) pairs.
+
+    The same order `_baseline_at` sees (``sort_values("baseline_version")`` per driver),
+    read once instead of filtering the frame per measurement.
+    """
+    out: dict[object, list[tuple[pd.Timestamp, dict]]] = {}
+    for driver_id, versions in drivers.groupby("driver_id", sort=False):
+        versions = versions.sort_values("baseline_version")
+        records = [
+            {"baseline": baseline, "direction": direction, "unit_value": unit_value}
+            for baseline, direction, unit_value in zip(
+                versions["baseline"], versions["direction"], versions["unit_value"], strict=True
+            )
+        ]
+        dates = pd.to_datetime(versions["baseline_date"])
+        out[driver_id] = list(zip(dates, records, strict=True))
+    return out
+
+
+def _in_force(versions: list[tuple[pd.Timestamp, dict]], when: dt.date) -> dict:
+    """`_baseline_at` on pre-read versions: the last version (in version order) dated on
+    or before `when`, else the first (the business case)."""
+    stamp = pd.Timestamp(when)
+    chosen = None
+    for date, row in versions:
+        if date <= stamp:  # NaT compares False: never in force, as in `_baseline_at`
+            chosen = row
+    return chosen if chosen is not None else versions[0][1]
+
+
 def measurement_values(drivers: pd.DataFrame, measurements: pd.DataFrame) -> pd.DataFrame:
     """Each measurement with its quarter, baseline in force, improvement and money value.
 
     Only the last measurement per driver and quarter counts; measurements of drivers the
     account does not have are left out (the contract check reports them).
     """
-    cols = ["driver_id", "quarter", "period_end", "value", "confidence", "baseline", "value_money"]
+    cols = _VALUE_COLUMNS
     if drivers.empty or measurements.empty:
         return pd.DataFrame(columns=cols)
-    rows = []
     m = measurements.sort_values("period_end")
     m = m.assign(quarter=[periods.quarter_of(_as_date(d)) for d in m["period_end"]])
     m = m.groupby(["driver_id", "quarter"], as_index=False).last()
-    for driver_id, group in m.groupby("driver_id"):
-        versions = drivers[drivers["driver_id"] == driver_id].sort_values("baseline_version")
-        if versions.empty:
+    by_driver = _version_rows(drivers)
+    rows = []
+    # `m` is ordered by driver and quarter (the groupby's keys), the order of the result.
+    for driver_id, quarter, period_end, raw, confidence in zip(
+        m["driver_id"], m["quarter"], m["period_end"], m["value"], m["confidence"], strict=True
+    ):
+        versions = by_driver.get(driver_id)
+        if not versions:
             continue
-        for r in group.itertuples():
-            when = _as_date(r.period_end)
-            b = _baseline_at(versions, when)
-            gain = improvement(float(r.value), float(b["baseline"]), str(b["direction"]))
-            rows.append(
-                {
-                    "driver_id": driver_id,
-                    "quarter": r.quarter,
-                    "period_end": when,
-                    "value": float(r.value),
-                    "confidence": r.confidence,
-                    "baseline": float(b["baseline"]),
-                    "value_money": max(gain, 0.0) * float(b["unit_value"]),
-                }
-            )
+        when = _as_date(period_end)
+        b = _in_force(versions, when)
+        gain = improvement(float(raw), float(b["baseline"]), str(b["direction"]))
+        rows.append(
+            {
+                "driver_id": driver_id,
+                "quarter": quarter,
+                "period_end": when,
+                "value": float(raw),
+                "confidence": confidence,
+                "baseline": float(b["baseline"]),
+                "value_money": max(gain, 0.0) * float(b["unit_value"]),
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -131,10 +169,18 @@ def quarterly_cost(arr_history: pd.DataFrame) -> pd.Series:
 
 
 def value_over_time(drivers: pd.DataFrame, measurements: pd.DataFrame,
-                    arr_history: pd.DataFrame, quarter: str) -> pd.DataFrame:
-    """Per quarter up to `quarter`: value delivered, cost, and both cumulated."""
-    values = measurement_values(drivers, measurements)
-    cost = quarterly_cost(arr_history)
+                    arr_history: pd.DataFrame, quarter: str, *,
+                    values: pd.DataFrame | None = None,
+                    cost: pd.Series | None = None) -> pd.DataFrame:
+    """Per quarter up to `quarter`: value delivered, cost, and both cumulated.
+
+    `values` (``measurement_values(drivers, measurements)``) and `cost`
+    (``quarterly_cost(arr_history)``) may be passed in when the caller has them already.
+    """
+    if values is None:
+        values = measurement_values(drivers, measurements)
+    if cost is None:
+        cost = quarterly_cost(arr_history)
     quarters = sorted(set(cost.index) | set(values["quarter"]))
     quarters = [q for q in quarters if q <= quarter]
     if not quarters:
@@ -160,10 +206,17 @@ def _safe(fn, *args):
 
 
 def summarize(drivers: pd.DataFrame, measurements: pd.DataFrame, arr_history: pd.DataFrame,
-              quarter: str) -> ValueSummary:
-    """Headline value figures for `quarter` (call it again for the previous quarter)."""
-    series = value_over_time(drivers, measurements, arr_history, quarter)
-    values = measurement_values(drivers, measurements)
+              quarter: str, *, values: pd.DataFrame | None = None,
+              cost: pd.Series | None = None) -> ValueSummary:
+    """Headline value figures for `quarter` (call it again for the previous quarter).
+
+    `values` and `cost` as in `value_over_time`: computed once by a caller that
+    summarizes several quarters of the same account.
+    """
+    if values is None:
+        values = measurement_values(drivers, measurements)
+    series = value_over_time(drivers, measurements, arr_history, quarter, values=values,
+                             cost=cost)
     in_q = values[values["quarter"] == quarter] if not values.empty else values
     value_q = float(in_q["value_money"].sum()) if not in_q.empty else None
     row = series[series["quarter"] == quarter]
@@ -216,13 +269,17 @@ def current_arr(arr_history: pd.DataFrame, quarter: str) -> float | None:
 
 
 def drivers_for_quarter(drivers: pd.DataFrame, measurements: pd.DataFrame,
-                        quarter: str) -> list[Driver]:
-    """Per driver: baselines, current and previous value, progress, money value, grade."""
+                        quarter: str, *, values: pd.DataFrame | None = None) -> list[Driver]:
+    """Per driver: baselines, current and previous value, progress, money value, grade.
+
+    `values` as in `value_over_time`.
+    """
     if drivers.empty:
         return []
     first, last = periods.quarter_bounds(quarter)
     prev_q = periods.shift_quarter(quarter, -1)
-    values = measurement_values(drivers, measurements)
+    if values is None:
+        values = measurement_values(drivers, measurements)
     out = []
     for driver_id, versions in drivers.groupby("driver_id", sort=True):
         versions = versions.sort_values("baseline_version")

@@ -51,6 +51,10 @@ def support_by_quarter(tickets: pd.DataFrame, quarters: list[str]) -> pd.DataFra
     """Per quarter: tickets opened, critical ones, median resolution hours, CSAT, still open."""
     rows = []
     t = tickets.assign(quarter=_quarter_col(tickets["opened_at"])) if not tickets.empty else None
+    if t is not None:  # converted once, not once per quarter
+        opened_all = pd.to_datetime(t["opened_at"])
+        resolved_all = pd.to_datetime(t["resolved_at"])
+        unresolved = resolved_all.isna()
     for quarter in quarters:
         _, last = periods.quarter_bounds(quarter)
         end = pd.Timestamp(last) + pd.Timedelta(days=1)
@@ -66,9 +70,8 @@ def support_by_quarter(tickets: pd.DataFrame, quarters: list[str]) -> pd.DataFra
                 hours = float((delta.dt.total_seconds() / 3600.0).median())
             ratings = [int(x) for x in s["csat"].dropna()]
         if t is not None:
-            opened = pd.to_datetime(t["opened_at"]) < end
-            resolved = pd.to_datetime(t["resolved_at"])
-            open_at_end = int((opened & (resolved.isna() | (resolved >= end))).sum())
+            opened = opened_all < end
+            open_at_end = int((opened & (unresolved | (resolved_all >= end))).sum())
         rows.append(
             {
                 "quarter": quarter,
