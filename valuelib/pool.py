@@ -5,13 +5,14 @@ takes its worker down, an out-of-memory kill, SIGKILL) every pending future fail
 BrokenProcessPool. Here a dead worker fails only the task it held, and a new worker takes
 its place. Workers are recycled after `max_tasks` tasks or once their memory passes
 `max_rss_mb`, which bounds the memory of a long batch.
+
+Each worker has its own pipes, one task at a time in and its result out, written
+synchronously: a worker that dies cannot take a shared lock or a queued message with it.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ class PoolError(RuntimeError):
 @dataclass
 class _Slot:
     process: Any
-    inbox: Any
+    inbox: Any  # parent's end: tasks go out
+    outbox: Any  # parent's end: messages come in
     task: worker.Task | None = None
     ready: bool = False
 
@@ -49,16 +51,19 @@ def _rss_mb() -> float:
     return total / 1e6
 
 
-def _worker_main(inbox: Any, results: Any, max_tasks: int, max_rss_mb: float,
+def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
                  runner: Callable[[worker.Task], worker.TaskResult], warm: bool) -> None:
     """Run the tasks the parent hands over, one at a time, until told to stop, the task
     budget is spent, or memory passes the ceiling."""
     if warm:
         worker.warm_up()
-    results.put(("ready", os.getpid(), None))
+    results.send(("ready", None))
     done = 0
     while True:
-        task = inbox.get()
+        try:
+            task = tasks.recv()
+        except EOFError:
+            return
         if task is None:
             return
         try:
@@ -67,7 +72,7 @@ def _worker_main(inbox: Any, results: Any, max_tasks: int, max_rss_mb: float,
             res = worker.TaskResult.failure(task, f"worker error: {type(exc).__name__}: {exc}")
         done += 1
         retire = done >= max_tasks or _rss_mb() > max_rss_mb
-        results.put(("done", os.getpid(), (res, retire)))
+        results.send(("done", (res, retire)))
         if retire:
             return
 
@@ -87,88 +92,89 @@ def run(
     `runner` (a module-level function, as processes are spawned) runs one task; tests pass
     their own to simulate crashes.
     """
+    from multiprocessing.connection import wait
+
     todo = list(tasks)
     if not todo:
         return
-    todo.reverse()  # pop() from the end keeps the callers' order
+    todo.reverse()  # pop() from the end keeps the caller's order
     ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    slots: dict[int, _Slot] = {}
-    outstanding = len(todo)
+    slots: dict[Any, _Slot] = {}  # keyed by the parent's end of the worker's outbox
+    open_ids = {t.account_id for t in todo}
+    startup_failures = 0
 
     def spawn() -> None:
-        inbox = ctx.SimpleQueue()
+        task_r, task_w = ctx.Pipe(duplex=False)
+        res_r, res_w = ctx.Pipe(duplex=False)
         p = ctx.Process(target=_worker_main,
-                        args=(inbox, results, max_tasks, max_rss_mb, runner, warm),
-                        daemon=True)
+                        args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm), daemon=True)
         p.start()
-        slots[p.pid] = _Slot(p, inbox)
+        task_r.close()
+        res_w.close()
+        slots[res_r] = _Slot(p, task_w, res_r)
 
     def hand_out(slot: _Slot) -> None:
         if todo and slot.task is None:
             slot.task = todo.pop()
-            slot.inbox.put(slot.task)
+            slot.inbox.send(slot.task)
 
-    open_ids = {t.account_id for t in todo}
-    startup_failures = 0
+    def settle(task: worker.Task, res: worker.TaskResult) -> None:
+        if task.account_id in open_ids:
+            open_ids.discard(task.account_id)
+            finish(res)
 
-    def handle(kind: str, pid: int, payload: Any) -> None:
-        nonlocal outstanding
-        slot = slots.get(pid)
-        if kind == "ready" and slot is not None:
-            slot.ready = True
-            hand_out(slot)
-        elif kind == "done":
-            res, retire = payload
-            if res.account_id in open_ids:
-                open_ids.discard(res.account_id)
-                outstanding -= 1
-                finish(res)
-            if slot is not None:
-                slot.task = None
-                if retire:
-                    slots.pop(pid).process.join(timeout=10)
-                    if todo:
-                        spawn()
-                else:
-                    hand_out(slot)
+    def retire(slot: _Slot) -> None:
+        nonlocal startup_failures
+        slots.pop(slot.outbox, None)
+        slot.process.join(timeout=10)
+        if slot.process.is_alive():
+            slot.process.kill()
+        if slot.task is not None:
+            settle(slot.task, worker.TaskResult.failure(
+                slot.task, f"worker process died (exit code {slot.process.exitcode}) while "
+                           "rendering"))
+            slot.task = None
+        if not slot.ready:
+            startup_failures += 1
+            if startup_failures >= MAX_STARTUP_FAILURES:
+                raise PoolError(f"render workers die before they start (exit code "
+                                f"{slot.process.exitcode}, {startup_failures} times)")
+        if todo:
+            spawn()
 
     for _ in range(max(1, min(workers, len(todo)))):
         spawn()
     try:
-        while outstanding:
-            try:
-                handle(*results.get(timeout=0.5))
-            except queue.Empty:
-                pass
-            # A worker that died holding a task fails that task alone; a new one takes over.
-            for dead_pid, dead in list(slots.items()):
-                if dead.process.is_alive():
+        while open_ids:
+            for conn in wait(list(slots), timeout=1.0):
+                slot = slots[conn]
+                try:
+                    kind, payload = conn.recv()
+                except (EOFError, OSError):  # the worker is gone
+                    retire(slot)
                     continue
-                while True:  # first take what it sent before dying
-                    try:
-                        handle(*results.get(timeout=0.2))
-                    except queue.Empty:
-                        break
-                if slots.pop(dead_pid, None) is None:
-                    continue
-                if not dead.ready:
-                    startup_failures += 1
-                    if startup_failures >= MAX_STARTUP_FAILURES:
-                        raise PoolError(
-                            f"render workers die before they start (exit code "
-                            f"{dead.process.exitcode}, {startup_failures} times)")
-                if dead.task is not None and dead.task.account_id in open_ids:
-                    open_ids.discard(dead.task.account_id)
-                    outstanding -= 1
-                    finish(worker.TaskResult.failure(
-                        dead.task, f"worker process died (exit code {dead.process.exitcode}) "
-                                   "while rendering"))
-                if todo:
-                    spawn()
+                if kind == "ready":
+                    slot.ready = True
+                    hand_out(slot)
+                elif kind == "done":
+                    res, leaving = payload
+                    task, slot.task = slot.task, None
+                    settle(task or res, res)
+                    if leaving:
+                        retire(slot)
+                    else:
+                        hand_out(slot)
+            for slot in [s for s in slots.values() if not s.process.is_alive()]:
+                if not slot.outbox.poll():  # nothing left to read from it
+                    retire(slot)
+            if not slots and open_ids:
+                spawn()
     finally:
         for slot in slots.values():
-            slot.inbox.put(None)
+            try:
+                slot.inbox.send(None)
+            except OSError:
+                pass
         deadline = time.monotonic() + 10
         for slot in slots.values():
             slot.process.join(timeout=max(0.1, deadline - time.monotonic()))
