@@ -51,7 +51,7 @@ class Bundle:
         return pd.DataFrame(columns=cols)
 
 
-def _cell(v: Any) -> Any:
+def cell(v: Any) -> Any:
     """A JSON-safe scalar: dates as ISO strings, NaN/NaT as null, numpy scalars as Python."""
     if v is None:
         return None
@@ -68,14 +68,14 @@ def _cell(v: Any) -> Any:
     if isinstance(v, dt.date):
         return v.isoformat()
     if hasattr(v, "item"):
-        return _cell(v.item())
+        return cell(v.item())
     return v
 
 
 def frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as {"columns": [...], "rows": [[...], ...]} with JSON-safe cells."""
     cols = [str(c) for c in df.columns]
-    rows = [[_cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
     return {"columns": cols, "rows": rows}
 
 

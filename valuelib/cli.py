@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -98,8 +97,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_BAD
     try:
         url = resolve_url(args.db)
-        if url.startswith("duckdb:///") and not args.db and not os.environ.get("VALUEREVIEW_DB"):
-            Path(url[len("duckdb:///"):]).parent.mkdir(parents=True, exist_ok=True)
         tables = demo.generate(accounts=args.accounts, seed=args.seed)
         with Warehouse(url, read_only=False) as wh:
             demo.write(wh, tables)

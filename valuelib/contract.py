@@ -596,22 +596,30 @@ class _Checker:
         source = (f"{_q(name)} t LEFT JOIN (SELECT DISTINCT {aid} FROM {_q('accounts')}) a "
                   f"ON a.{aid} = t.{aid}")
         where = f"a.{aid} IS NULL AND t.{aid} IS NOT NULL"
-        r = self._query(
-            f"SELECT COUNT(*) AS n, COUNT(DISTINCT t.{aid}) AS a FROM {source} WHERE {where}"
-        ).iloc[0]
-        n, n_acc = _int(r["n"]), _int(r["a"])
+        n, n_acc, found = self._unmatched(source, where, [f"t.{aid} AS a"])
         if not n:
             return
-        ex = [str(v) for v in self._query(
-            f"SELECT DISTINCT t.{aid} AS a FROM {source} WHERE {where} "
-            f"ORDER BY 1 LIMIT {MAX_EXAMPLES}"
-        )["a"]]
+        ex = [str(v) for v in found["a"]]
         self._add(
             name, "account_id",
             _rows(n, "belongs to an account that is not in `accounts`",
                   "belong to accounts that are not in `accounts`") + _accounts_note(ex, n_acc),
             "add these accounts to `accounts`, or delete their rows", ex, n_acc,
         )
+
+    def _unmatched(self, source: str, where: str, example_cols: list[str]):
+        """Rows of a left join with no match: (row count, account count, example rows)."""
+        aid = _q("account_id")
+        r = self._query(
+            f"SELECT COUNT(*) AS n, COUNT(DISTINCT t.{aid}) AS a FROM {source} WHERE {where}"
+        ).iloc[0]
+        n, n_acc = _int(r["n"]), _int(r["a"])
+        if not n:
+            return 0, 0, None
+        order = ", ".join(str(i + 1) for i in range(len(example_cols)))
+        ex = self._query(f"SELECT DISTINCT {', '.join(example_cols)} FROM {source} "
+                         f"WHERE {where} ORDER BY {order} LIMIT {MAX_EXAMPLES}")
+        return n, n_acc, ex
 
     def _unknown_drivers(self) -> None:
         m, d = "value_measurements", "value_drivers"
@@ -621,16 +629,9 @@ class _Checker:
         source = (f"{_q(m)} t LEFT JOIN (SELECT DISTINCT {aid}, {did} FROM {_q(d)}) d "
                   f"ON d.{aid} = t.{aid} AND d.{did} = t.{did}")
         where = f"d.{did} IS NULL AND t.{did} IS NOT NULL AND t.{aid} IS NOT NULL"
-        r = self._query(
-            f"SELECT COUNT(*) AS n, COUNT(DISTINCT t.{aid}) AS a FROM {source} WHERE {where}"
-        ).iloc[0]
-        n, n_acc = _int(r["n"]), _int(r["a"])
+        n, n_acc, ex = self._unmatched(source, where, [f"t.{aid} AS a", f"t.{did} AS d"])
         if not n:
             return
-        ex = self._query(
-            f"SELECT DISTINCT t.{aid} AS a, t.{did} AS d FROM {source} WHERE {where} "
-            f"ORDER BY 1, 2 LIMIT {MAX_EXAMPLES}"
-        )
         pairs = ", ".join(f"{_show_id(str(a))} driver {d!r}" for a, d in zip(ex["a"], ex["d"],
                                                                           strict=True))
         accounts = sorted({str(a) for a in ex["a"]})

@@ -257,7 +257,7 @@ def run(
             "quarter": quarter,
             "as_of": doc_as_of.isoformat(),
             "audience": audience,
-            "account": {k: bundles._cell(v) for k, v in row.items()},
+            "account": {k: bundles.cell(v) for k, v in row.items()},
             "tables": account_tables,
             "peers": _peers_for(aid, row["segment"], peer_util, features),
         }

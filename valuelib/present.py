@@ -14,6 +14,7 @@ import pandas as pd
 from . import blocks
 from .bundle import Bundle
 from .fmt import Formatter
+from .metrics.periods import quarter_of
 from .model import adoption, health
 from .model.account import AccountReview, Headline
 
@@ -229,14 +230,9 @@ def verbatims(b: Bundle, r: AccountReview, limit: int = 2) -> list[str]:
     if df.empty:
         return []
     q = [p for p in df.itertuples() if _none(p.comment) and str(p.comment).strip()
-         and p.score >= 9 and _quarter(p.responded_at) == r.quarter]
+         and p.score >= 9 and quarter_of(pd.Timestamp(p.responded_at).date()) == r.quarter]
     q.sort(key=lambda p: p.responded_at, reverse=True)
     return [f"“{str(p.comment).strip()}” (score {int(p.score)})" for p in q[:limit]]
-
-
-def _quarter(ts: Any) -> str:
-    t = pd.Timestamp(ts)
-    return f"{t.year}Q{(t.month - 1) // 3 + 1}"
 
 
 def reviews_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
