@@ -24,7 +24,6 @@ import valuelib
 from . import contract, extract, params, pool, schema
 from .bundle import sha256, write_atomic
 from .render import worker
-from .render.index_page import render_index
 from .warehouse import Warehouse, project_root
 
 NOTEBOOK = "value_review.ipynb"
@@ -301,6 +300,8 @@ def _index(result: Result, opts: Options) -> str:
             portfolio = e
         else:
             entries.append(e)
+    from .render.index_page import render_index  # nbconvert's Jinja set-up: only when needed
+
     return render_index(quarter=result.quarter, generated_at=_now(), entries=entries,
                         portfolio=portfolio)
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from scipy.stats import rankdata
 
 from ._checks import in_range, non_negative, number_array
 
@@ -110,6 +109,8 @@ def roc_auc(scores: Iterable[float], positives: Iterable[bool]) -> float:
         raise ValueError("positives has no positive case; AUC needs both classes")
     if n_neg == 0:
         raise ValueError("positives has no negative case; AUC needs both classes")
+    from scipy.stats import rankdata  # imported here: scipy.stats costs ~1 s at start-up
+
     ranks = rankdata(values)  # ties get their average rank: each tie counts one half
     u = float(ranks[flags].sum()) - n_pos * (n_pos + 1) / 2.0
     return float(u / (n_pos * n_neg))

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._checks import fmt, in_range, non_negative, number_array, positive, whole
 
@@ -157,6 +156,8 @@ def fit_sbg(survivors: Iterable[float]) -> SBGFit:
     def objective(log_params: np.ndarray) -> float:
         a, b = np.exp(log_params)
         return -_log_likelihood(float(a), float(b), lost, still_active)
+
+    from scipy.optimize import minimize  # imported here: scipy.optimize is slow to import
 
     result = minimize(
         objective,

@@ -85,6 +85,8 @@ PRELOAD = (
     "matplotlib.pyplot",
     "matplotlib.backends.backend_agg",
     "seaborn",
+    "scipy.stats",  # valuelib.metrics imports these lazily; kernels should not pay for them
+    "scipy.optimize",
     "valuelib",
     "valuelib.blocks",
     "valuelib.bundle",
@@ -92,8 +94,10 @@ PRELOAD = (
     "valuelib.extract",
     "valuelib.fmt",
     "valuelib.model.account",
+    "valuelib.model.portfolio",
     "valuelib.narrative",
     "valuelib.present",
+    "valuelib.present_portfolio",
     "valuelib.record",
 )
 
