@@ -79,7 +79,10 @@ def _register_engine() -> None:
     global _engine_registered
     if _engine_registered:
         return
+    import zmq
+    from jupyter_core.utils import ensure_async, run_sync
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.util import run_hook
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.utils import merge_kwargs, remove_args
@@ -96,6 +99,25 @@ def _register_engine() -> None:
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
                 self.set_widgets_metadata()
             return self.nb
+
+        async def async_start_new_kernel_client(self):  # type: ignore[override]
+            # nbclient's version ends jupyter_client's wait_for_ready, which always idles
+            # 0.2 s on IOPub to flush it: a fifth of a forked kernel's whole start-up.
+            self.kc = self.km.client()
+            # A forked kernel binds its sockets a few ms after we connect; ZMQ retries
+            # connecting every 100 ms by default, which IOPub's subscription would wait out.
+            self.kc.context.setsockopt(zmq.RECONNECT_IVL, 5)
+            try:
+                await ensure_async(self.kc.start_channels())
+                await _wait_for_ready(self.kc, self.startup_timeout)
+            except Exception:
+                await self._async_cleanup_kernel()
+                raise
+            self.kc.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         def papermill_execute_cells(self) -> None:
             for index, cell in enumerate(self.nb.cells):
@@ -147,6 +169,51 @@ def _register_engine() -> None:
 
     papermill_engines.register(ENGINE_NAME, Engine)
     _engine_registered = True
+
+
+async def _wait_for_ready(kc: Any, timeout: float) -> None:
+    """Wait until the kernel answers ``kernel_info`` on shell *and* IOPub is connected.
+
+    IOPub is proven connected by receiving the kernel's ``idle`` status for our own
+    ``kernel_info`` request, which also means everything that request caused has been read.
+    (jupyter_client instead waits for 0.2 s of IOPub silence.) If IOPub stays silent, ZMQ's
+    subscription may have been late: ask again, as jupyter_client does.
+    """
+    from queue import Empty
+
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + timeout
+    asked: set[str] = set()
+    while True:
+        msg_id = kc.kernel_info()
+        asked.add(msg_id)
+        reply = None
+        while reply is None:
+            try:
+                msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+            except Empty:
+                break
+            if msg["parent_header"].get("msg_id") in asked:
+                reply = msg
+        if reply is not None:
+            # A late subscription misses what was sent before it: wait a moment for the
+            # idle status, and if it does not come, ask again.
+            wait_until = time.monotonic() + 0.25
+            while (left := wait_until - time.monotonic()) > 0:
+                try:
+                    msg = await ensure_async(kc.iopub_channel.get_msg(timeout=left))
+                except Empty:
+                    break
+                if (msg["msg_type"] == "status"
+                        and msg["parent_header"].get("msg_id") in asked
+                        and msg["content"].get("execution_state") == "idle"):
+                    kc._handle_kernel_info_reply(reply)
+                    return
+        if not await ensure_async(kc.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 @dataclass(frozen=True)
