@@ -55,6 +55,8 @@ def cell(v: Any) -> Any:
     """A JSON-safe scalar: dates as ISO strings, NaN/NaT as null, numpy scalars as Python."""
     if v is None:
         return None
+    if type(v) is str:
+        return v
     if isinstance(v, float) and math.isnan(v):
         return None
     if v is pd.NaT or v is pd.NA:
@@ -72,11 +74,29 @@ def cell(v: Any) -> Any:
     return v
 
 
+def _column_cells(s: pd.Series) -> list[Any]:
+    """`cell` applied to a whole column, vectorised for the common dtypes (same values)."""
+    kind = s.dtype.kind
+    if kind == "M" and getattr(s.dtype, "tz", None) is None:
+        text = s.dt.strftime("%Y-%m-%d")
+        midnight = s.isna() | (s == s.dt.normalize())
+        if bool(midnight.all()):
+            return [None if v is None or v != v else v for v in text.astype(object).tolist()]
+        return [cell(v) for v in s]
+    if kind == "f":
+        return [None if v != v else v for v in s.tolist()]
+    if kind in "iub" and not s.hasnans:
+        return s.tolist()
+    return [cell(v) for v in s.astype(object).tolist()]
+
+
 def frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as {"columns": [...], "rows": [[...], ...]} with JSON-safe cells."""
     cols = [str(c) for c in df.columns]
-    rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return {"columns": cols, "rows": rows}
+    columns = [_column_cells(df.iloc[:, i]) for i in range(df.shape[1])]
+    if not columns:
+        return {"columns": cols, "rows": [[] for _ in range(len(df))]}
+    return {"columns": cols, "rows": [list(r) for r in zip(*columns, strict=True)]}
 
 
 def frame_from_json(name: str, payload: dict[str, Any]) -> pd.DataFrame:
