@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import bundle as bundles
@@ -191,20 +192,41 @@ def _peer_figures(
     return out, features
 
 
-def _peers_for(account_id: str, segment: str, peer_util: pd.DataFrame, features: pd.DataFrame):
-    others = peer_util[(peer_util["segment"] == segment) & (peer_util["account_id"] != account_id)]
-    others = others.dropna(subset=["utilisation_pct"])
-    result: dict = {"segment": segment, "count": int(len(others)), "min_peers": MIN_PEERS}
-    if len(others) < MIN_PEERS:
+class _Peers:
+    """Anonymous segment aggregates for each account, from figures grouped once per segment.
+
+    An account's peers are the other active accounts of its segment with a utilisation
+    figure; nothing is reported unless there are at least ``MIN_PEERS`` of them, and a
+    feature's median only when at least ``MIN_PEERS`` of them use it.
+    """
+
+    def __init__(self, peer_util: pd.DataFrame, features: pd.DataFrame) -> None:
+        measured = peer_util.dropna(subset=["utilisation_pct"])
+        self._util: dict[str, tuple[list[str], list[float]]] = {}
+        self._features: dict[str, dict[str, tuple[list[str], list[float]]]] = {}
+        for segment, grp in measured.groupby("segment", sort=False):
+            ids = grp["account_id"].tolist()
+            self._util[str(segment)] = (ids, grp["utilisation_pct"].astype(float).tolist())
+            f = features[features["account_id"].isin(set(ids))]
+            self._features[str(segment)] = {
+                str(feature): (g["account_id"].tolist(), g["adoption_pct"].astype(float).tolist())
+                for feature, g in f.groupby("feature")
+            }
+
+    def for_account(self, account_id: str, segment: str) -> dict:
+        ids, values = self._util.get(segment, ([], []))
+        others = [v for a, v in zip(ids, values, strict=True) if a != account_id]
+        result: dict = {"segment": segment, "count": len(others), "min_peers": MIN_PEERS}
+        if len(others) < MIN_PEERS:
+            return result
+        result["utilisation_pct"] = sorted(round(v, 1) for v in others)
+        med = {}
+        for feature, (f_ids, f_values) in self._features.get(segment, {}).items():
+            kept = [v for a, v in zip(f_ids, f_values, strict=True) if a != account_id]
+            if len({a for a in f_ids if a != account_id}) >= MIN_PEERS:
+                med[feature] = round(float(np.median(kept)), 1)
+        result["feature_adoption_median_pct"] = med
         return result
-    result["utilisation_pct"] = sorted(round(float(v), 1) for v in others["utilisation_pct"])
-    f = features[features["account_id"].isin(set(others["account_id"]))]
-    med = {}
-    for feature, grp in f.groupby("feature"):
-        if grp["account_id"].nunique() >= MIN_PEERS:
-            med[str(feature)] = round(float(grp["adoption_pct"].median()), 1)
-    result["feature_adoption_median_pct"] = med
-    return result
 
 
 def run(
@@ -234,23 +256,29 @@ def run(
         if name != "accounts"
     }
     tables = _cut(raw, quarter)
-    peer_util, features = _peer_figures(tables["usage"], active_all, quarter)
+    peers = _Peers(*_peer_figures(tables["usage"], active_all, quarter))
 
     internal = schema.INTERNAL_COLUMNS if audience == "customer" else {}
-    grouped = {
-        name: dict(tuple(df.groupby("account_id", sort=False))) for name, df in tables.items()
-    }
+    # Each table is made JSON-safe once, then its rows are dealt out to their accounts (in
+    # table order), instead of converting hundreds of small per-account frames.
+    columns: dict[str, list[str]] = {}
+    grouped: dict[str, dict[str, list[list]]] = {}
+    for name, df in tables.items():
+        df = df.drop(columns=[c for c in internal.get(name, ()) if c in df.columns])
+        payload = bundles.frame_to_json(df.reset_index(drop=True))
+        columns[name] = payload["columns"]
+        groups: dict[str, list[list]] = {}
+        for aid, row in zip(df["account_id"].tolist(), payload["rows"], strict=True):
+            groups.setdefault(aid, []).append(row)
+        grouped[name] = groups
     result = Extract(quarter=quarter, as_of=doc_as_of, audience=audience, skipped=inactive)
     bundle_dir = out_dir / audience
     for row in chosen.to_dict("records"):
         aid = row["account_id"]
-        account_tables = {}
-        for name, groups in grouped.items():
-            df = groups.get(aid)
-            if df is None:
-                df = tables[name].iloc[0:0]
-            df = df.drop(columns=[c for c in internal.get(name, ()) if c in df.columns])
-            account_tables[name] = bundles.frame_to_json(df.reset_index(drop=True))
+        account_tables = {
+            name: {"columns": columns[name], "rows": groups.get(aid, [])}
+            for name, groups in grouped.items()
+        }
         payload = {
             "format": bundles.FORMAT_VERSION,
             "kind": "account",
@@ -259,7 +287,7 @@ def run(
             "audience": audience,
             "account": {k: bundles.cell(v) for k, v in row.items()},
             "tables": account_tables,
-            "peers": _peers_for(aid, row["segment"], peer_util, features),
+            "peers": peers.for_account(aid, row["segment"]),
         }
         data = bundles.dumps(payload)
         path = bundle_dir / f"{aid}.json"
