@@ -248,7 +248,10 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
     result = Result(quarter, out_dir, [outcomes[k] for k in sorted(outcomes)],
                     time.perf_counter() - t0, ex.skipped)
     _write_manifest(manifest_path, result, opts, ex)
-    write_atomic(out_dir / "index.html", _index(result, opts).encode("utf-8"))
+    index = out_dir / "index.html"
+    # Nothing rendered, nothing failed, same documents: the index already lists them all.
+    if tasks or not index.is_file() or set(old) != set(entries):
+        write_atomic(index, _index(result, opts).encode("utf-8"))
     return result
 
 
