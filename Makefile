@@ -39,6 +39,12 @@ lint: $(STAMP)
 clean:
 	rm -rf output .pytest_cache
 
+# Messages of valuelib, the notebooks and the templates (babel.cfg) → valuelib/locale/*.pot,
+# merged into every catalog and compiled to .mo; fails naming the language and the message
+# when any catalog lacks a translation (fuzzy counts as missing). See README, "Languages".
+i18n: $(STAMP)
+	$(BIN)/python -m valuelib.i18n_tools
+
 # Benchmark protocol of ../shared/METRICS.md: naive papermill loop (A), in-process floor (B),
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
 # Options pass through: make bench ARGS="--naive-sample 10 --keep" (see benchmarks/bench.py).

@@ -50,6 +50,7 @@ class Options:
     notebooks: Path | None = None
     params_dir: Path | None = None
     portfolio: bool = True
+    locale: str | None = None  # --locale: the language and formats of every document and index
     max_tasks_per_worker: int = pool.DEFAULT_MAX_TASKS
     worker_memory_mb: float = pool.DEFAULT_MAX_RSS_MB
 
@@ -178,6 +179,8 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         if not schema.ACCOUNT_ID_RE.match(aid):  # contract.require refuses these already
             raise ValueError(f"account id {aid!r} is not safe as a file name")
         p = params.for_account(defaults, overrides, aid)
+        if opts.locale:
+            p["locale"] = opts.locale
         key = cache_key(ex.hashes[aid], code, {**p, "audience": opts.audience}, opts.formats)
         account_dir = out_dir / aid
         prev = old.get(aid, {})
@@ -193,6 +196,8 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
                                  bundle_path.read_bytes(), opts.formats, opts.cell_timeout))
 
+    if opts.portfolio and opts.locale:
+        portfolio_params = {**portfolio_params, "locale": opts.locale}
     if opts.portfolio:
         pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb), portfolio_params,
                          opts.formats)
@@ -306,7 +311,7 @@ def _index(result: Result, opts: Options) -> str:
     from .render.index_page import render_index  # nbconvert's Jinja set-up: only when needed
 
     return render_index(quarter=result.quarter, generated_at=_now(), entries=entries,
-                        portfolio=portfolio)
+                        portfolio=portfolio, locale=opts.locale)
 
 
 def summary_rows(result: Result) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "AUDIENCES",
     "BADGE_KINDS",
+    "COVER_LABELS",
     "INTERNAL_ATTR",
     "Block",
     "KPI_TONES",
@@ -65,6 +66,13 @@ _BADGE_LABELS = {
     "not_available": "Not available",
 }
 _INTERNAL_MARK = "INTERNAL \u2014 do not send"
+#: The cover's own words (``cover(labels=...)`` replaces them, e.g. with translations).
+COVER_LABELS = {
+    "prepared_for": "Prepared for",
+    "prepared_by": "Prepared by",
+    "as_of": "Data as of",
+    "internal_mark": _INTERNAL_MARK,
+}
 _MISSING = "\u2014"  # em dash for missing table values
 
 # A cell counts as numeric (and is right-aligned) when it is a number or a formatted
@@ -148,25 +156,30 @@ def cover(
     audience: str,
     logo_text: str = "valuereview",
     running_title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Block:
     """The cover page: account, quarter, who it is for and by, and the data as-of date.
 
     It also carries the running header text (``.vr-running-title``) that print CSS
     copies to the top of every following page, and for the ``internal`` audience a
     visible "INTERNAL — do not send" mark that is repeated in every page footer.
+    ``labels`` overrides the cover's own words (keys of ``COVER_LABELS``), e.g. translated.
     """
     _check(audience, AUDIENCES, "audience")
+    words = {**COVER_LABELS, **(labels or {})}
     running = running_title or f"{account_name} \u00b7 {quarter_label} {title}"
     internal = audience == "internal"
     flag = (
-        f'<p class="vr-internal-flag" {INTERNAL_ATTR}>{_e(_INTERNAL_MARK)}</p>' if internal else ""
+        f'<p class="vr-internal-flag" {INTERNAL_ATTR}>{_e(words["internal_mark"])}</p>'
+        if internal
+        else ""
     )
     meta = "".join(
         f'<div class="vr-cover__meta-row"><dt>{_e(term)}</dt><dd>{_e(value)}</dd></div>'
         for term, value in (
-            ("Prepared for", prepared_for),
-            ("Prepared by", prepared_by),
-            ("Data as of", as_of),
+            (words["prepared_for"], prepared_for),
+            (words["prepared_by"], prepared_by),
+            (words["as_of"], as_of),
         )
     )
     audience_cls = " vr-cover--internal" if internal else ""

@@ -7,7 +7,7 @@ can see is a parameter (English default) so reviews can be translated, and every
 on an axis goes through ``fmt=`` so callers can pass locale-aware formatting.
 
 Charts are embedded in reviews as inline SVG with ``svg.fonttype = "none"``: text stays
-text, set in the document font (DejaVu Sans), so keep labels short.
+text, set in the document fonts (DejaVu Sans, see FONT_FAMILIES), so keep labels short.
 """
 
 from __future__ import annotations
@@ -117,12 +117,26 @@ _EVENT_STYLE: dict[str, tuple[str, str]] = {
     "churn": (PALETTE["bad"], "X"),
 }
 
+#: Chart text uses the documents' fonts (templates/valuereview/static/review.css): DejaVu Sans
+#: holds Latin (Hausa's ɓ ɗ ƙ ƴ, Chichewa's ŵ), Georgian and Armenian; the Noto families after
+#: it supply the currency signs DejaVu lacks (₾ lari, ֏ dram). Families that are not installed
+#: are left out, so matplotlib never warns about them.
+FONT_FAMILIES = ("DejaVu Sans", "Noto Sans", "Noto Sans Armenian", "Noto Sans Georgian")
+
+
+def _installed_families(families: Sequence[str]) -> list[str]:
+    from matplotlib import font_manager
+
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in families if f in have or f == families[0]]
+
+
 FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
 MINUS = "\u2212"
 
 _STYLE_RC: dict[str, Any] = {
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
+    "font.family": [*_installed_families(FONT_FAMILIES), "sans-serif"],
+    "font.sans-serif": _installed_families(FONT_FAMILIES),
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",

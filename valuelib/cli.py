@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recycle a worker once its processes pass this memory (1200)")
     r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
+    r.add_argument("--locale", metavar="TAG",
+                   help="BCP 47 tag such as ka-GE: the language and number formats of every "
+                        "document and of index.html (default: each account's own locale; "
+                        "the index and portfolio review in English)")
     return p
 
 
@@ -132,6 +136,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from . import batch, contract, pool
     from .extract import SelectionError
+    from .i18n import known, normalise
     from .params import ParamsError
     from .warehouse import WarehouseError
 
@@ -143,11 +148,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         _err("--workers must be at least 1")
         return EXIT_BAD
+    if args.locale is not None:
+        if not known(args.locale):
+            _err(f"--locale {args.locale!r}: not a BCP 47 tag with CLDR data (e.g. ka-GE, hy)")
+            return EXIT_BAD
     opts = batch.Options(
         quarter=args.quarter, accounts=args.accounts, audience=args.audience, formats=formats,
         workers=args.workers, scheduler=args.scheduler, db=args.db, out=Path(args.out),
         force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
         params_dir=Path(args.params) if args.params else None,
+        locale=normalise(args.locale) if args.locale is not None else None,
     )
     if args.worker_tasks is not None:
         opts.max_tasks_per_worker = max(1, args.worker_tasks)

@@ -2,7 +2,8 @@
 
 It says what changed since last quarter and why, leading with the value delivered and then
 the largest movers (a driver's value, seat utilisation, NPS) ranked by how much they moved.
-Each sentence is one template with named fields, so it can be translated whole.
+Each sentence is one translatable template with named fields (plural forms where a count is
+in it), chosen whole for the case at hand, so a translator sees and orders every sentence.
 """
 
 from __future__ import annotations
@@ -27,37 +28,68 @@ def _pct_change(now: float, before: float) -> float | None:
 
 
 def _value_sentence(r: AccountReview, f: Formatter) -> str:
+    _, n_ = f.tr.gettext, f.tr.ngettext
     v, p = r.value, r.value_previous
     q, pq = f.quarter(r.quarter), f.quarter(r.previous_quarter)
     if v.value_quarter is None:
         if v.drivers_total == 0:
-            return (f"{r.name} has no value drivers agreed yet, so {q} shows adoption and "
-                    "satisfaction only.")
-        return (f"No value driver was measured for {r.name} in {q} ({v.drivers_total} are "
-                "agreed), so this quarter's value is not enough data yet.")
-    base = (f"In {q}, {r.name} realized {f.money(v.value_quarter)} of value across "
-            f"{v.drivers_measured} of {v.drivers_total} value drivers")
+            return _("{name} has no value drivers agreed yet, so {quarter} shows adoption and "
+                     "satisfaction only.").format(name=r.name, quarter=q)
+        return n_(
+            "No value driver was measured for {name} in {quarter} ({count} is agreed), so "
+            "this quarter's value is not enough data yet.",
+            "No value driver was measured for {name} in {quarter} ({count} are agreed), so "
+            "this quarter's value is not enough data yet.",
+            v.drivers_total,
+        ).format(name=r.name, quarter=q, count=f.number(v.drivers_total))
+    fields = {"quarter": q, "name": r.name, "amount": f.money(v.value_quarter),
+              "measured": f.number(v.drivers_measured), "total": f.number(v.drivers_total)}
     if p.value_quarter:
         change = _pct_change(v.value_quarter, p.value_quarter)
-        direction = "up" if change >= 0 else "down"
-        return (f"{base}, {direction} {f.number(abs(change), 1)}% on {pq} "
-                f"({f.money(p.value_quarter)}).")
-    return f"{base}, the first quarter with measured value."
+        fields.update(change=f.pct(abs(change), 1), previous_quarter=pq,
+                      previous_amount=f.money(p.value_quarter))
+        if change >= 0:
+            return n_(
+                "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
+                "value driver, up {change} on {previous_quarter} ({previous_amount}).",
+                "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
+                "value drivers, up {change} on {previous_quarter} ({previous_amount}).",
+                v.drivers_total,
+            ).format(**fields)
+        return n_(
+            "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
+            "value driver, down {change} on {previous_quarter} ({previous_amount}).",
+            "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
+            "value drivers, down {change} on {previous_quarter} ({previous_amount}).",
+            v.drivers_total,
+        ).format(**fields)
+    return n_(
+        "In {quarter}, {name} realized {amount} of value across {measured} of {total} value "
+        "driver, the first quarter with measured value.",
+        "In {quarter}, {name} realized {amount} of value across {measured} of {total} value "
+        "drivers, the first quarter with measured value.",
+        v.drivers_total,
+    ).format(**fields)
 
 
 def _roi_sentence(r: AccountReview, f: Formatter) -> str | None:
+    _ = f.tr.gettext
     v = r.value
     if v.roi_multiple is None:
         return None
-    text = (f"Value to date of {f.money(v.value_to_date)} against {f.money(v.cost_to_date)} "
-            f"of subscription is an ROI multiple of {f.multiple(v.roi_multiple)}")
+    fields = {"value": f.money(v.value_to_date), "cost": f.money(v.cost_to_date),
+              "multiple": f.multiple(v.roi_multiple)}
     if v.realized_vs_business_case_pct is not None:
-        text += (f", and this quarter delivered {f.pct(v.realized_vs_business_case_pct)} "
-                 "of the value the business case promised")
-    return text + "."
+        return _("Value to date of {value} against {cost} of subscription is an ROI multiple "
+                 "of {multiple}, and this quarter delivered {realized} of the value the "
+                 "business case promised.").format(
+            **fields, realized=f.pct(v.realized_vs_business_case_pct))
+    return _("Value to date of {value} against {cost} of subscription is an ROI multiple of "
+             "{multiple}.").format(**fields)
 
 
 def _driver_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
+    _ = f.tr.gettext
     movers = [d for d in r.drivers
               if d.value_quarter is not None and d.value_previous_quarter is not None
               and d.current is not None and d.previous is not None]
@@ -68,65 +100,93 @@ def _driver_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
     if abs(delta) < 1:
         return None
     better = improvement(d.current, d.previous, d.direction) >= 0
-    verb = "improved" if better else "slipped"
-    more = "more" if delta > 0 else "less"
-    text = (f"The largest mover was {d.name}, which {verb} from {f.number(d.previous, 1)} to "
-            f"{f.number(d.current, 1)} {d.unit}, worth {f.money(abs(delta))} {more} than "
-            "last quarter.")
+    fields = {"driver": d.name, "previous": f.number(d.previous, 1),
+              "current": f.number(d.current, 1), "unit": d.unit, "amount": f.money(abs(delta))}
+    if better and delta > 0:
+        text = _("The largest mover was {driver}, which improved from {previous} to {current} "
+                 "{unit}, worth {amount} more than last quarter.")
+    elif better:
+        text = _("The largest mover was {driver}, which improved from {previous} to {current} "
+                 "{unit}, worth {amount} less than last quarter.")
+    elif delta > 0:
+        text = _("The largest mover was {driver}, which slipped from {previous} to {current} "
+                 "{unit}, worth {amount} more than last quarter.")
+    else:
+        text = _("The largest mover was {driver}, which slipped from {previous} to {current} "
+                 "{unit}, worth {amount} less than last quarter.")
     base = max(abs(d.value_previous_quarter), 1.0)
-    return Sentence(abs(delta) / base * 100.0, text)
+    return Sentence(abs(delta) / base * 100.0, text.format(**fields))
 
 
 def _adoption_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
+    _, n_ = f.tr.gettext, f.tr.ngettext
     a = r.adoption
     if a.utilisation_pct is None:
-        return Sentence(0.0, "There was no usage data this quarter, so adoption is not "
-                             "enough data yet.")
+        return Sentence(0.0, _("There was no usage data this quarter, so adoption is not "
+                               "enough data yet."))
+    now = f.pct(a.utilisation_pct)
     if a.previous_utilisation_pct is None:
-        text = f"Seat utilisation was {f.pct(a.utilisation_pct)}"
+        parts = [_("Seat utilisation was {utilisation}.").format(utilisation=now)]
         weight = 0.0
     else:
         change = a.utilisation_pct - a.previous_utilisation_pct
         weight = abs(change) * 5
+        fields = {"utilisation": now, "change": f.number(abs(change), 1)}
         if abs(change) < 0.5:
-            text = f"Seat utilisation held steady at {f.pct(a.utilisation_pct)}"
+            parts = [_("Seat utilisation held steady at {utilisation}.").format(**fields)]
+        elif change > 0:
+            parts = [_("Seat utilisation rose {change} points to {utilisation}.").format(
+                **fields)]
         else:
-            verb = "rose" if change > 0 else "fell"
-            text = (f"Seat utilisation {verb} {f.number(abs(change), 1)} points to "
-                    f"{f.pct(a.utilisation_pct)}")
+            parts = [_("Seat utilisation fell {change} points to {utilisation}.").format(
+                **fields)]
     if a.expansion_signal:
-        text += ", close to the licensed seats: room to add seats"
+        parts.append(_("That is close to the licensed seats: there is room to add seats."))
     if a.peer_percentile is not None:
-        text += (f"; that places the account at the {f.number(a.peer_percentile, 0)}th "
-                 f"percentile of its {a.peer_count} {r.account.get('segment', '')} peers")
-    return Sentence(weight, text + ".")
+        parts.append(n_(
+            "It places the account at percentile {percentile} of its {count} {segment} peer.",
+            "It places the account at percentile {percentile} of its {count} {segment} peers.",
+            a.peer_count,
+        ).format(percentile=f.number(a.peer_percentile, 0), count=f.number(a.peer_count),
+                 segment=str(r.account.get("segment", ""))))
+    return Sentence(weight, " ".join(parts))
 
 
 def _nps_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
+    _, n_ = f.tr.gettext, f.tr.ngettext
     if r.nps.empty:
         return None
     now = r.nps.iloc[-1]
     before = r.nps.iloc[-2] if len(r.nps) > 1 else None
     if now["nps"] is None or now["responses"] == 0:
-        return Sentence(1.0, f"No NPS answers were received in {f.quarter(r.quarter)}.")
+        return Sentence(1.0, _("No NPS answers were received in {quarter}.").format(
+            quarter=f.quarter(r.quarter)))
     n = int(now["responses"])
-    answers = "answer" if n == 1 else "answers"
+    fields = {"nps": f.number(now["nps"], 0), "count": f.number(n)}
     if before is None or before["nps"] is None:
-        return Sentence(1.0, f"NPS was {f.number(now['nps'], 0)} on {n} {answers}.")
+        return Sentence(1.0, n_("NPS was {nps} on {count} answer.",
+                                "NPS was {nps} on {count} answers.", n).format(**fields))
     change = float(now["nps"]) - float(before["nps"])
     if abs(change) < 1:
-        return Sentence(0.5, f"NPS held at {f.number(now['nps'], 0)} on {n} {answers}.")
-    verb = "rose" if change > 0 else "fell"
-    return Sentence(abs(change) * 2, f"NPS {verb} {f.number(abs(change), 0)} points to "
-                                     f"{f.number(now['nps'], 0)} on {n} {answers}.")
+        return Sentence(0.5, n_("NPS held at {nps} on {count} answer.",
+                                "NPS held at {nps} on {count} answers.", n).format(**fields))
+    fields["change"] = f.number(abs(change), 0)
+    if change > 0:
+        text = n_("NPS rose {change} points to {nps} on {count} answer.",
+                  "NPS rose {change} points to {nps} on {count} answers.", n)
+    else:
+        text = n_("NPS fell {change} points to {nps} on {count} answer.",
+                  "NPS fell {change} points to {nps} on {count} answers.", n)
+    return Sentence(abs(change) * 2, text.format(**fields))
 
 
 def _renewal_sentence(r: AccountReview, f: Formatter) -> str | None:
+    _ = f.tr.gettext
     c = r.commercial
     if c.churned:
-        return f"The subscription ended on {f.date(c.churn_date)}."
+        return _("The subscription ended on {date}.").format(date=f.date(c.churn_date))
     if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 183:
-        return f"The subscription renews on {f.date(c.renewal_date)}."
+        return _("The subscription renews on {date}.").format(date=f.date(c.renewal_date))
     return None
 
 

@@ -2,7 +2,9 @@
 
 `params/defaults.yaml` applies to every account; `params/accounts/<account_id>.yaml` overrides
 it for one account. Keys must be parameters of the notebook (its `parameters` cell); the batch
-sets `account_id`, `quarter`, `bundle` and `audience` itself, so files may not.
+sets `account_id`, `quarter`, `bundle` and `audience` itself, so files may not. `locale` (a BCP
+47 tag) sets a review's language and formats instead of the account's `accounts.locale`;
+`valuereview render --locale` overrides both.
 """
 
 from __future__ import annotations
@@ -45,6 +47,16 @@ def _check(path: Path, data: dict[str, Any], allowed: set[str]) -> None:
         if key not in allowed:
             raise ParamsError(f"{path}: unknown parameter {key!r}; the notebook's parameters "
                               f"are {', '.join(sorted(allowed - set(RESERVED)))}")
+        if key == "locale" and data[key] not in (None, "") and not _known_locale(data[key]):
+            raise ParamsError(f"{path}: locale {data[key]!r} is not a BCP 47 tag with CLDR "
+                              "data (e.g. ka-GE, hy-AM, ha, ny-MW, en-GB)")
+
+
+def _known_locale(tag: object) -> bool:
+    """Whether `tag` is a BCP 47 tag Babel has CLDR data for (its language at least)."""
+    from .i18n import known
+
+    return known(tag)
 
 
 def load(params_dir: Path, allowed: set[str]) -> tuple[dict[str, Any], dict[str, dict]]:

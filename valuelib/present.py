@@ -1,7 +1,9 @@
 """Review figures turned into what a reader sees: cards, tables, captions and explanations.
 
 The notebook calls these so its cells stay short; nothing here computes a figure (that is
-`valuelib.model` and `valuelib.metrics`), it only formats and words them.
+`valuelib.model` and `valuelib.metrics`), it only formats and words them, in the language of
+the formatter's locale (`Formatter.tr`): every sentence is one translatable template with
+named placeholders, never English fragments joined together.
 """
 
 from __future__ import annotations
@@ -14,17 +16,111 @@ import pandas as pd
 from . import blocks
 from .bundle import Bundle
 from .fmt import Formatter
+from .i18n import C_, N_, Translator
 from .metrics.periods import quarter_of
-from .model import adoption, health
-from .model.account import AccountReview, Headline
+from .model import health
+from .model.account import AccountReview, Headline, Risk
 
 STATUS_LABELS = {
-    "completed": "Completed",
-    "in_progress": "In progress",
-    "overdue": "Overdue",
-    "not_available": "Not available",
+    "completed": C_("status", "Completed"),
+    "in_progress": C_("status", "In progress"),
+    "overdue": C_("status", "Overdue"),
+    "not_available": C_("status", "Not available"),
 }
-GRADE_TEXT = {"A": "A · customer confirmed", "B": "B · measured", "C": "C · estimated"}
+GRADE_TEXT = {
+    "A": N_("A · customer confirmed"),
+    "B": N_("B · measured"),
+    "C": N_("C · estimated"),
+}
+#: The executive summary's figures by key (the model's labels are these English messages).
+HEADLINE_LABELS = {
+    "value_quarter": N_("Value delivered this quarter"),
+    "value_to_date": N_("Value delivered to date"),
+    "roi_multiple": N_("ROI multiple to date"),
+    "realized_vs_business_case": N_("Value realized vs business case"),
+    "utilisation": N_("Seat utilisation"),
+    "nps": N_("NPS"),
+}
+#: Health bands (the model's names are these English messages).
+BAND_LABELS = {"At risk": C_("health band", "At risk"), "Watch": C_("health band", "Watch"),
+               "Healthy": C_("health band", "Healthy")}
+#: Health score components, as a reader sees them (pgettext context "health component").
+COMPONENT_LABELS = {
+    "adoption": C_("health component", "adoption"),
+    "value": C_("health component", "value"),
+    "nps": C_("health component", "NPS"),
+    "support": C_("health component", "support"),
+}
+COMPONENT_FORMULAS = {
+    "adoption": N_("seat utilisation %, capped at 100"),
+    "value": N_("value realized vs business case %, clipped to 0–100"),
+    "nps": N_("(NPS + 100) / 2"),
+    "support": N_("CSAT %"),
+}
+SEVERITY_LABELS = {"high": C_("risk severity", "high"), "medium": C_("risk severity", "medium"),
+                   "low": C_("risk severity", "low")}
+NOTE_TITLES = {
+    "info": C_("note", "Note"),
+    "warning": C_("note", "Please note"),
+    "estimate": C_("note", "Illustrative estimate"),
+    "not_enough_data": C_("note", "Not enough data"),
+    "internal": C_("note", "Internal only"),
+}
+
+
+def note_title(kind: str, f: Formatter) -> str:
+    """The label of a note box of `kind` (blocks.NOTE_KINDS) in the document's language."""
+    return f.tr.pgettext("note", NOTE_TITLES[kind])
+
+
+EVENT_LABELS = {"new": C_("ARR event", "New"), "expansion": C_("ARR event", "Expansion"),
+                "contraction": C_("ARR event", "Contraction"), "churn": C_("ARR event", "Churn")}
+
+
+def event_labels(f: Formatter) -> dict[str, str]:
+    """Legend labels of the ARR chart's events, in the document's language."""
+    return {k: f.tr.pgettext("ARR event", v) for k, v in EVENT_LABELS.items()}
+
+
+def note(text: str, kind: str, f: Formatter, *, title: str | None = None) -> blocks.Block:
+    """A note box (blocks.note) whose label is in the document's language."""
+    return blocks.note(text, kind=kind, title=note_title(kind, f) if title is None else title)
+
+
+def cover_labels(f: Formatter) -> dict[str, str]:
+    """The cover's own words in the document's language (blocks.cover's ``labels``)."""
+    _ = f.tr.gettext
+    return {"prepared_for": _("Prepared for"), "prepared_by": _("Prepared by"),
+            "as_of": _("Data as of"), "internal_mark": _("INTERNAL — do not send")}
+
+
+def running_title(account_name: str, quarter_label: str, title: str, f: Formatter) -> str:
+    """The running header of every page after the cover."""
+    return f.tr.gettext("{account} · {quarter} {title}").format(
+        account=account_name, quarter=quarter_label, title=title)
+
+
+def headline_label(h: Headline, tr: Translator) -> str:
+    """A headline figure's label in the document's language."""
+    return tr.gettext(HEADLINE_LABELS.get(h.key, h.label))
+
+
+def band_label(band: str | None, f: Formatter) -> str:
+    """A health band's name in the document's language ("not enough data" when None)."""
+    if not band:
+        return f.missing
+    return f.tr.pgettext("health band", BAND_LABELS.get(band, band))
+
+
+def component_label(name: str, f: Formatter) -> str:
+    """A health score component's name in the document's language."""
+    return f.tr.pgettext("health component", COMPONENT_LABELS.get(name, name))
+
+
+def html_columns(df: pd.DataFrame) -> list[str]:
+    """The columns of a table from this module whose cells are our badge markup."""
+    return [str(c) for c in df.columns
+            if len(df) and df[c].astype(str).str.startswith('<span class="vr-badge').all()]
 
 
 def _change(h: Headline, f: Formatter, prev_label: str) -> dict[str, Any]:
@@ -34,16 +130,16 @@ def _change(h: Headline, f: Formatter, prev_label: str) -> dict[str, Any]:
     if h.kind == "money":
         if not h.previous:
             return {}
-        pct = h.change / abs(h.previous) * 100.0
-        text = f.signed(pct, 1, "%")
+        text = f.signed_pct(h.change / abs(h.previous) * 100.0, 1)
     elif h.kind == "pct":
-        text = f.signed(h.change, 1, " pp")
+        text = f.signed_points(h.change, 1, unit="pp")
     elif h.kind == "multiple":
         text = f.signed(h.change, 1, "×")
     else:
-        text = f.signed(h.change, 0, " pts")
+        text = f.signed_points(h.change, 0, unit="pts")
     tone = "neutral" if abs(h.change) < 1e-9 else ("up_good" if h.change > 0 else "bad")
-    return {"change": text, "tone": tone, "hint": f"vs {prev_label}"}
+    return {"change": text, "tone": tone,
+            "hint": f.tr.gettext("vs {quarter}").format(quarter=prev_label)}
 
 
 def _value(h: Headline, f: Formatter) -> str:
@@ -59,19 +155,23 @@ def _value(h: Headline, f: Formatter) -> str:
 def headline_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
     """The executive summary's KPI cards with quarter-over-quarter change."""
     prev = f.quarter(r.previous_quarter)
-    return [{"label": h.label, "value": _value(h, f), **_change(h, f, prev)} for h in r.headline]
+    return [{"label": headline_label(h, f.tr), "value": _value(h, f), **_change(h, f, prev)}
+            for h in r.headline]
 
 
 def value_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    """Value to date, cost to date, ROI and payback."""
+    _ = f.tr.gettext
     v = r.value
+    payback = (_("{months} months").format(months=f.number(v.payback_months, 1))
+               if v.payback_months is not None else f.missing)
     return [
-        {"label": "Value delivered to date", "value": f.money(v.value_to_date)},
-        {"label": "Subscription cost to date", "value": f.money(v.cost_to_date)},
-        {"label": "ROI to date", "value": f.pct(v.roi_pct),
-         "hint": f"multiple {f.multiple(v.roi_multiple)}"},
-        {"label": "Payback", "value": (f"{f.number(v.payback_months, 1)} months"
-                                       if v.payback_months is not None else f.missing),
-         "hint": "months of this quarter's value to pay a year's subscription"},
+        {"label": _("Value delivered to date"), "value": f.money(v.value_to_date)},
+        {"label": _("Subscription cost to date"), "value": f.money(v.cost_to_date)},
+        {"label": _("ROI to date"), "value": f.pct(v.roi_pct),
+         "hint": _("multiple {multiple}").format(multiple=f.multiple(v.roi_multiple))},
+        {"label": _("Payback"), "value": payback,
+         "hint": _("months of this quarter's value to pay a year's subscription")},
     ]
 
 
@@ -84,46 +184,53 @@ def _num(x: float | None, f: Formatter) -> str:
 
 def driver_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
     """One row per driver: both baselines where re-baselined, current, target, progress, money."""
+    _, p_ = f.tr.gettext, f.tr.pgettext
     rows = []
     for d in r.drivers:
         baseline = _num(d.business_case_baseline, f)
         if d.rebaselined:
-            baseline = f"{baseline} → {_num(d.baseline, f)} (re-baselined)"
+            baseline = _("{business_case} → {baseline} (re-baselined)").format(
+                business_case=baseline, baseline=_num(d.baseline, f))
         current = _num(d.current, f)
         if d.stale and d.current_period_end is not None:
-            current += f" (as of {f.date(d.current_period_end)})"
+            current = _("{value} (as of {date})").format(value=current,
+                                                         date=f.date(d.current_period_end))
         progress = f.pct(d.progress_pct, 0)
         if d.rebaselined and d.business_case_progress_pct is not None:
-            progress += f" ({f.pct(d.business_case_progress_pct, 0)} vs business case)"
+            progress = _("{progress} ({business_case_progress} vs business case)").format(
+                progress=progress, business_case_progress=f.pct(d.business_case_progress_pct, 0))
+        grade = _(GRADE_TEXT[d.grade]) if d.grade in GRADE_TEXT else d.grade
         rows.append({
-            "Driver": d.name,
-            "Unit": d.unit,
-            "Baseline": baseline,
-            "Current": current,
-            "Target": _num(d.target, f),
-            "Progress": progress,
-            "Value this quarter": f.money(d.value_quarter),
-            "Value to date": f.money(d.value_to_date),
-            "Confidence": blocks.badge(GRADE_TEXT.get(d.grade, d.grade),
-                                       {"A": "completed", "B": "in_progress"}.get(d.grade,
-                                                                                  "not_available")),
+            p_("table header", "Driver"): d.name,
+            p_("table header", "Unit"): d.unit,
+            p_("table header", "Baseline"): baseline,
+            p_("table header", "Current"): current,
+            p_("table header", "Target"): _num(d.target, f),
+            p_("table header", "Progress"): progress,
+            p_("table header", "Value this quarter"): f.money(d.value_quarter),
+            p_("table header", "Value to date"): f.money(d.value_to_date),
+            p_("table header", "Confidence"): blocks.badge(
+                grade, {"A": "completed", "B": "in_progress"}.get(d.grade, "not_available")),
         })
     return pd.DataFrame(rows)
 
 
 def driver_notes(r: AccountReview, f: Formatter) -> list[str]:
     """Re-baselines and unmeasured drivers, said plainly."""
+    _ = f.tr.gettext
     out = []
     for d in r.drivers:
         if d.rebaselined:
-            out.append(
-                f"{d.name} was re-baselined on {f.date(d.rebaseline_date)}: from the business "
-                f"case's {_num(d.business_case_baseline, f)} to {_num(d.baseline, f)} {d.unit}. "
-                "Progress is shown against both; money value uses the baseline in force when "
-                "each measurement was taken."
-            )
+            out.append(_(
+                "{driver} was re-baselined on {date}: from the business case's "
+                "{business_case} to {baseline} {unit}. Progress is shown against both; money "
+                "value uses the baseline in force when each measurement was taken."
+            ).format(driver=d.name, date=f.date(d.rebaseline_date),
+                     business_case=_num(d.business_case_baseline, f),
+                     baseline=_num(d.baseline, f), unit=d.unit))
         if d.current is None:
-            out.append(f"{d.name} has no measurement yet: not enough data.")
+            out.append(_("{driver} has no measurement yet: not enough data.").format(
+                driver=d.name))
     return out
 
 
@@ -137,55 +244,78 @@ def driver_progress_frame(r: AccountReview, f: Formatter) -> pd.DataFrame:
 
 
 def value_series_caption(r: AccountReview, f: Formatter) -> str:
+    _ = f.tr.gettext
     v = r.value
     if v.value_to_date >= v.cost_to_date and v.cost_to_date > 0:
-        return (f"Value delivered to date ({f.money(v.value_to_date)}) has passed the "
-                f"subscription cost to date ({f.money(v.cost_to_date)}).")
-    return (f"Value delivered to date: {f.money(v.value_to_date)}; subscription cost to date: "
-            f"{f.money(v.cost_to_date)}.")
+        return _("Value delivered to date ({value}) has passed the subscription cost to date "
+                 "({cost}).").format(value=f.money(v.value_to_date), cost=f.money(v.cost_to_date))
+    return _("Value delivered to date: {value}; subscription cost to date: {cost}.").format(
+        value=f.money(v.value_to_date), cost=f.money(v.cost_to_date))
 
 
 def adoption_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    _ = f.tr.gettext
     a = r.adoption
     h = r.headline_figure("utilisation")
+    seg = str(r.account.get("segment", ""))
+    if a.peer_percentile is not None:
+        hint = f.tr.ngettext("among {count} {segment} peer", "among {count} {segment} peers",
+                             a.peer_count).format(count=f.number(a.peer_count), segment=seg)
+    else:
+        hint = _("not enough peers")
     return [
-        {"label": "Seat utilisation", "value": f.pct(a.utilisation_pct),
+        {"label": _("Seat utilisation"), "value": f.pct(a.utilisation_pct),
          **_change(h, f, f.quarter(r.previous_quarter))},
-        {"label": "Average weekly active users", "value": _num(a.active_users, f)},
-        {"label": "Licensed seats", "value": f.number(a.seats) if a.seats is not None
+        {"label": _("Average weekly active users"), "value": _num(a.active_users, f)},
+        {"label": _("Licensed seats"), "value": f.number(a.seats) if a.seats is not None
          else f.missing},
-        {"label": "Peer percentile", "value": (f.number(a.peer_percentile, 0)
-                                               if a.peer_percentile is not None else f.missing),
-         "hint": f"among {a.peer_count} {r.account.get('segment', '')} peers"
-         if a.peer_percentile is not None else "not enough peers"},
+        {"label": _("Peer percentile"), "value": (f.number(a.peer_percentile, 0)
+                                                  if a.peer_percentile is not None
+                                                  else f.missing),
+         "hint": hint},
     ]
 
 
 def peer_text(r: AccountReview, f: Formatter) -> str:
     a = r.adoption
-    seg = r.account.get("segment", "")
+    seg = str(r.account.get("segment", ""))
     if a.peer_percentile is None:
-        return (f"Not enough peers: the {seg} segment has {a.peer_count} other accounts with "
-                f"usage, and peer comparisons need at least {a.min_peers}.")
-    return (f"Seat utilisation of {f.pct(a.utilisation_pct)} is at the "
-            f"{f.number(a.peer_percentile, 0)}th percentile of {a.peer_count} {seg} accounts "
-            "(anonymised; no peer is named).")
+        return f.tr.ngettext(
+            "Not enough peers: the {segment} segment has {count} other account with usage, "
+            "and peer comparisons need at least {minimum}.",
+            "Not enough peers: the {segment} segment has {count} other accounts with usage, "
+            "and peer comparisons need at least {minimum}.",
+            a.peer_count,
+        ).format(segment=seg, count=f.number(a.peer_count), minimum=f.number(a.min_peers))
+    return f.tr.ngettext(
+        "Seat utilisation of {utilisation} is at percentile {percentile} of {count} {segment} "
+        "account (anonymised; no peer is named).",
+        "Seat utilisation of {utilisation} is at percentile {percentile} of {count} {segment} "
+        "accounts (anonymised; no peer is named).",
+        a.peer_count,
+    ).format(utilisation=f.pct(a.utilisation_pct), percentile=f.number(a.peer_percentile, 0),
+             count=f.number(a.peer_count), segment=seg)
 
 
 def voice_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    _ = f.tr.gettext
     n = r.nps.iloc[-1] if not r.nps.empty else None
     s = r.support.iloc[-1] if not r.support.empty else None
     nps_h = r.headline_figure("nps")
+    answers = {}
+    if n is not None:
+        k = int(n["responses"])
+        answers = {"hint": f.tr.ngettext("{count} answer", "{count} answers", k).format(
+            count=f.number(k))}
+    hours = _none(s["median_resolution_hours"]) if s is not None else None
     return [
-        {"label": "NPS", "value": _value(nps_h, f),
-         **_change(nps_h, f, f.quarter(r.previous_quarter)),
-         **({"hint": f"{int(n['responses'])} answers"} if n is not None else {})},
-        {"label": "CSAT", "value": f.pct(None if s is None else _none(s["csat"]), 0)},
-        {"label": "Support tickets", "value": f.number(0 if s is None else s["tickets"])},
-        {"label": "Median resolution", "value": (
-            f"{f.number(_none(s['median_resolution_hours']), 1)} h"
-            if s is not None and _none(s["median_resolution_hours"]) is not None
-            else f.missing)},
+        {"label": _("NPS"), "value": _value(nps_h, f),
+         **_change(nps_h, f, f.quarter(r.previous_quarter)), **answers},
+        {"label": _("CSAT"), "value": f.pct(None if s is None else _none(s["csat"]), 0)},
+        {"label": _("Support tickets"), "value": f.number(0 if s is None else s["tickets"])},
+        {"label": _("Median resolution"),
+         "value": (_("{hours} h").format(hours=f.number(hours, 1)) if hours is not None
+                   else f.missing)},
     ]
 
 
@@ -201,16 +331,18 @@ def trend_frame(df: pd.DataFrame, column: str, f: Formatter) -> pd.DataFrame:
 
 
 def support_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
+    p_ = f.tr.pgettext
     rows = []
     for s in r.support.itertuples():
         rows.append({
-            "Quarter": f.quarter(s.quarter),
-            "Tickets": f.number(s.tickets),
-            "Critical": f.number(s.critical),
-            "Median resolution (h)": _num(_none(s.median_resolution_hours), f),
-            "CSAT": f.pct(_none(s.csat), 0),
-            "CSAT answers": f.number(s.csat_responses),
-            "Open at quarter end": f.number(s.open_at_end),
+            p_("table header", "Quarter"): f.quarter(s.quarter),
+            p_("table header", "Tickets"): f.number(s.tickets),
+            p_("table header", "Critical"): f.number(s.critical),
+            p_("table header", "Median resolution (h)"): _num(_none(s.median_resolution_hours),
+                                                               f),
+            p_("table header", "CSAT"): f.pct(_none(s.csat), 0),
+            p_("table header", "CSAT answers"): f.number(s.csat_responses),
+            p_("table header", "Open at quarter end"): f.number(s.open_at_end),
         })
     return pd.DataFrame(rows)
 
@@ -224,56 +356,76 @@ def support_frame(r: AccountReview, f: Formatter) -> pd.DataFrame:
     })
 
 
-def verbatims(b: Bundle, r: AccountReview, limit: int = 2) -> list[str]:
+def verbatims(b: Bundle, r: AccountReview, limit: int = 2, f: Formatter | None = None
+              ) -> list[str]:
     """Up to `limit` of this quarter's NPS comments from promoters, newest first."""
+    f = f or Formatter(r.locale, r.currency)
     df = b.table("nps_responses")
     if df.empty:
         return []
     q = [p for p in df.itertuples() if _none(p.comment) and str(p.comment).strip()
          and p.score >= 9 and quarter_of(pd.Timestamp(p.responded_at).date()) == r.quarter]
     q.sort(key=lambda p: p.responded_at, reverse=True)
-    return [f"“{str(p.comment).strip()}” (score {int(p.score)})" for p in q[:limit]]
+    return [f.tr.gettext("“{comment}” (score {score})").format(
+                comment=str(p.comment).strip(), score=f.number(int(p.score)))
+            for p in q[:limit]]
 
 
 def reviews_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
+    _, p_ = f.tr.gettext, f.tr.pgettext
     rv = r.reviews
     return pd.DataFrame([{
-        "Window": f"{f.date(rv.first)} – {f.date(rv.last)}",
-        "Reviews": f.number(rv.count),
-        "Average rating": f.number(rv.average_rating, 1) + " / 5",
-        "Positive": f.number(rv.positive),
-        "Negative": f.number(rv.negative),
-        "Negative, resolved": f.number(rv.resolved_negative),
+        p_("table header", "Window"): _("{first} – {last}").format(first=f.date(rv.first),
+                                                                  last=f.date(rv.last)),
+        p_("table header", "Reviews"): f.number(rv.count),
+        p_("table header", "Average rating"): _("{rating} / 5").format(
+            rating=f.number(rv.average_rating, 1)),
+        p_("table header", "Positive"): f.number(rv.positive),
+        p_("table header", "Negative"): f.number(rv.negative),
+        p_("table header", "Negative, resolved"): f.number(rv.resolved_negative),
     }])
 
 
 def reviews_estimate_text(r: AccountReview, f: Formatter) -> str:
+    _ = f.tr.gettext
     rv = r.reviews
     lo, hi = rv.clip
     clipped = rv.impact_raw_pct is not None and rv.impact_pct != rv.impact_raw_pct
-    text = (f"Estimated effect of these reviews on sales: {f.signed(rv.impact_pct, 1, '%')}. "
-            "This is an illustrative estimate from a published formula (V% = 7.9 × (0.62·P − "
-            "0.17·N² + 0.15·R), commissioned by Trustpilot, 2014), not a measurement; it is "
-            f"clipped to {f.signed(lo, 0, '%')} … {f.signed(hi, 0, '%')}")
+    fields = {"effect": f.signed_pct(rv.impact_pct, 1), "low": f.signed_pct(lo, 0),
+              "high": f.signed_pct(hi, 0), "formula": REVIEW_FORMULA}
     if clipped:
-        text += f" (unclipped: {f.signed(rv.impact_raw_pct, 1, '%')})"
-    return text + "."
+        return _(
+            "Estimated effect of these reviews on sales: {effect}. This is an illustrative "
+            "estimate from a published formula ({formula}, commissioned by Trustpilot, 2014), "
+            "not a measurement; it is clipped to {low} … {high} (unclipped: {unclipped})."
+        ).format(**fields, unclipped=f.signed_pct(rv.impact_raw_pct, 1))
+    return _(
+        "Estimated effect of these reviews on sales: {effect}. This is an illustrative "
+        "estimate from a published formula ({formula}, commissioned by Trustpilot, 2014), "
+        "not a measurement; it is clipped to {low} … {high}."
+    ).format(**fields)
+
+
+REVIEW_FORMULA = "V% = 7.9 × (0.62·P − 0.17·N² + 0.15·R)"
 
 
 def commercial_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    _ = f.tr.gettext
     c = r.commercial
-    cards = [{"label": "ARR", "value": f.money(c.arr)}]
+    cards = [{"label": _("ARR"), "value": f.money(c.arr)}]
     if c.arr_start is not None and c.arr is not None and c.arr_start:
-        cards[0].update({"change": f.signed((c.arr - c.arr_start) / c.arr_start * 100, 1, "%"),
+        cards[0].update({"change": f.signed_pct((c.arr - c.arr_start) / c.arr_start * 100, 1),
                          "tone": "up_good" if c.arr >= c.arr_start else "bad",
-                         "hint": f"vs start of {f.quarter(r.quarter)}"})
+                         "hint": _("vs start of {quarter}").format(quarter=f.quarter(r.quarter))})
     if c.churned:
-        cards.append({"label": "Subscription ended", "value": f.date(c.churn_date)})
+        cards.append({"label": _("Subscription ended"), "value": f.date(c.churn_date)})
     else:
-        cards.append({"label": "Renewal date", "value": f.date(c.renewal_date),
-                      **({"hint": f"in {c.days_to_renewal} days"}
-                         if c.days_to_renewal is not None and c.days_to_renewal >= 0 else {})})
-    cards.append({"label": "Customer since", "value": f.date(c.start_date)})
+        days = ({"hint": f.tr.ngettext("in {count} day", "in {count} days",
+                                       c.days_to_renewal).format(
+                    count=f.number(c.days_to_renewal))}
+                if c.days_to_renewal is not None and c.days_to_renewal >= 0 else {})
+        cards.append({"label": _("Renewal date"), "value": f.date(c.renewal_date), **days})
+    cards.append({"label": _("Customer since"), "value": f.date(c.start_date)})
     return cards
 
 
@@ -281,109 +433,216 @@ def expansion_signals(r: AccountReview, f: Formatter) -> list[str]:
     a = r.adoption
     out = []
     if a.expansion_signal:
-        out.append(f"Seat utilisation is {f.pct(a.utilisation_pct)} of {f.number(a.seats)} "
-                   "licensed seats: more seats would let more of the team work in the product.")
+        out.append(f.tr.ngettext(
+            "Seat utilisation is {utilisation} of {seats} licensed seat: more seats would let "
+            "more of the team work in the product.",
+            "Seat utilisation is {utilisation} of {seats} licensed seats: more seats would let "
+            "more of the team work in the product.",
+            a.seats or 0,
+        ).format(utilisation=f.pct(a.utilisation_pct), seats=f.number(a.seats)))
     busy = a.features[a.features["adoption_pct"] >= 80] if not a.features.empty else a.features
     if len(busy) >= 3:
-        out.append(f"{len(busy)} features are used by 80% or more of seats.")
+        out.append(f.tr.ngettext(
+            "{count} feature is used by {share} or more of seats.",
+            "{count} features are used by {share} or more of seats.",
+            len(busy),
+        ).format(count=f.number(len(busy)), share=f.pct(80, 0)))
     return out
 
 
 def plan_table(plan: pd.DataFrame, f: Formatter) -> pd.DataFrame:
     """Goals with owner, due date and a status badge (never the internal note)."""
-    rows = [{
-        "Goal": str(p.goal),
-        "Owner": str(p.owner),
-        "Due": f.date(pd.Timestamp(p.due_date).date()),
-        "Status": blocks.badge(STATUS_LABELS.get(p.status, str(p.status)), str(p.status)),
-    } for p in plan.itertuples()]
-    return pd.DataFrame(rows, columns=["Goal", "Owner", "Due", "Status"])
+    p_ = f.tr.pgettext
+    cols = [p_("table header", "Goal"), p_("table header", "Owner"), p_("table header", "Due"),
+            p_("table header", "Status")]
+    rows = [dict(zip(cols, (
+        str(p.goal),
+        str(p.owner),
+        f.date(pd.Timestamp(p.due_date).date()),
+        blocks.badge(p_("status", STATUS_LABELS[p.status]) if p.status in STATUS_LABELS
+                     else str(p.status), str(p.status)),
+    ), strict=True)) for p in plan.itertuples()]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def plan_caption(r: AccountReview, f: Formatter) -> str:
+    _ = f.tr.gettext
     if r.plan_completion_pct is None:
-        return f"Goals for {f.quarter(r.quarter)}"
-    return (f"Goals for {f.quarter(r.quarter)}: {f.pct(r.plan_completion_pct, 0)} completed "
-            "(goals marked not available are left out)")
+        return _("Goals for {quarter}").format(quarter=f.quarter(r.quarter))
+    return _("Goals for {quarter}: {completed} completed (goals marked not available are "
+             "left out)").format(quarter=f.quarter(r.quarter),
+                                 completed=f.pct(r.plan_completion_pct, 0))
 
 
 def health_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    _ = f.tr.gettext
     h, hp = r.health, r.health_previous
-    card: dict[str, Any] = {"label": "Health score",
+    card: dict[str, Any] = {"label": _("Health score"),
                             "value": f.number(h.score, 1) if h and h.score is not None
                             else f.missing,
-                            "hint": h.band if h and h.band else "not enough data"}
+                            "hint": band_label(h.band if h else None, f)}
     if h and hp and h.score is not None and hp.score is not None:
         d = h.score - hp.score
-        card.update({"change": f.signed(d, 1, " pts"), "tone": "up_good" if d >= 0 else "bad"})
+        card.update({"change": f.signed_points(d, 1, unit="pts"),
+                     "tone": "up_good" if d >= 0 else "bad"})
     return [
         card,
-        {"label": "Contract value at risk", "value": f.money(r.value_at_risk),
-         "hint": "ARR of an account in the At risk band"},
-        {"label": "ARR", "value": f.money(r.commercial.arr)},
+        {"label": _("Contract value at risk"), "value": f.money(r.value_at_risk),
+         "hint": _("ARR of an account in the At risk band")},
+        {"label": _("ARR"), "value": f.money(r.commercial.arr)},
     ]
 
 
 def health_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
+    _, p_ = f.tr.gettext, f.tr.pgettext
+    cols = [p_("table header", "Component"), p_("table header", "Score"),
+            p_("table header", "Weight"), p_("table header", "Formula")]
     h = r.health
-    rows = []
     if h is None:
-        return pd.DataFrame(columns=["Component", "Score", "Weight", "Formula"])
-    order = list(h.drivers) + [m for m in h.missing]
-    for name in order:
-        s = h.components.get(name)
-        rows.append({"Component": name, "Score": _num(s, f),
-                     "Weight": f.number(h.weights.get(name, 0), 2),
-                     "Formula": health.COMPONENT_FORMULAS.get(name, "")})
-    return pd.DataFrame(rows)
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for name in [*h.drivers, *h.missing]:
+        formula = COMPONENT_FORMULAS.get(name)
+        rows.append(dict(zip(cols, (component_label(name, f), _num(h.components.get(name), f),
+                                    f.number(h.weights.get(name, 0), 2),
+                                    _(formula) if formula else ""), strict=True)))
+    return pd.DataFrame(rows, columns=cols)
 
 
-def risk_table(r: AccountReview) -> pd.DataFrame:
+def missing_components_text(r: AccountReview, f: Formatter) -> str | None:
+    """The health components without data, or None when every component has data."""
+    if not r.health or not r.health.missing:
+        return None
+    names = [component_label(m, f) for m in r.health.missing]
+    return f.tr.ngettext(
+        "Missing component (its weight is spread over the rest): {components}.",
+        "Missing components (their weight is spread over the rest): {components}.",
+        len(names),
+    ).format(components=_list(names, f))
+
+
+def _list(items: list[str], f: Formatter) -> str:
+    from babel.lists import format_list
+
+    return format_list(items, locale=f.babel_locale)
+
+
+#: Risk messages by the model's risk key; fields are filled from the risk's own fields.
+RISK_TEXT = {
+    "churned": N_("Churned on {date}."),
+    "at_risk": N_("Health score {score} is in the At risk band."),
+    "low_adoption": N_("Seat utilisation {utilisation} is below {threshold}."),
+    "negative_nps": N_("NPS is negative ({nps})."),
+    "contraction": N_("ARR contracted this quarter by {change}."),
+    "below_baseline": N_("Below baseline: {drivers}."),
+}
+
+
+def _risk_text(k: Risk, f: Formatter) -> str:
+    """A risk in the document's language (the model's English text when it has no key)."""
+    key = getattr(k, "key", "")
+    x = dict(getattr(k, "fields", {}) or {})
+    _, n_ = f.tr.gettext, f.tr.ngettext
+    if key == "churned":
+        return _(RISK_TEXT[key]).format(date=f.date(x["date"]))
+    if key == "at_risk":
+        return _(RISK_TEXT[key]).format(score=f.number(x["score"], 1))
+    if key == "renewal":
+        return n_("Renewal in {count} day with health band {band}.",
+                  "Renewal in {count} days with health band {band}.", x["days"]).format(
+            count=f.number(x["days"]), band=band_label(x["band"], f))
+    if key == "low_adoption":
+        return _(RISK_TEXT[key]).format(utilisation=f.pct(x["utilisation"]),
+                                        threshold=f.pct(x["threshold"], 0))
+    if key == "negative_nps":
+        return _(RISK_TEXT[key]).format(nps=f.number(x["nps"], 1))
+    if key == "contraction":
+        return _(RISK_TEXT[key]).format(change=f.pct(x["change"]))
+    if key == "overdue_goals":
+        return n_("{count} success-plan goal overdue.", "{count} success-plan goals overdue.",
+                  x["count"]).format(count=f.number(x["count"]))
+    if key == "open_tickets":
+        return n_("{count} support ticket open at quarter end.",
+                  "{count} support tickets open at quarter end.", x["count"]).format(
+            count=f.number(x["count"]))
+    if key == "below_baseline":
+        return _(RISK_TEXT[key]).format(drivers=_list(list(x["drivers"]), f))
+    if key == "missing_component":
+        return _("No data for the {component} component of the health score.").format(
+            component=component_label(x["component"], f))
+    return k.text
+
+
+def risk_table(r: AccountReview, f: Formatter | None = None) -> pd.DataFrame:
+    """The internal review's risks, most severe first."""
+    f = f or Formatter(r.locale, r.currency)
+    _, p_ = f.tr.gettext, f.tr.pgettext
+    cols = [p_("table header", "Severity"), p_("table header", "Risk")]
     if not r.risks:
-        return pd.DataFrame([{"Severity": "—", "Risk": "No risks flagged."}])
-    return pd.DataFrame([{"Severity": k.severity, "Risk": k.text} for k in r.risks])
+        return pd.DataFrame([dict(zip(cols, ("—", _("No risks flagged.")), strict=True))])
+    return pd.DataFrame([dict(zip(cols, (
+        p_("risk severity", SEVERITY_LABELS.get(k.severity, k.severity)), _risk_text(k, f)),
+        strict=True)) for k in r.risks], columns=cols)
 
 
 def methodology_intro(r: AccountReview, f: Formatter) -> str:
-    return (f"Figures cover {f.quarter(r.quarter)} with data as of {f.date(r.as_of)}, "
-            f"amounts in {r.currency}. Each figure below is computed once, by the formula "
-            "shown, from this account's own data; peer comparisons use anonymised segment "
-            "aggregates of at least five accounts. Where a figure lacks the data it needs, "
-            "the review says “not enough data” rather than estimate it.")
+    return f.tr.gettext(
+        "Figures cover {quarter} with data as of {date}, amounts in {currency}. Each figure "
+        "below is computed once, by the formula shown, from this account's own data; peer "
+        "comparisons use anonymised segment aggregates of at least five accounts. Where a "
+        "figure lacks the data it needs, the review says “{missing}” rather than estimate it."
+    ).format(quarter=f.quarter(r.quarter), date=f.date(r.as_of), currency=r.currency,
+             missing=f.missing)
 
 
-def formulas(r: AccountReview) -> Iterator[tuple[str, str]]:
+def formulas(r: AccountReview, f: Formatter | None = None) -> Iterator[tuple[str, str]]:
     """(name, formula) for every figure this review shows."""
-    yield ("Value delivered (quarter)", "Σ over drivers of max(improvement vs baseline in "
-           "force, 0) × unit value, from each driver's last measurement in the quarter")
-    yield ("Value realized vs business case", "value delivered / Σ |target − business-case "
-           "baseline| × unit value × 100")
-    yield ("Progress toward target", "(current − baseline) / (target − baseline) × 100, "
-           "clipped to 0–100; works for lower-is-better drivers")
-    yield ("Subscription cost", "Σ monthly ARR / 12 over the quarter's months")
-    yield ("ROI", "(value to date − cost to date) / cost to date × 100; multiple = value / cost")
-    yield ("Payback", "current ARR / (this quarter's value / 3), in months")
-    yield ("Seat utilisation", adoption.UTILISATION_FORMULA)
-    yield ("Feature adoption", adoption.FEATURE_FORMULA)
-    yield ("Peer percentile", "share of peers below the account plus half the ties × 100, "
-           "within the segment, at least 5 peers")
-    yield ("NPS", "% promoters (9–10) − % detractors (0–6) of the quarter's answers")
-    yield ("CSAT", "answers of 4 or 5 / all answers × 100, tickets opened in the quarter")
-    yield ("Resolution time", "median of resolved − opened, in hours, tickets opened and "
-           "resolved in the quarter")
+    f = f or Formatter(r.locale, r.currency)
+    _ = f.tr.gettext
+    yield (_("Value delivered (quarter)"), _(
+        "Σ over drivers of max(improvement vs baseline in force, 0) × unit value, from each "
+        "driver's last measurement in the quarter"))
+    yield (_("Value realized vs business case"), _(
+        "value delivered / Σ |target − business-case baseline| × unit value × 100"))
+    yield (_("Progress toward target"), _(
+        "(current − baseline) / (target − baseline) × 100, clipped to 0–100; works for "
+        "lower-is-better drivers"))
+    yield (_("Subscription cost"), _("Σ monthly ARR / 12 over the quarter's months"))
+    yield (_("ROI"), _("(value to date − cost to date) / cost to date × 100; multiple = value "
+                       "/ cost"))
+    yield (_("Payback"), _("current ARR / (this quarter's value / 3), in months"))
+    yield (_("Seat utilisation"), _(
+        "mean over the quarter's weeks of weekly active users / licensed seats × 100"))
+    yield (_("Feature adoption"), _(
+        "mean over the quarter's weeks of the feature's active users / licensed seats × 100"))
+    yield (_("Peer percentile"), _(
+        "share of peers below the account plus half the ties × 100, within the segment, at "
+        "least 5 peers"))
+    yield (_("NPS"), _("percent of promoters (9–10) − percent of detractors (0–6) among the "
+                       "quarter's answers"))
+    yield (_("CSAT"), _("answers of 4 or 5 / all answers × 100, tickets opened in the quarter"))
+    yield (_("Resolution time"), _(
+        "median of resolved − opened, in hours, tickets opened and resolved in the quarter"))
     if r.reviews.count:
-        yield ("Online review sales effect", "7.9 × (0.62·P − 0.17·N² + 0.15·R) %, "
-               "illustrative, clipped")
+        yield (_("Online review sales effect"), _(
+            "7.9 × (0.62·P − 0.17·N² + 0.15·R) %, illustrative, clipped"))
     if r.audience == "internal":
-        yield ("Health score", "Σ wᵢ·sᵢ / Σ wᵢ over components with data: "
-               + "; ".join(f"{k} = {v}" for k, v in health.COMPONENT_FORMULAS.items()))
+        parts = [_("{component} = {formula}").format(component=component_label(k, f),
+                                                     formula=_(COMPONENT_FORMULAS[k]))
+                 for k in health.COMPONENT_FORMULAS]
+        yield (_("Health score"), _(
+            "Σ wᵢ·sᵢ / Σ wᵢ over components with data: {components}").format(
+            components="; ".join(parts)))
 
 
 def provenance(r: AccountReview, f: Formatter, version: str) -> list[tuple[str, str]]:
+    _ = f.tr.gettext
+    audience = {"customer": _("customer"), "internal": _("internal")}.get(r.audience,
+                                                                          r.audience)
     return [
-        ("Quarter", f.quarter(r.quarter)),
-        ("Data as of", f.date(r.as_of)),
-        ("Data hash (bundle SHA-256)", r.bundle_sha256 or "not recorded"),
-        ("Template version", f"valuereview {version}"),
-        ("Audience", r.audience),
+        (_("Quarter"), f.quarter(r.quarter)),
+        (_("Data as of"), f.date(r.as_of)),
+        (_("Data hash (bundle SHA-256)"), r.bundle_sha256 or _("not recorded")),
+        (_("Template version"), f"valuereview {version}"),
+        (_("Audience"), audience),
     ]

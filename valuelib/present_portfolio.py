@@ -1,4 +1,7 @@
-"""The portfolio review's figures turned into cards, tables and captions (no computation)."""
+"""The portfolio review's figures turned into cards, tables and captions (no computation).
+
+Worded in the formatter's language (`Formatter.tr`), like `valuelib.present`.
+"""
 
 from __future__ import annotations
 
@@ -7,64 +10,88 @@ from typing import Any
 import pandas as pd
 
 from .fmt import Formatter
-from .model.portfolio import Portfolio
+from .i18n import N_
+from .model.portfolio import MIN_SBG_ACCOUNTS, Portfolio
+from .present import band_label, component_label
 
 RETENTION_LABELS = [
-    ("grr", "GRR (gross revenue retention)"),
-    ("nrr", "NRR (net revenue retention)"),
-    ("gross_drr", "Gross DRR (= GRR)"),
-    ("net_drr", "Net DRR (= NRR)"),
-    ("crr", "CRR (logo retention)"),
-    ("logo_churn", "Logo churn"),
-    ("gross_revenue_churn", "Gross revenue churn"),
-    ("net_revenue_churn", "Net revenue churn"),
+    ("grr", N_("GRR (gross revenue retention)")),
+    ("nrr", N_("NRR (net revenue retention)")),
+    ("gross_drr", N_("Gross DRR (= GRR)")),
+    ("net_drr", N_("Net DRR (= NRR)")),
+    ("crr", N_("CRR (logo retention)")),
+    ("logo_churn", N_("Logo churn")),
+    ("gross_revenue_churn", N_("Gross revenue churn")),
+    ("net_revenue_churn", N_("Net revenue churn")),
 ]
+#: The portfolio's headline figures by key (the batch index shows them under these labels).
+HEADLINE_LABELS = {
+    "grr": N_("GRR this quarter"),
+    "nrr": N_("NRR this quarter"),
+    "crr": N_("Logo retention (CRR)"),
+    "value_quarter": N_("Value delivered this quarter"),
+    "renewing": N_("ARR renewing in 2 quarters"),
+    "at_risk": N_("Renewing ARR at risk"),
+}
 
 
 def headline_cards(p: Portfolio, f: Formatter) -> list[dict[str, Any]]:
+    _, n_ = f.tr.gettext, f.tr.ngettext
     q, t = p.retention_quarter, p.retention_ttm
     at_risk = p.at_risk_by_band.set_index("band")["arr"]
+    label = {k: _(v) for k, v in HEADLINE_LABELS.items()}
     return [
-        {"label": "GRR this quarter", "value": f.pct(q.get("grr")),
-         "hint": f"trailing 12 months {f.pct(t.get('grr'))}"},
-        {"label": "NRR this quarter", "value": f.pct(q.get("nrr")),
-         "hint": f"trailing 12 months {f.pct(t.get('nrr'))}"},
-        {"label": "Logo retention (CRR)", "value": f.pct(q.get("crr")),
-         "hint": f"logo churn {f.pct(q.get('logo_churn'))}"},
-        {"label": "Value delivered this quarter", "value": f.money(p.value_quarter),
-         "hint": f"to date {f.money(p.value_to_date)}"},
-        {"label": "ARR renewing in 2 quarters", "value": f.money(p.renewals["arr"].sum()),
-         "hint": f"{len(p.renewals)} accounts"},
-        {"label": "Renewing ARR at risk", "value": f.money(float(at_risk.get("At risk", 0.0))),
-         "hint": "health band At risk"},
+        {"label": label["grr"], "value": f.pct(q.get("grr")),
+         "hint": _("trailing 12 months {value}").format(value=f.pct(t.get("grr")))},
+        {"label": label["nrr"], "value": f.pct(q.get("nrr")),
+         "hint": _("trailing 12 months {value}").format(value=f.pct(t.get("nrr")))},
+        {"label": label["crr"], "value": f.pct(q.get("crr")),
+         "hint": _("logo churn {value}").format(value=f.pct(q.get("logo_churn")))},
+        {"label": label["value_quarter"], "value": f.money(p.value_quarter),
+         "hint": _("to date {value}").format(value=f.money(p.value_to_date))},
+        {"label": label["renewing"], "value": f.money(p.renewals["arr"].sum()),
+         "hint": n_("{count} account", "{count} accounts", len(p.renewals)).format(
+             count=f.number(len(p.renewals)))},
+        {"label": label["at_risk"], "value": f.money(float(at_risk.get("At risk", 0.0))),
+         "hint": _("health band {band}").format(band=band_label("At risk", f))},
     ]
 
 
 def retention_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
+    _, p_ = f.tr.gettext, f.tr.pgettext
     rows = []
     for key, label in RETENTION_LABELS:
-        rows.append({"Figure": label, f.quarter(p.quarter): f.pct(p.retention_quarter.get(key)),
-                     "Trailing 12 months": f.pct(p.retention_ttm.get(key))})
+        rows.append({p_("table header", "Figure"): _(label),
+                     f.quarter(p.quarter): f.pct(p.retention_quarter.get(key)),
+                     p_("table header", "Trailing 12 months"): f.pct(p.retention_ttm.get(key))})
     return pd.DataFrame(rows)
 
 
 def group_table(df: pd.DataFrame, f: Formatter, group_label: str) -> pd.DataFrame:
+    p_ = f.tr.pgettext
     rows = []
     for r in df.sort_values("group").itertuples():
-        rows.append({group_label: str(r.group), "Accounts at start": f.number(r.accounts),
-                     "Starting ARR": f.money(r.start_arr), "GRR": f.pct(r.grr),
-                     "NRR": f.pct(r.nrr), "CRR": f.pct(r.crr), "Logo churn": f.pct(r.logo_churn)})
+        rows.append({group_label: str(r.group),
+                     p_("table header", "Accounts at start"): f.number(r.accounts),
+                     p_("table header", "Starting ARR"): f.money(r.start_arr),
+                     p_("table header", "GRR"): f.pct(r.grr),
+                     p_("table header", "NRR"): f.pct(r.nrr),
+                     p_("table header", "CRR"): f.pct(r.crr),
+                     p_("table header", "Logo churn"): f.pct(r.logo_churn)})
     return pd.DataFrame(rows)
 
 
-def group_bars(df: pd.DataFrame) -> pd.DataFrame:
+def group_bars(df: pd.DataFrame, f: Formatter | None = None) -> pd.DataFrame:
     """Long form for a grouped bar chart of GRR and NRR by group."""
+    names = {"grr": "GRR", "nrr": "NRR"}
+    if f is not None:
+        names = {k: f.tr.pgettext("table header", v) for k, v in names.items()}
     rows = []
     for r in df.itertuples():
         for metric in ("grr", "nrr"):
             v = getattr(r, metric)
             if v is not None and not pd.isna(v):
-                rows.append({"group": str(r.group), "metric": metric.upper(), "value": float(v)})
+                rows.append({"group": str(r.group), "metric": names[metric], "value": float(v)})
     return pd.DataFrame(rows, columns=["group", "metric", "value"])
 
 
@@ -74,21 +101,39 @@ def cohort_frame(p: Portfolio, f: Formatter) -> pd.DataFrame:
     return df
 
 
+def _projection_note(s: Any, f: Formatter) -> str:
+    """Why a segment has no projection, from its figures (the model's note is English)."""
+    _, n_ = f.tr.gettext, f.tr.ngettext
+    if s.alpha is not None:
+        return ""
+    if not s.accounts:
+        return _("no accounts")
+    horizon = max(len(s.observed) - 1, 0)
+    if s.accounts < MIN_SBG_ACCOUNTS or horizon < 2:
+        return n_("not enough data: the oldest cohort has {count} account over {quarters} "
+                  "quarters",
+                  "not enough data: the oldest cohort has {count} accounts over {quarters} "
+                  "quarters", s.accounts).format(count=f.number(s.accounts),
+                                                  quarters=f.number(horizon))
+    return _("not enough data: the model could not be fitted to this cohort")
+
+
 def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
+    p_ = f.tr.pgettext
     rows = []
     for s in p.projections:
         surv4 = (s.projected.loc[s.projected["period"] == 4, "survival_pct"]
                  if not s.projected.empty else pd.Series(dtype=float))
         rows.append({
-            "Segment": s.segment,
-            "Cohort accounts": f.number(s.accounts),
+            p_("table header", "Segment"): s.segment,
+            p_("table header", "Cohort accounts"): f.number(s.accounts),
             "α": f.number(s.alpha, 3) if s.alpha is not None else f.missing,
             "β": f.number(s.beta, 3) if s.beta is not None else f.missing,
-            "Projected retention after 1 year": f.pct(float(surv4.iloc[0])) if len(surv4)
-            else f.missing,
-            "ARPA per quarter": f.money(s.arpa_quarter),
-            "LTV (3 years, discounted)": f.money(s.ltv),
-            "Note": s.note,
+            p_("table header", "Projected retention after 1 year"):
+                f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing,
+            p_("table header", "ARPA per quarter"): f.money(s.arpa_quarter),
+            p_("table header", "LTV (3 years, discounted)"): f.money(s.ltv),
+            p_("table header", "Note"): _projection_note(s, f),
         })
     return pd.DataFrame(rows)
 
@@ -105,44 +150,78 @@ def survival_frame(p: Portfolio) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _health(v: Any, f: Formatter) -> str:
+    return f.number(v, 1) if v is not None and not pd.isna(v) else f.missing
+
+
 def renewals_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
-    rows = [{"Account": r.name, "Segment": r.segment, "CSM": r.csm,
-             "Renewal": f.date(r.renewal_date), "ARR": f.money(r.arr),
-             "Health": f.number(r.health, 1) if r.health is not None and not pd.isna(r.health)
-             else f.missing, "Band": r.band or f.missing}
+    p_ = f.tr.pgettext
+    cols = [p_("table header", "Account"), p_("table header", "Segment"),
+            p_("table header", "CSM"), p_("table header", "Renewal"), p_("table header", "ARR"),
+            p_("table header", "Health"), p_("table header", "Band")]
+    rows = [dict(zip(cols, (r.name, r.segment, r.csm, f.date(r.renewal_date), f.money(r.arr),
+                            _health(r.health, f), band_label(r.band, f)), strict=True))
             for r in p.renewals.itertuples()]
-    return pd.DataFrame(rows, columns=["Account", "Segment", "CSM", "Renewal", "ARR", "Health",
-                                       "Band"])
+    return pd.DataFrame(rows, columns=cols)
 
 
 def band_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
-    return pd.DataFrame([{"Health band": r.band, "Accounts renewing": f.number(r.accounts),
-                          "ARR renewing": f.money(r.arr)} for r in p.at_risk_by_band.itertuples()])
+    p_ = f.tr.pgettext
+    return pd.DataFrame([{p_("table header", "Health band"): band_label(r.band, f),
+                          p_("table header", "Accounts renewing"): f.number(r.accounts),
+                          p_("table header", "ARR renewing"): f.money(r.arr)}
+                         for r in p.at_risk_by_band.itertuples()])
+
+
+def _components(names: Any, f: Formatter) -> str:
+    from babel.lists import format_list
+
+    parts = [component_label(n.strip(), f) for n in str(names or "").split(",") if n.strip()]
+    return format_list(parts, locale=f.babel_locale) if parts else "—"
 
 
 def worst_first(p: Portfolio, f: Formatter, limit: int = 25) -> pd.DataFrame:
+    p_ = f.tr.pgettext
     a = p.accounts[p.accounts["active"]].head(limit)
-    rows = [{"Account": r.name, "Segment": r.segment, "CSM": r.csm, "ARR": f.money(r.arr),
-             "Health": f.number(r.health, 1) if r.health is not None and not pd.isna(r.health)
-             else f.missing, "Band": r.band or f.missing, "Weakest components": r.drivers,
-             "No data for": r.missing or "—"} for r in a.itertuples()]
-    return pd.DataFrame(rows)
+    cols = [p_("table header", "Account"), p_("table header", "Segment"),
+            p_("table header", "CSM"), p_("table header", "ARR"), p_("table header", "Health"),
+            p_("table header", "Band"), p_("table header", "Weakest components"),
+            p_("table header", "No data for")]
+    rows = [dict(zip(cols, (r.name, r.segment, r.csm, f.money(r.arr), _health(r.health, f),
+                            band_label(r.band, f), _components(r.drivers, f),
+                            _components(r.missing, f)), strict=True))
+            for r in a.itertuples()]
+    return pd.DataFrame(rows, columns=cols)
 
 
-def health_points(p: Portfolio) -> pd.DataFrame:
+def health_points(p: Portfolio, f: Formatter | None = None) -> pd.DataFrame:
+    """Health score and band of each active account (bands named in `f`'s language)."""
     a = p.accounts[p.accounts["active"] & p.accounts["health"].notna()]
-    return pd.DataFrame({"health": a["health"].astype(float), "band": a["band"]})
+    bands = a["band"] if f is None else a["band"].map(lambda b: band_label(b, f))
+    return pd.DataFrame({"health": a["health"].astype(float), "band": bands})
+
+
+def band_order(f: Formatter) -> list[str]:
+    """Health bands worst first, as `health_points` names them."""
+    return [band_label(b, f) for b in ("At risk", "Watch", "Healthy")]
 
 
 def backtest_text(p: Portfolio, f: Formatter) -> str:
+    _, n_ = f.tr.gettext, f.tr.ngettext
     bt = p.backtest
+    q = f.quarter(bt["quarter"])
     if bt["auc"] is None:
-        return (f"Back-test of the health score at {f.quarter(bt['quarter'])} against churn "
-                f"since: {bt.get('note', 'not enough data')} ({bt['accounts']} accounts).")
-    return (f"The health score at {f.quarter(bt['quarter'])} separated the {bt['churned']} "
-            f"accounts that churned since from the {bt['accounts'] - bt['churned']} that "
-            f"stayed with ROC AUC {f.number(bt['auc'], 2)} (n = {bt['accounts']}; 0.5 is "
-            "chance, 1.0 perfect).")
+        return n_("Back-test of the health score at {quarter} against churn since: not enough "
+                  "data: no churned (or no retained) accounts to compare ({count} account).",
+                  "Back-test of the health score at {quarter} against churn since: not enough "
+                  "data: no churned (or no retained) accounts to compare ({count} accounts).",
+                  bt["accounts"]).format(quarter=q, count=f.number(bt["accounts"]))
+    return _("The health score at {quarter} separated the accounts that churned since "
+             "({churned}) from those that stayed ({stayed}) with ROC AUC {auc} (n = {count}; "
+             "0.5 is chance, 1.0 perfect).").format(
+        quarter=q, churned=f.number(bt["churned"]),
+        stayed=f.number(bt["accounts"] - bt["churned"]), auc=f.number(bt["auc"], 2),
+        count=f.number(bt["accounts"]))
 
 
 def value_frame(p: Portfolio) -> pd.DataFrame:
@@ -151,9 +230,33 @@ def value_frame(p: Portfolio) -> pd.DataFrame:
 
 
 def fx_text(p: Portfolio, f: Formatter) -> str:
+    _ = f.tr.gettext
     if not p.fx_rates:
-        return f"All amounts in {p.currency}."
+        return _("All amounts in {currency}.").format(currency=p.currency)
     rates = "; ".join(f"1 {c} = {f.number(r, 5 if r < 0.01 else 2)} {p.currency}"
                       for c, r in sorted(p.fx_rates.items()))
-    return (f"Amounts are in {p.currency}; accounts billed in other currencies are converted "
-            f"at the quarter's rates: {rates}.")
+    return _("Amounts are in {currency}; accounts billed in other currencies are converted "
+             "at the quarter's rates: {rates}.").format(currency=p.currency, rates=rates)
+
+
+def methodology(p: Portfolio, f: Formatter, data_hash: str, version: str
+                ) -> list[tuple[str, str]]:
+    """The portfolio review's glossary of formulas and its provenance."""
+    _ = f.tr.gettext
+    return [
+        (_("GRR"), _("(ARR₀ − churned − contraction) / ARR₀ × 100, never above 100")),
+        (_("NRR"), _("(ARR₀ − churned − contraction + expansion) / ARR₀ × 100; new customers "
+                     "excluded")),
+        (_("CRR"), _("(customers at end − new customers) / customers at start × 100")),
+        (_("ARR movements"), _("per account between the month before the period and its last "
+                               "month: churn, contraction, expansion or new")),
+        (_("Health score"), _("Σ wᵢ·sᵢ / Σ wᵢ over components with data (adoption, value, "
+                              "NPS, support); bands: below 50 At risk, below 70 Watch")),
+        ("sBG", _("P(T=1) = α/(α+β); r_t = (β+t−1)/(α+β+t−1); LTV = margin × Σ "
+                  "S(t)·ARPA/(1+d)^t")),
+        (_("ROC AUC"), _("probability that a churned account had a lower health score than a "
+                         "retained one")),
+        (_("Data as of"), f.date(p.as_of)),
+        (_("Data hash (bundle SHA-256)"), data_hash),
+        (_("Template version"), f"valuereview {version}"),
+    ]

@@ -3,6 +3,9 @@
 The notebook displays them once under its own MIME type; the HTML template shows only the
 usual types, so the record is invisible in the document but kept in the executed notebook.
 The numbers are the same objects the document formats, so metrics.json and the document agree.
+Keys and each figure's ``label`` stay English identifiers (the batch index translates the
+labels into its own language); ``display`` is the figure as the document shows it, in the
+document's locale and language, and ``locale``/``language`` say which those are.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ def headline_payload(review: Any, fmt: Any) -> dict[str, Any]:
         "as_of": review.as_of.isoformat(),
         "audience": review.audience,
         "currency": review.currency,
-        "locale": review.locale,
+        "locale": fmt.tr.tag if hasattr(fmt, "tr") else review.locale,
+        "language": fmt.tr.language if hasattr(fmt, "tr") else "en",
         "bundle_sha256": review.bundle_sha256,
         "figures": figures,
     }

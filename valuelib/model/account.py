@@ -74,6 +74,8 @@ class Commercial:
 class Risk:
     severity: str  # high | medium | low
     text: str
+    key: str = ""  # what kind of risk, for wording it in another language (present.RISK_TEXT)
+    fields: dict[str, Any] = field(default_factory=dict)  # the figures the text is made of
 
 
 @dataclass
@@ -231,35 +233,45 @@ def _risks(r: AccountReview) -> list[Risk]:
     risks: list[Risk] = []
     a, c = r.adoption, r.commercial
     if c.churned:
-        risks.append(Risk("high", f"Churned on {c.churn_date.isoformat()}."))
+        risks.append(Risk("high", f"Churned on {c.churn_date.isoformat()}.", "churned",
+                          {"date": c.churn_date}))
     if r.health and r.health.band == "At risk":
-        risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band."))
+        risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band.",
+                          "at_risk", {"score": r.health.score}))
     if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 180 and r.health \
             and r.health.band != health.HEALTHY:
         risks.append(Risk("high", f"Renewal in {c.days_to_renewal} days with health "
-                                  f"band {r.health.band}."))
+                                  f"band {r.health.band}.", "renewal",
+                          {"days": c.days_to_renewal, "band": r.health.band}))
     if a.low_adoption:
         risks.append(Risk("medium", f"Seat utilisation {a.utilisation_pct:.1f}% is below "
-                                    f"{LOW_UTILISATION:.0f}%."))
+                                    f"{LOW_UTILISATION:.0f}%.", "low_adoption",
+                          {"utilisation": a.utilisation_pct, "threshold": LOW_UTILISATION}))
     nps_now = r.nps.iloc[-1]["nps"] if not r.nps.empty else None
     if nps_now is not None and not pd.isna(nps_now) and nps_now < 0:
-        risks.append(Risk("medium", f"NPS is negative ({nps_now:.1f})."))
+        risks.append(Risk("medium", f"NPS is negative ({nps_now:.1f}).", "negative_nps",
+                          {"nps": float(nps_now)}))
     if c.arr_start and c.arr is not None and c.arr < c.arr_start and not c.churned:
-        risks.append(Risk("medium", f"ARR contracted this quarter by "
-                                    f"{(c.arr_start - c.arr) / c.arr_start * 100:.1f}%."))
+        drop = (c.arr_start - c.arr) / c.arr_start * 100
+        risks.append(Risk("medium", f"ARR contracted this quarter by {drop:.1f}%.",
+                          "contraction", {"change": drop}))
     overdue = int((r.plan["status"] == "overdue").sum()) if not r.plan.empty else 0
     if overdue:
-        risks.append(Risk("medium", f"{overdue} success-plan goal(s) overdue."))
+        risks.append(Risk("medium", f"{overdue} success-plan goal(s) overdue.",
+                          "overdue_goals", {"count": overdue}))
     if not r.support.empty and int(r.support.iloc[-1]["open_at_end"]) > 0:
-        risks.append(Risk("low", f"{int(r.support.iloc[-1]['open_at_end'])} support ticket(s) "
-                                 "open at quarter end."))
+        still_open = int(r.support.iloc[-1]["open_at_end"])
+        risks.append(Risk("low", f"{still_open} support ticket(s) open at quarter end.",
+                          "open_tickets", {"count": still_open}))
     worse = [d.name for d in r.drivers if d.current is not None
              and value.improvement(d.current, d.baseline, d.direction) < 0]
     if worse:
-        risks.append(Risk("medium", "Below baseline: " + ", ".join(worse) + "."))
+        risks.append(Risk("medium", "Below baseline: " + ", ".join(worse) + ".",
+                          "below_baseline", {"drivers": worse}))
     if r.health:
         for m in r.health.missing:
-            risks.append(Risk("low", f"No data for the {m} component of the health score."))
+            risks.append(Risk("low", f"No data for the {m} component of the health score.",
+                              "missing_component", {"component": m}))
     return risks
 
 

@@ -2,7 +2,10 @@
 
 A plain, self-contained page in the reviews' house style (same inlined CSS, no
 JavaScript), so CS operations can open it from a CI artifact or a file share.
-Everything shown comes through Jinja2 with autoescaping on: account names are data.
+Everything shown comes through Jinja2 with autoescaping on: account names are data. The
+page is in one language (the batch's ``--locale``, English by default): its words go through
+that language's translator, and the headline figures' labels, which the batch records in
+English, are translated as messages (they are ``valuelib.present.HEADLINE_LABELS``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from urllib.parse import quote
 
 import jinja2
 
+from valuelib import i18n
+from valuelib.i18n import C_
 from valuelib.render.export import TEMPLATE_DIR, TEMPLATE_NAME
 
 __all__ = ["STATUSES", "render_index"]
@@ -22,9 +27,9 @@ INDEX_TEMPLATE = "batch_index.html.j2"
 
 #: Accepted entry statuses → (CSS class suffix, label shown).
 STATUSES = {
-    "rendered": ("rendered", "Rendered"),
-    "failed": ("failed", "Failed"),
-    "skipped-unchanged": ("unchanged", "Unchanged"),
+    "rendered": ("rendered", C_("batch status", "Rendered")),
+    "failed": ("failed", C_("batch status", "Failed")),
+    "skipped-unchanged": ("unchanged", C_("batch status", "Unchanged")),
 }
 _STATUS_ALIASES = {
     "skipped_unchanged": "skipped-unchanged",
@@ -58,18 +63,25 @@ def _first_line(error: Any) -> str:
     return lines[0] if lines else ""
 
 
-def _links(prefix: str, stem: str, formats: Iterable[str], notebook: bool) -> list[dict[str, str]]:
+def _links(prefix: str, stem: str, formats: Iterable[str], notebook: bool,
+           tr: i18n.Translator) -> list[dict[str, str]]:
     links = [
         {"href": f"{prefix}{stem}.{fmt}", "label": _FORMAT_LABELS.get(fmt, fmt.upper())}
         for fmt in formats
     ]
     if notebook:
         # The batch keeps a failed run's executed notebook beside the last good outputs.
-        links.append({"href": f"{prefix}{stem}.error.ipynb", "label": "Failed notebook"})
+        links.append({"href": f"{prefix}{stem}.error.ipynb",
+                      "label": tr.gettext("Failed notebook")})
     return links
 
 
-def _row(entry: Mapping[str, Any], i: int) -> dict[str, Any]:
+def _headline(headline: Mapping[str, Any] | None, tr: i18n.Translator) -> dict[str, Any]:
+    """Headline figures under their labels in the page's language."""
+    return {tr.gettext(str(label)): value for label, value in dict(headline or {}).items()}
+
+
+def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator) -> dict[str, Any]:
     try:
         account_id = str(entry["account_id"])
     except KeyError as exc:
@@ -82,16 +94,20 @@ def _row(entry: Mapping[str, Any], i: int) -> dict[str, Any]:
     keep = not failed or bool(entry.get("keeps_previous", False))
     prefix = quote(account_id, safe="") + "/"
     css_class, label = STATUSES[status]
+    label = tr.pgettext("batch status", label)
+    if failed and keep:
+        label = tr.gettext("{status} (previous report kept)").format(status=label)
     return {
         "account_id": account_id,
         "name": entry.get("name") or account_id,
         "segment": entry.get("segment") or "",
         "csm": entry.get("csm") or "",
         "status_class": css_class,
-        "status_label": label + (" (previous report kept)" if failed and keep else ""),
+        "status_label": label,
         "error": _first_line(entry.get("error")) if failed else "",
-        "headline": dict(entry.get("headline") or {}),
-        "links": _links(prefix, "value-review", formats if keep else (), notebook=failed),
+        "headline": _headline(entry.get("headline"), tr),
+        "links": _links(prefix, "value-review", formats if keep else (), notebook=failed,
+                        tr=tr),
     }
 
 
@@ -101,6 +117,7 @@ def render_index(
     generated_at: str,
     entries: list[dict[str, Any]],
     portfolio: dict[str, Any] | None,
+    locale: str | None = None,
 ) -> str:
     """The index page HTML for one quarter's batch.
 
@@ -110,9 +127,11 @@ def render_index(
     value, the same labels for every account), ``formats`` (default html and pdf) and
     ``keeps_previous`` (a failed account whose earlier report is still there).
     ``portfolio`` (or None): optional ``status``, ``error``, ``formats``, ``headline``.
-    Links are relative: ``<account_id>/value-review.html`` and so on.
+    Links are relative: ``<account_id>/value-review.html`` and so on. ``locale`` (a BCP 47
+    tag, default English) is the page's language.
     """
-    rows = [_row(entry, i) for i, entry in enumerate(entries)]
+    tr = i18n.translator(locale or i18n.DEFAULT_TAG)
+    rows = [_row(entry, i, tr) for i, entry in enumerate(entries)]
     labels: list[str] = []
     for row in rows:
         labels.extend(label for label in row["headline"] if label not in labels)
@@ -127,12 +146,13 @@ def render_index(
         port = {
             "status": p_status,
             "error": _first_line(portfolio.get("error")) if p_failed else "",
-            "headline": dict(portfolio.get("headline") or {}),
+            "headline": _headline(portfolio.get("headline"), tr),
             "links": _links(
                 "",
                 "portfolio-review",
                 () if p_failed else (portfolio.get("formats") or _DEFAULT_FORMATS),
                 notebook=p_failed,
+                tr=tr,
             ),
         }
 
@@ -145,4 +165,8 @@ def render_index(
         counts=counts,
         total=len(rows),
         portfolio=port,
+        lang=tr.html_lang,
+        _=tr.gettext,
+        ngettext=tr.ngettext,
+        pgettext=tr.pgettext,
     )
