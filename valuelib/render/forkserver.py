@@ -93,6 +93,7 @@ PRELOAD = (
     "valuelib.charts",
     "valuelib.extract",
     "valuelib.fmt",
+    "valuelib.i18n",
     "valuelib.model.account",
     "valuelib.model.portfolio",
     "valuelib.narrative",
