@@ -5,6 +5,11 @@ its parameters; an account whose key and outputs are unchanged is skipped. Failu
 isolated: a failed account keeps its last good outputs, its executed notebook is saved beside
 them as `value-review.error.ipynb`, and the batch goes on. `manifest.json` and `index.html`
 are rewritten at the end.
+
+Ctrl-C (SIGINT) stops a local batch cleanly: no account starts after it, accounts in flight
+are abandoned with their previous outputs untouched, and the manifest and index are written
+for what finished (accounts not reached keep their previous entries), so that a re-run skips
+the finished accounts as unchanged and renders the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +81,11 @@ class Result:
     outcomes: list[Outcome]
     seconds: float
     skipped_inactive: dict[str, str]
+    interrupted: bool = False
+    #: Accounts left unfinished by an interrupt (their previous outputs are untouched).
+    pending: list[str] = field(default_factory=list)
+    #: Their previous manifest entries, kept in the manifest and the index.
+    kept: list[Outcome] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -248,10 +260,14 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         if progress:
             progress(outcome)
 
-    _run_tasks(tasks, opts, finish)
+    interrupted = _run_tasks(tasks, opts, finish)
 
+    pending = sorted(t.account_id for t in tasks if t.account_id not in outcomes)
+    kept = [Outcome(aid, old[aid].get("status", "rendered"),
+                    error=(old[aid].get("error") or {}).get("message"), entry=old[aid])
+            for aid in pending if old.get(aid, {}).get("status")]
     result = Result(quarter, out_dir, [outcomes[k] for k in sorted(outcomes)],
-                    time.perf_counter() - t0, ex.skipped)
+                    time.perf_counter() - t0, ex.skipped, interrupted, pending, kept)
     _write_manifest(manifest_path, result, opts, ex)
     index = out_dir / "index.html"
     # Nothing rendered, nothing failed, same documents: the index already lists them all.
@@ -261,18 +277,52 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
 
 
 def _run_tasks(tasks: list[worker.Task], opts: Options,
-               finish: Callable[[worker.TaskResult], None]) -> None:
-    """Run tasks on a local process pool (or Dask when a scheduler is given)."""
+               finish: Callable[[worker.TaskResult], None]) -> bool:
+    """Run tasks on a local process pool (or Dask when a scheduler is given); True if a
+    Ctrl-C stopped the run before every task finished."""
     if not tasks:
-        return
-    if opts.scheduler:
-        from . import dask_runner
+        return False
+    try:
+        if opts.scheduler:
+            from . import dask_runner
 
-        dask_runner.run(tasks, opts.scheduler, finish)
-        return
-    workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
-    pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
-             max_rss_mb=opts.worker_memory_mb)
+            dask_runner.run(tasks, opts.scheduler, finish)
+            return False
+        workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
+        with _StopOnInterrupt() as interrupt:
+            pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
+                     max_rss_mb=opts.worker_memory_mb, stop=interrupt.requested)
+        return interrupt.requested()
+    except KeyboardInterrupt:  # a second Ctrl-C, or one on the Dask path
+        return True
+
+
+class _StopOnInterrupt:
+    """While the pool runs, a first SIGINT only asks it to stop, so that no result being written
+    is cut in half; a second one raises KeyboardInterrupt as usual."""
+
+    def __init__(self) -> None:
+        self._requested = False
+        self._previous: Any = None
+        self._installed = False
+
+    def requested(self) -> bool:
+        return self._requested
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self._requested:
+            raise KeyboardInterrupt
+        self._requested = True
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _now() -> str:
@@ -289,15 +339,17 @@ def _write_manifest(path: Path, result: Result, opts: Options, ex: extract.Extra
         "generated_at": _now(),
         "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
         "not_reviewed": result.skipped_inactive,
-        "accounts": {o.account_id: o.entry for o in result.outcomes},
+        "accounts": {o.account_id: o.entry for o in result.outcomes + result.kept},
     }
+    if result.interrupted:
+        data["interrupted"] = {"pending": result.pending}
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())
 
 
 def _index(result: Result, opts: Options) -> str:
     entries = []
     portfolio = None
-    for o in result.outcomes:
+    for o in sorted(result.outcomes + result.kept, key=lambda o: o.account_id):
         e = dict(o.entry)
         e["status"] = o.status
         e["formats"] = list(opts.formats)
@@ -316,7 +368,7 @@ def _index(result: Result, opts: Options) -> str:
 
 def summary_rows(result: Result) -> list[tuple[str, str]]:
     """Rows of the end-of-run summary table."""
-    return [
+    rows = [
         ("rendered", str(result.count("rendered"))),
         ("unchanged (skipped)", str(result.count("unchanged"))),
         ("failed", str(result.count("failed"))),
@@ -324,6 +376,9 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("time", f"{result.seconds:.1f} s"),
         ("output", str(result.out_dir)),
     ]
+    if result.interrupted:
+        rows.insert(3, ("not finished (interrupted)", str(len(result.pending))))
+    return rows
 
 
 __all__ = ["Options", "Outcome", "Result", "render", "summary_rows"]

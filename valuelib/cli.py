@@ -1,7 +1,8 @@
 """The `valuereview` command: parse the command line and hand over to the batch. Thin on purpose.
 
 Exit status: 0 all rendered; 1 some accounts failed (each named with its cell and error);
-2 bad invocation or bad data contract, nothing rendered.
+2 bad invocation or bad data contract, nothing rendered; 130 interrupted (Ctrl-C), finished
+documents kept and recorded, a re-run finishes the job.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -80,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--worker-memory-mb", type=float, default=None,
                    help="recycle a worker once its processes pass this memory (1200)")
     r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
+    r.add_argument("--notebooks", metavar="DIR",
+                   help="folder holding value_review.ipynb and portfolio_review.ipynb "
+                        "(the project's notebooks/)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     r.add_argument("--locale", metavar="TAG",
                    help="BCP 47 tag such as ka-GE: the language and number formats of every "
@@ -152,11 +157,18 @@ def cmd_render(args: argparse.Namespace) -> int:
         if not known(args.locale):
             _err(f"--locale {args.locale!r}: not a BCP 47 tag with CLDR data (e.g. ka-GE, hy)")
             return EXIT_BAD
+    if args.notebooks:
+        wanted = [batch.NOTEBOOK] + ([] if args.no_portfolio else [batch.PORTFOLIO_NOTEBOOK])
+        missing = [n for n in wanted if not (Path(args.notebooks) / n).is_file()]
+        if missing:
+            _err(f"--notebooks {args.notebooks}: no {', '.join(missing)} there")
+            return EXIT_BAD
     opts = batch.Options(
         quarter=args.quarter, accounts=args.accounts, audience=args.audience, formats=formats,
         workers=args.workers, scheduler=args.scheduler, db=args.db, out=Path(args.out),
         force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
         params_dir=Path(args.params) if args.params else None,
+        notebooks=Path(args.notebooks) if args.notebooks else None,
         locale=normalise(args.locale) if args.locale is not None else None,
     )
     if args.worker_tasks is not None:
@@ -181,14 +193,23 @@ def cmd_render(args: argparse.Namespace) -> int:
         progress.stop()
         _err(str(exc))
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        progress.stop()
+        print("valuereview: interrupted; run the same command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         progress.stop()
     _summary(result)
-    if result.failed:
-        for o in result.failed:
-            print(f"FAILED {o.account_id}: {o.error}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    for o in result.failed:
+        print(f"FAILED {o.account_id}: {o.error}", file=sys.stderr)
+    if result.interrupted:
+        rendered, failed = result.count("rendered"), result.count("failed")
+        print(f"valuereview: interrupted: {rendered + failed} of "
+              f"{rendered + failed + len(result.pending)} document(s) done ({rendered} rendered, "
+              f"{failed} failed); the {len(result.pending)} not finished keep their previous "
+              "outputs. Run the same command again to finish.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 class _Progress:

@@ -8,11 +8,22 @@ its place. Workers are recycled after `max_tasks` tasks or once their memory pas
 
 Each worker has its own pipes, one task at a time in and its result out, written
 synchronously: a worker that dies cannot take a shared lock or a queued message with it.
+
+Stopping: Ctrl-C is the parent's to handle (workers ignore SIGINT, which a terminal sends to
+the whole process group). When the caller's `stop()` says so, no task is handed out any more
+and workers still busy are terminated; idle ones are let go. Nothing is lost with a worker:
+its fork server kills the kernel once the worker's end of their socket closes, and workers
+keep their temporary files under one folder per run that the parent removes at the end, so
+even a worker killed with SIGKILL leaves no account's bundle behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import shutil
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +34,7 @@ from .render import worker
 DEFAULT_MAX_TASKS = 50
 DEFAULT_MAX_RSS_MB = 1200.0
 MAX_STARTUP_FAILURES = 3
+STOP_GRACE_SECONDS = 10.0  # a worker's time to leave before it is killed
 
 
 class PoolError(RuntimeError):
@@ -52,9 +64,13 @@ def _rss_mb() -> float:
 
 
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
-                 runner: Callable[[worker.Task], worker.TaskResult], warm: bool) -> None:
+                 runner: Callable[[worker.Task], worker.TaskResult], warm: bool,
+                 tmp_root: str | None = None) -> None:
     """Run the tasks the parent hands over, one at a time, until told to stop, the task
     budget is spent, or memory passes the ceiling."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    if tmp_root:
+        tempfile.tempdir = tmp_root
     if warm:
         worker.warm_up()
     results.send(("ready", None))
@@ -86,11 +102,13 @@ def run(
     max_rss_mb: float = DEFAULT_MAX_RSS_MB,
     runner: Callable[[worker.Task], worker.TaskResult] = worker.run,
     warm: bool = True,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Run every task on `workers` processes, calling `finish` with each result as it comes.
 
     `runner` (a module-level function, as processes are spawned) runs one task; tests pass
-    their own to simulate crashes.
+    their own to simulate crashes. Once `stop()` is true, tasks not finished are abandoned
+    without a result (see module docstring); `finish` is never called for them.
     """
     from multiprocessing.connection import wait
 
@@ -102,21 +120,34 @@ def run(
     slots: dict[Any, _Slot] = {}  # keyed by the parent's end of the worker's outbox
     open_ids = {t.account_id for t in todo}
     startup_failures = 0
+    tmp_root = tempfile.mkdtemp(prefix="vr-")  # short: kernel socket paths are in it
 
     def spawn() -> None:
         task_r, task_w = ctx.Pipe(duplex=False)
         res_r, res_w = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker_main,
-                        args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm), daemon=True)
-        p.start()
+        p = ctx.Process(target=_worker_main, daemon=True,
+                        args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root))
+        # Started with SIGINT ignored, so a Ctrl-C while it boots does not kill it either.
+        main = threading.current_thread() is threading.main_thread()
+        sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            p.start()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, sigint)
         task_r.close()
         res_w.close()
         slots[res_r] = _Slot(p, task_w, res_r)
 
     def hand_out(slot: _Slot) -> None:
-        if todo and slot.task is None:
+        if todo and slot.task is None and not (stop and stop()):
             slot.task = todo.pop()
-            slot.inbox.send(slot.task)
+            try:
+                slot.inbox.send(slot.task)
+            except OSError:  # the worker died after its last result: the task never started
+                todo.append(slot.task)
+                slot.task = None
+                retire(slot)
 
     def settle(task: worker.Task, res: worker.TaskResult) -> None:
         if task.account_id in open_ids:
@@ -145,9 +176,11 @@ def run(
     for _ in range(max(1, min(workers, len(todo)))):
         spawn()
     try:
-        while open_ids:
-            for conn in wait(list(slots), timeout=1.0):
-                slot = slots[conn]
+        while open_ids and not (stop and stop()):
+            for conn in wait(list(slots), timeout=0.25 if stop else 1.0):
+                slot = slots.get(conn)
+                if slot is None:  # retired earlier in this round
+                    continue
                 try:
                     kind, payload = conn.recv()
                 except (EOFError, OSError):  # the worker is gone
@@ -170,13 +203,23 @@ def run(
             if not slots and open_ids:
                 spawn()
     finally:
-        for slot in slots.values():
+        _stop_workers(list(slots.values()))
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _stop_workers(slots: list[_Slot]) -> None:
+    """Let idle workers leave, terminate busy ones, and kill any still there after the grace."""
+    for slot in slots:
+        if slot.task is None:
             try:
                 slot.inbox.send(None)
             except OSError:
                 pass
-        deadline = time.monotonic() + 10
-        for slot in slots.values():
-            slot.process.join(timeout=max(0.1, deadline - time.monotonic()))
-            if slot.process.is_alive():
-                slot.process.kill()
+        elif slot.process.is_alive():
+            slot.process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for slot in slots:
+        slot.process.join(timeout=max(0.1, deadline - time.monotonic()))
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join(timeout=1)
