@@ -225,3 +225,72 @@ def test_forked_kernel_interrupt_shutdown_and_kill(server, tmp_path):
     asyncio.run(scenario())
     assert forkserver.get_server().info()["live"] == []
     assert (tmp_path / forkserver.KERNEL_LOG).exists(), "kernel output goes to its cwd"
+
+
+def test_kill_returns_once_the_kernel_is_gone(server, tmp_path):
+    """jupyter_client sleeps 0.1 s if a killed kernel still looks alive right after `kill`."""
+
+    async def scenario() -> None:
+        for _ in range(3):
+            km = forkserver.ForkKernelManager(kernel_name="python3")
+            await km.start_kernel(cwd=str(tmp_path))
+            prov = km.provisioner
+            await prov.kill()
+            assert await prov.poll() == -signal.SIGKILL, "gone as soon as kill() returns"
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(scenario())
+    assert forkserver.get_server().info()["live"] == []
+
+
+#: Draws the value review's charts with data of its own (not the warm-up's) and reports how
+#: many font lookups matplotlib could not answer from its cache.
+DRAW_CHARTS = '''
+import matplotlib.font_manager as fm
+import numpy as np
+import pandas as pd
+from valuelib import blocks, charts
+charts.apply_style()
+before = fm.fontManager._findfont_cached.cache_info().misses
+periods = ["2026Q1", "2026Q2", "2026Q3"]
+blocks.figure(charts.driver_progress(data=pd.DataFrame({
+    "driver": ["Onboarding time"], "progress_pct": [70.0], "label": ["9 → 7 → 5 days"]})))
+blocks.figure(charts.score_trend(data=pd.DataFrame({"period": periods, "value": [1.0, 2, 3]}),
+                                 ref=2.0, ref_label="Target"))
+blocks.figure(charts.support_trend(data=pd.DataFrame({
+    "period": periods, "tickets": [3, 4, 5], "median_resolution_hours": [5.0, 4, 3]})))
+blocks.figure(charts.arr_history(
+    data=pd.DataFrame({"month": pd.date_range("2026-01-31", periods=6, freq="ME"),
+                       "arr": np.arange(6) * 1e3 + 5e4}),
+    events=pd.DataFrame({"month": [pd.Timestamp("2026-03-31")], "kind": ["new"]})))
+print("misses", fm.fontManager._findfont_cached.cache_info().misses - before)
+'''
+
+
+def test_kernels_start_with_the_chart_fonts_already_found(server, tmp_path):
+    """The fork server draws the charts once (`render.warm`), so no kernel searches the
+    installed fonts again; and that warm-up leaves no trace a kernel could see."""
+    ex = run(notebook(tmp_path / "fonts.ipynb", DRAW_CHARTS), {"account_id": "ACC-F"})
+    assert ex.ok, ex.error
+    assert "misses 0" in outputs_text(ex)
+
+
+def test_chart_warm_up_leaves_matplotlib_as_it_was():
+    code = (
+        "import matplotlib as mpl, sys\n"
+        "before = dict(mpl.rcParams)\n"
+        "from valuelib import charts\n"
+        "from valuelib.render import warm\n"
+        "from matplotlib import _pylab_helpers, font_manager as fm\n"
+        "warm.chart_caches()\n"
+        "changed = [k for k, v in mpl.rcParams.items() if before.get(k) != v]\n"
+        "print(changed, charts._styled, _pylab_helpers.Gcf.figs == {},\n"
+        "      'matplotlib_inline' in sys.modules, 'matplotlib.pyplot' in sys.modules,\n"
+        "      fm.fontManager._findfont_cached.cache_info().currsize > 0)\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "MPLBACKEND": "agg"}).stdout
+    assert out.split() == ["[]", "False", "True", "False", "True", "True"], out

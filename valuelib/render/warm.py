@@ -1,0 +1,76 @@
+"""Warm the caches a kernel would otherwise fill on its own time, with fixed sample data.
+
+A forked kernel inherits the fork server's memory, so a cache filled there is filled in every
+kernel. matplotlib's font lookup (`FontManager.findfont`, scored against every installed font)
+is the one that matters: a fresh kernel spends about 0.2 s of its first review finding the
+same few fonts again. The sample below draws each chart of the value review once through the
+same SVG path as a review, in the house style, then puts matplotlib and `valuelib.charts` back
+as they were. No account's data is involved: the frames are constants of this module.
+
+Figures are made without pyplot: in the server pyplot would pick (and import) the inline
+backend, which must be imported by the kernel itself (`forkserver.NEVER_PRELOAD`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _sample_charts() -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+    """Each value-review chart with a small constant frame (and options that add text)."""
+    from valuelib import charts
+
+    quarters = [f"2025Q{i}" for i in range(1, 5)]
+    months = pd.date_range("2025-01-31", periods=12, freq="ME")
+    return [
+        (charts.driver_progress, {"data": pd.DataFrame({
+            "driver": ["Cycle time", "Hours saved"], "progress_pct": [45.0, 105.0],
+            "label": ["8.0 → 6.0 → 4.0 weeks", "100 → 120 → 110 hours"]})}),
+        (charts.cumulative_value, {"data": pd.DataFrame({
+            "period_end": pd.date_range("2025-03-31", periods=4, freq="QE"),
+            "cumulative_value": [50_000.0, 120_000.0, 200_000.0, 290_000.0],
+            "cumulative_cost": [100_000.0, 120_000.0, 140_000.0, 160_000.0]})}),
+        (charts.adoption_trend, {"data": pd.DataFrame({
+            "date": pd.date_range("2025-01-06", periods=8, freq="W-MON"),
+            "active_users": np.arange(8) * 5 + 100, "licensed_seats": 200})}),
+        (charts.feature_adoption, {"data": pd.DataFrame({
+            "feature": ["Reports", "Workflows", "API"], "adoption_pct": [80.0, 45.0, 10.0],
+            "peer_pct": [70.0, 50.0, 20.0]})}),
+        (charts.score_trend, {"data": pd.DataFrame({"period": quarters,
+                                                    "value": [20.0, 30.0, 25.0, 40.0]}),
+                              "ref": 30.0, "ref_label": "Peer median"}),
+        (charts.support_trend, {"data": pd.DataFrame({
+            "period": quarters, "tickets": [20, 30, 25, 15],
+            "median_resolution_hours": [12.0, 9.5, 8.0, 6.5]})}),
+        (charts.arr_history, {"data": pd.DataFrame({"month": months,
+                                                    "arr": np.linspace(1e5, 1.5e5, 12)}),
+                              "events": pd.DataFrame({"month": months[[3, 8]],
+                                                      "kind": ["expansion", "contraction"]})}),
+    ]
+
+
+def chart_caches() -> None:
+    """Draw every value-review chart once as a review would (house style, inline SVG).
+
+    Leaves rcParams, pyplot's figures and `charts`' own state as they were.
+    """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from valuelib import blocks, charts
+
+    styled = charts._styled
+    try:
+        with mpl.rc_context():
+            charts.apply_style()
+            for draw, kwargs in _sample_charts():
+                fig = Figure(figsize=mpl.rcParams["figure.figsize"], layout="constrained")
+                FigureCanvasAgg(fig)  # the canvas a kernel's (inline, Agg-based) figures get
+                blocks.figure(draw(ax=fig.add_subplot(), **kwargs))
+    finally:
+        charts._styled = styled
