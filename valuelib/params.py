@@ -100,16 +100,18 @@ def notebook_parameters(notebook: Path) -> dict[str, Any]:
     cell: the assignments papermill's inspection would list, without importing papermill
     (half a second of every `render`, including one that has nothing to do)."""
     import ast
+    import json
 
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])),
+    with open(notebook, encoding="utf-8") as f:
+        cells = json.load(f).get("cells", [])
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])),
                 None)
     if cell is None:
         return {}
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
     found: dict[str, Any] = {}
-    for node in ast.parse(cell.source).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -118,5 +120,5 @@ def notebook_parameters(notebook: Path) -> dict[str, Any]:
             continue
         for target in targets:
             if isinstance(target, ast.Name):
-                found[target.id] = ast.get_source_segment(cell.source, value)
+                found[target.id] = ast.get_source_segment(source, value)
     return found

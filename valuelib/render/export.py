@@ -25,6 +25,7 @@ from traitlets import default, validate
 from traitlets.config import Config
 
 from valuelib.blocks import INTERNAL_ATTR
+from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
 
 __all__ = [
     "TEMPLATE_DIR",
@@ -39,9 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Our nbconvert templates (``templates/`` at the repository root, beside ``valuelib``).
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
-TEMPLATE_NAME = "valuereview"
 
 #: Output mimetypes, best first. The template applies the same order itself, and
 #: never shows widgets or JavaScript; this keeps nbconvert's own filters in line.

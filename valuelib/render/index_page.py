@@ -19,7 +19,7 @@ import jinja2
 
 from valuelib import i18n
 from valuelib.i18n import C_
-from valuelib.render.export import TEMPLATE_DIR, TEMPLATE_NAME
+from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
 
 __all__ = ["STATUSES", "render_index"]
 

@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
-from .execute import execute, recorded_metrics
-
 _exporters = None
 
 
@@ -66,6 +62,10 @@ def warm_up() -> None:
 
 def run(task: Task) -> TaskResult:
     """Execute and export one task; never raises for a notebook's own failure."""
+    import nbformat
+
+    from .execute import execute, recorded_metrics
+
     warm_up()
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
