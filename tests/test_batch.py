@@ -89,3 +89,33 @@ def test_dask_cluster_renders_the_same_documents(rendered, tmp_path):
             local = rendered.account_dir(aid) / name
             remote = out / "2026Q3" / aid / name
             assert _digest(remote) == _digest(local), f"{aid}/{name} differs from local"
+
+
+def _report_origin(task):  # where a warmed pool worker and its kernel fork server came from
+    import os
+    import sys
+
+    from valuelib.render import forkserver
+
+    ready = forkserver.get_server().wait_ready()
+    return worker.TaskResult(task.account_id, task.stem, True, metrics={
+        "server_forked_preloaded": ready["forked_preloaded"],
+        "server_parent": forkserver.get_server().pid is not None
+        and __import__("psutil").Process(forkserver.get_server().pid).ppid() == os.getpid(),
+        "weasyprint_loaded": "weasyprint" in sys.modules,
+        "env": os.environ.get("VR_TEST_BATCH_ENV"),
+    })
+
+
+def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
+    """Workers come from the batch's preloading process (`render.preload`), fork their kernel
+    fork server from themselves before their first task, and take the batch's environment."""
+    pool.prestart()
+    monkeypatch.setenv("VR_TEST_BATCH_ENV", "from the batch")
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("html",)) for a in "AB"]
+    results = {}
+    pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r), runner=_report_origin)
+    for r in results.values():
+        assert r.ok, r.error
+        assert r.metrics == {"server_forked_preloaded": True, "server_parent": True,
+                             "weasyprint_loaded": True, "env": "from the batch"}

@@ -384,34 +384,39 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes(demo_db, previous, tmp_
     _check_files(quarter, before, new=set(ACCOUNTS))
 
 
+def _holding(db: Path, out: Path, tmp_path: Path, held: str) -> tuple[Path, list[str]]:
+    """The folder of hold files, with `held` holding, and the HTML-only render arguments
+    whose notebook waits while an account's hold file exists (HOLD)."""
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    (holds / held).touch()
+    notebooks = _notebooks(tmp_path / "notebooks", HOLD.format(holds=str(holds)))
+    return holds, _common(db, out, "--formats", "html", "--notebooks", str(notebooks),
+                          "--params", str(_params(tmp_path / "params")))
+
+
+def _held_kernel(holds: Path, held: str, batch: Batch) -> psutil.Process:
+    """The kernel process of `held` once it waits at its hold (HOLD)."""
+    _until(lambda: _pid(holds, held), f"{held}'s kernel", batch)
+    return psutil.Process(_pid(holds, held))
+
+
 @pytest.mark.slow
 def test_a_killed_worker_fails_its_account_only_and_a_rerun_finishes(
     demo_db, previous, tmp_path, scratch
 ):
     out, before = previous
-    holds = tmp_path / "holds"
-    holds.mkdir()
     victim = "ACC-0003"
-    (holds / victim).touch()
-    notebooks = _notebooks(tmp_path / "notebooks", HOLD.format(holds=str(holds)))
-    args = _common(
-        demo_db,
-        out,
-        "--formats",
-        "html",
-        "--notebooks",
-        str(notebooks),
-        "--params",
-        str(_params(tmp_path / "params")),
-    )
+    holds, args = _holding(demo_db, out, tmp_path, victim)
 
     batch = Batch(args, scratch)
     try:
-        _until(lambda: _pid(holds, victim), f"{victim}'s kernel", batch)
-        kernel = psutil.Process(_pid(holds, victim))
-        # The pool worker running it: a child of the command, an ancestor of the kernel.
-        workers = psutil.Process(batch.proc.pid).children()
-        owner = next(w for w in workers if w.pid in {p.pid for p in kernel.parents()})
+        kernel = _held_kernel(holds, victim, batch)
+        # The pool worker running it: an ancestor of the kernel, forked by the command's
+        # preloading process (a child of the command).
+        chain = kernel.parents()
+        owner = next(p for p, up in zip(chain, chain[1:], strict=False)
+                     if up.ppid() == batch.proc.pid)
         owner.send_signal(signal.SIGKILL)
         code = batch.wait(timeout=120)
     finally:
@@ -521,3 +526,29 @@ def test_a_missing_notebooks_folder_is_a_bad_invocation(tmp_path):
     )
     assert run.code == 2
     assert "--notebooks" in run.stderr and "value_review.ipynb" in run.stderr
+
+
+@pytest.mark.slow
+def test_killing_the_workers_preloading_process_loses_no_account(
+    demo_db, previous, tmp_path, scratch
+):
+    """Workers are forks of one preloading process (`valuelib.render.preload`), which also
+    reports their exit to the batch. If it is killed mid-batch, the workers go on and every
+    account is still rendered."""
+    out, before = previous
+    holds, args = _holding(demo_db, out, tmp_path, "ACC-0003")
+    batch = Batch(args, scratch)
+    try:
+        chain = _held_kernel(holds, "ACC-0003", batch).parents()
+        preloader = next(p for p in chain if p.ppid() == batch.proc.pid)
+        preloader.send_signal(signal.SIGKILL)
+        assert _gone(preloader.pid)
+        time.sleep(1.5)  # time for the batch to (wrongly) count its workers as dead
+        (holds / "ACC-0003").unlink()
+        code = batch.wait(timeout=180)
+    finally:
+        batch.kill()
+    assert code == 0, batch.stderr
+    assert "FAILED" not in batch.stderr and "Traceback" not in batch.stderr, batch.stderr
+    assert _manifest(out)["summary"] == {"rendered": 6, "unchanged": 0, "failed": 0}
+    _check_files(out / "2026Q3", before, new=set(ACCOUNTS))

@@ -275,17 +275,25 @@ def test_kernels_start_with_the_chart_fonts_already_found(server, tmp_path):
     assert "misses 0" in outputs_text(ex)
 
 
-def test_chart_warm_up_leaves_matplotlib_as_it_was():
+def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
+    """What the fork server and the workers' preloading process draw and export to warm their
+    caches must leave nothing a review could notice: rcParams, pyplot, figure numbering (the
+    ids inside every chart's SVG), valuelib's style flag and its locale caches."""
     code = (
         "import matplotlib as mpl, sys\n"
         "before = dict(mpl.rcParams)\n"
-        "from valuelib import charts\n"
-        "from valuelib.render import warm\n"
+        "from valuelib import blocks, charts, fmt, i18n\n"
+        "from valuelib.render import warm, worker\n"
         "from matplotlib import _pylab_helpers, font_manager as fm\n"
+        "def caches():\n"
+        "    return (i18n.translator.cache_info().currsize, i18n.resolve.cache_info().currsize,\n"
+        "            fmt.resolve_locale.cache_info().currsize)\n"
+        "cached = caches()\n"
         "warm.chart_caches()\n"
+        "worker.warm_exporters()\n"
         "changed = [k for k, v in mpl.rcParams.items() if before.get(k) != v]\n"
-        "print(changed, charts._styled, _pylab_helpers.Gcf.figs == {},\n"
-        "      'matplotlib_inline' in sys.modules, 'matplotlib.pyplot' in sys.modules,\n"
+        "print(changed, charts._styled, next(blocks._figure_ids), caches() == cached,\n"
+        "      _pylab_helpers.Gcf.figs == {}, 'matplotlib_inline' in sys.modules,\n"
         "      fm.fontManager._findfont_cached.cache_info().currsize > 0)\n"
     )
     import subprocess
@@ -293,4 +301,75 @@ def test_chart_warm_up_leaves_matplotlib_as_it_was():
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "MPLBACKEND": "agg"}).stdout
-    assert out.split() == ["[]", "False", "True", "False", "True", "True"], out
+    assert out.split() == ["[]", "False", "1", "True", "True", "False", "True"], out
+
+
+#: In a process that has preloaded what a batch worker has: hold files open as a worker holds
+#: its task pipes, fork the kernel fork server from this process, and list what a kernel has
+#: open.
+FORKED_SERVER_SCRIPT = '''
+import json, os, sys, tempfile
+from valuelib.render import preload  # noqa: F401 - what the pool's workers are forked from
+from valuelib.render import forkserver, worker
+from valuelib.render.execute import execute
+secret = open(os.path.join(sys.argv[1], "worker-secret.txt"), "w")
+r, w = os.pipe()
+pipe = os.readlink(f"/proc/self/fd/{r}")
+worker.warm_up(fork_server_from_self=True)
+info = forkserver.get_server().wait_ready()
+with tempfile.TemporaryDirectory() as cwd:
+    ex = execute(sys.argv[2], {"account_id": "ACC-FD"}, cwd=cwd)
+text = "".join(o.get("text", "") for c in ex.nb.cells for o in c.get("outputs", []))
+print(json.dumps({"forked": info["forked_preloaded"], "error": str(ex.error or ""),
+                  "pipe": pipe, "kernel_fds": text}))
+'''
+
+LIST_FDS = '''
+import os
+print(sorted(os.readlink(f"/proc/self/fd/{f}") for f in os.listdir("/proc/self/fd")
+             if os.path.exists(f"/proc/self/fd/{f}")))
+'''
+
+
+def test_a_server_forked_from_a_worker_passes_none_of_its_files_to_kernels(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    nb_path = notebook(tmp_path / "fds.ipynb", LIST_FDS)
+    done = subprocess.run([sys.executable, "-c", FORKED_SERVER_SCRIPT, str(tmp_path),
+                           str(nb_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["forked"] is True and got["error"] == ""
+    assert "kernel.log" in got["kernel_fds"], "the listing ran in the kernel"
+    assert "worker-secret.txt" not in got["kernel_fds"]
+    assert got["pipe"] not in got["kernel_fds"]
+
+
+def _html_outputs(nb: Any) -> list[str]:
+    return [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
+            if "text/html" in o.get("data", {})]
+
+
+def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
+    """A batch's kernel is forked from preloaded, warmed processes; what it displays must be
+    exactly what the same notebook displays in a kernel started from nothing."""
+    from conftest import E2E_ACCOUNTS, ROOT
+
+    from valuelib import extract, params
+    from valuelib.warehouse import Warehouse
+
+    aid = E2E_ACCOUNTS[0]
+    with Warehouse.open(str(rendered.db)) as wh:
+        ex = extract.run(wh, tmp_path / "bundles", selector=aid, audience="customer")
+    nb_path = ROOT / "notebooks" / "value_review.ipynb"
+    defaults, overrides = params.load(ROOT / "params", set(params.notebook_parameters(nb_path)))
+    parameters = {**params.for_account(defaults, overrides, aid), "account_id": aid,
+                  "quarter": ex.quarter, "bundle": str(ex.bundles[aid]), "audience": "customer"}
+    with tempfile.TemporaryDirectory() as cwd:
+        fresh = execute(nb_path, parameters, cwd=cwd, kernel="fresh")
+    assert fresh.ok, fresh.error
+    batch = nbformat.read(rendered.account_dir(aid) / "value-review.ipynb", as_version=4)
+    assert _html_outputs(fresh.nb) == _html_outputs(batch)
+    assert len(_html_outputs(batch)) > 20

@@ -177,6 +177,10 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         contract.require(wh)
         quarter, _ = extract.resolve_quarter(wh, opts.quarter)
         out_dir = (opts.out / quarter).resolve()
+        if not opts.scheduler and (opts.force or not (out_dir / "manifest.json").exists()):
+            # Every account will be rendered: let the workers' preloading process import
+            # while the warehouse is read (a re-run may have nothing to do, so it waits).
+            pool.prestart()
         work = out_dir / ".work"
         ex = extract.run(wh, work / "bundles", quarter=quarter, selector=opts.accounts,
                          audience=opts.audience)

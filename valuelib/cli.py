@@ -138,8 +138,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _renders_everything(args: argparse.Namespace) -> bool:
+    """Whether this render will surely render every account (forced, or a first render into
+    this output folder), so the workers' preloading process may start before anything else."""
+    if args.scheduler:
+        return False
+    return bool(args.force) or not any(Path(args.out).glob("*/manifest.json"))
+
+
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import batch, contract, pool
+    from . import pool
+
+    if _renders_everything(args):
+        pool.prestart()  # it imports the renderers while this process reads the warehouse
+    from . import batch, contract
     from .extract import SelectionError
     from .i18n import known, normalise
     from .params import ParamsError

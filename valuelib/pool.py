@@ -9,6 +9,14 @@ its place. Workers are recycled after `max_tasks` tasks or once their memory pas
 Each worker has its own pipes, one task at a time in and its result out, written
 synchronously: a worker that dies cannot take a shared lock or a queued message with it.
 
+Start-up: workers are forks of one process per batch that imports everything a worker and its
+kernels need once (multiprocessing's "forkserver" method preloading `render.preload`; `prestart`
+starts it early). A new worker, including one that replaces a recycled worker, is ready in a
+fraction of a second instead of importing pandas, matplotlib, IPython, nbconvert and WeasyPrint
+again, and before its first task it forks its kernel fork server from itself. A worker takes
+the batch's environment, as a spawned one would. Whether a worker still runs is asked of the
+worker (a pidfd), so the batch goes on even if that preloading process is killed.
+
 Stopping: Ctrl-C is the parent's to handle (workers ignore SIGINT, which a terminal sends to
 the whole process group). When the caller's `stop()` says so, no task is handed out any more
 and workers still busy are terminated; idle ones are let go. Nothing is lost with a worker:
@@ -20,8 +28,11 @@ even a worker killed with SIGKILL leaves no account's bundle behind.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import select
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -48,6 +59,29 @@ class _Slot:
     outbox: Any  # parent's end: messages come in
     task: worker.Task | None = None
     ready: bool = False
+    pidfd: int | None = None  # the worker process itself, to ask whether it still runs
+
+    def alive(self) -> bool:
+        """Whether the worker still runs, asked of the process itself: multiprocessing learns
+        a forked worker's exit from the process that forked it, and if that one were killed
+        it would report every worker as dead (exit code 255) while they go on working."""
+        if self.pidfd is not None:
+            readable, _, _ = select.select([self.pidfd], [], [], 0)
+            return not readable
+        return bool(self.process.is_alive())
+
+    def wait_gone(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the worker to exit; kill it if it has not."""
+        deadline = time.monotonic() + timeout
+        self.process.join(timeout=timeout)
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.alive():
+            self.process.kill()
+            self.process.join(timeout=1)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def _rss_mb() -> float:
@@ -63,11 +97,39 @@ def _rss_mb() -> float:
     return total / 1e6
 
 
+PRELOAD_MODULE = "valuelib.render.preload"
+
+
+def _context() -> Any:
+    """Workers are forks of one process per batch that has imported everything once
+    (multiprocessing's "forkserver" method, preloading `render.preload`); "spawn" where
+    there is no fork."""
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - not Linux
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([PRELOAD_MODULE])
+    return ctx
+
+
+def prestart() -> None:
+    """Start the process workers are forked from, so that it imports while the batch is
+    still reading the warehouse. Idempotent; `run` starts it anyway."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
                  runner: Callable[[worker.Task], worker.TaskResult], warm: bool,
-                 tmp_root: str | None = None) -> None:
+                 tmp_root: str | None = None, environ: dict[str, str] | None = None) -> None:
     """Run the tasks the parent hands over, one at a time, until told to stop, the task
     budget is spent, or memory passes the ceiling; then leave at once (see `_leave`)."""
+    if environ is not None:
+        # A fork of the preloading process has that process's environment; take the
+        # batch's own, as a spawned worker would.
+        os.environ.clear()
+        os.environ.update(environ)
     _serve_tasks(tasks, results, max_tasks, max_rss_mb, runner, warm, tmp_root)
     _leave()
 
@@ -77,9 +139,6 @@ def _leave() -> None:
     kernel left), flush, and exit without tearing the interpreter down module by module,
     which takes a worker full of nbconvert, WeasyPrint and pandas a fifth of a second that
     the batch would wait for at its end and at every recycling."""
-    import os
-    import sys
-
     from .render import forkserver
 
     forkserver.stop_server()
@@ -98,7 +157,9 @@ def _serve_tasks(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
     if tmp_root:
         tempfile.tempdir = tmp_root
     if warm:
-        worker.warm_up()
+        # Before any task: this process holds no account's data yet, so its kernel fork
+        # server may be a fork of it (and import nothing).
+        worker.warm_up(fork_server_from_self=True)
     results.send(("ready", None))
     done = 0
     while True:
@@ -132,7 +193,7 @@ def run(
 ) -> None:
     """Run every task on `workers` processes, calling `finish` with each result as it comes.
 
-    `runner` (a module-level function, as processes are spawned) runs one task; tests pass
+    `runner` (a module-level function: it is pickled by name) runs one task; tests pass
     their own to simulate crashes. Once `stop()` is true, tasks not finished are abandoned
     without a result (see module docstring); `finish` is never called for them.
     """
@@ -142,7 +203,7 @@ def run(
     if not todo:
         return
     todo.reverse()  # pop() from the end keeps the caller's order
-    ctx = mp.get_context("spawn")
+    ctx = _context()
     slots: dict[Any, _Slot] = {}  # keyed by the parent's end of the worker's outbox
     open_ids = {t.account_id for t in todo}
     startup_failures = 0
@@ -152,7 +213,8 @@ def run(
         task_r, task_w = ctx.Pipe(duplex=False)
         res_r, res_w = ctx.Pipe(duplex=False)
         p = ctx.Process(target=_worker_main, daemon=True,
-                        args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root))
+                        args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root,
+                              dict(os.environ)))
         # Started with SIGINT ignored, so a Ctrl-C while it boots does not kill it either.
         main = threading.current_thread() is threading.main_thread()
         sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
@@ -163,7 +225,11 @@ def run(
                 signal.signal(signal.SIGINT, sigint)
         task_r.close()
         res_w.close()
-        slots[res_r] = _Slot(p, task_w, res_r)
+        try:
+            pidfd = os.pidfd_open(p.pid)
+        except (AttributeError, OSError):  # pragma: no cover - before Linux 5.3
+            pidfd = None
+        slots[res_r] = _Slot(p, task_w, res_r, pidfd=pidfd)
 
     def hand_out(slot: _Slot) -> None:
         if todo and slot.task is None and not (stop and stop()):
@@ -183,9 +249,7 @@ def run(
     def retire(slot: _Slot) -> None:
         nonlocal startup_failures
         slots.pop(slot.outbox, None)
-        slot.process.join(timeout=10)
-        if slot.process.is_alive():
-            slot.process.kill()
+        slot.wait_gone(timeout=10)
         if slot.task is not None:
             settle(slot.task, worker.TaskResult.failure(
                 slot.task, f"worker process died (exit code {slot.process.exitcode}) while "
@@ -223,7 +287,7 @@ def run(
                         retire(slot)
                     else:
                         hand_out(slot)
-            for slot in [s for s in slots.values() if not s.process.is_alive()]:
+            for slot in [s for s in slots.values() if not s.alive()]:
                 if not slot.outbox.poll():  # nothing left to read from it
                     retire(slot)
             if not slots and open_ids:
@@ -241,11 +305,8 @@ def _stop_workers(slots: list[_Slot]) -> None:
                 slot.inbox.send(None)
             except OSError:
                 pass
-        elif slot.process.is_alive():
+        elif slot.alive():
             slot.process.terminate()
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for slot in slots:
-        slot.process.join(timeout=max(0.1, deadline - time.monotonic()))
-        if slot.process.is_alive():
-            slot.process.kill()
-            slot.process.join(timeout=1)
+        slot.wait_gone(timeout=max(0.1, deadline - time.monotonic()))

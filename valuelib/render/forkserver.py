@@ -13,6 +13,14 @@ next account's review. This module keeps both properties:
   task's environment and starts a real ``IPKernelApp`` on the connection file the kernel
   manager wrote. All threads, zmq sockets and the event loop are created only in the child.
   The kernel is thrown away after one notebook, so no account ever sees another's kernel.
+* A pool worker, itself a fork of the batch's preloading process (`render.preload`), forks its
+  fork server from itself before its first task (``ForkServer.start(from_self=True)``): the
+  server then imports nothing, and keeps no file of the worker's but its socket. Anywhere
+  else the server is a new interpreter that imports everything (``preload``).
+* The server also draws the review's charts once (`render.warm`), so kernels start with
+  matplotlib's font lookups done, and leaves matplotlib and valuelib as it found them.
+* Native threads: numpy's and scipy's OpenBLAS keep thread pools, which they stop before a
+  fork and restart after it (pthread_atfork); nothing else in the server starts a thread.
 * ``ForkProvisioner`` is a jupyter_client kernel provisioner that asks the fork server for a
   kernel instead of running ``Popen``; nbclient, papermill and ``KernelManager`` work with it
   unchanged. ``ForkKernelManager`` selects it without an installed kernelspec.
@@ -290,10 +298,14 @@ def preload() -> None:
     warm.chart_caches()  # font lookups cached once here, not once per kernel
 
 
-def serve(fd: int) -> None:
-    """Entry point of the fork-server process: preload, announce readiness, serve requests."""
+def serve(fd: int, *, preloaded: bool = False) -> None:
+    """Entry point of the fork-server process: preload, announce readiness, serve requests.
+
+    `preloaded`: this process is a fork of one that has imported everything already (see
+    `ForkServer.start`), so there is nothing to import.
+    """
     # Like ipykernel_launcher: the launch directory is not an import location.
-    if sys.path and sys.path[0] in ("", os.getcwd()):
+    if not preloaded and sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     conn = socket.socket(fileno=fd)
     server = _Server(conn)
@@ -303,7 +315,8 @@ def serve(fd: int) -> None:
     t0 = time.perf_counter()
     try:
         try:
-            preload()
+            if not preloaded:
+                preload()
         except Exception as exc:  # noqa: BLE001 - tell the worker, it will fall back
             server.reply({"error": f"preload failed: {type(exc).__name__}: {exc}"})
             return
@@ -311,8 +324,8 @@ def serve(fd: int) -> None:
 
         gc.collect()
         gc.freeze()  # keep the preloaded objects out of every kernel's GC: fewer copied pages
-        server.reply({"ready": True, "import_seconds": time.perf_counter() - t0}
-                     | server_info())
+        server.reply({"ready": True, "import_seconds": time.perf_counter() - t0,
+                      "forked_preloaded": preloaded} | server_info())
         server.loop()
         # The worker has gone: leave without tearing down the preloaded interpreter module
         # by module (a tenth of a second its worker would wait for at every exit).
@@ -368,6 +381,73 @@ def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def preloaded_here() -> bool:
+    """Whether this process has imported everything a fork server preloads (and nothing it
+    must not), so that a fork of it can serve kernels without importing anything."""
+    return (all(m in sys.modules for m in PRELOAD)
+            and not any(m in sys.modules for m in NEVER_PRELOAD))
+
+
+class _ForkedServer:
+    """The parts of `subprocess.Popen` that `ForkServer` uses, for a server forked from this
+    process instead of started as a new interpreter."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"fork server {self.pid}", timeout or 0)
+            time.sleep(0.005)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _become_forked_server(fd: int) -> None:
+    """In a fork of a preloaded worker: keep only the server's socket and standard streams
+    (the worker's task pipes and any file it had open must not reach a kernel), leave the
+    worker's session and directory, and serve. Never returns."""
+    code = 1
+    try:
+        keep = {0, 1, 2, fd}
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) not in keep:
+                with contextlib.suppress(OSError):
+                    os.close(int(name))
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.setsid()
+        os.chdir(os.path.abspath(os.sep))
+        serve(fd, preloaded=True)
+        code = 0
+    except BaseException:  # noqa: BLE001 - report, then leave: never back into the worker
+        with contextlib.suppress(Exception):
+            import traceback
+
+            traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
 class ForkServer:
     """Handle on one fork-server process: start, ask, restart if dead, stop."""
 
@@ -385,13 +465,31 @@ class ForkServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
 
-    def start(self) -> None:
-        """Start the server process; it imports in the background until `wait_ready`."""
+    def start(self, *, from_self: bool = False) -> None:
+        """Start the server process; it imports in the background until `wait_ready`.
+
+        `from_self`: if this process has everything preloaded already (a pool worker forked
+        from the batch's preloaded process, before its first task) and is safe to fork, the
+        server is a fork of it and imports nothing. Only for a process that has not yet held
+        any account's data, since every kernel would inherit its memory.
+        """
         with self._lock:
             if self.alive():
                 return
             self.stop()
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            if from_self and preloaded_here() and fork_safety_problem() is None:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    ours.close()
+                    _become_forked_server(theirs.fileno())
+                theirs.close()
+                self._proc = _ForkedServer(pid)  # type: ignore[assignment]
+                self._sock = ours
+                self._ready = None
+                return
             code = f"from valuelib.render.forkserver import serve; serve({theirs.fileno()})"
             try:
                 # -Xfrozen_modules=off as in ipykernel's kernelspec (debuggers need it).
@@ -491,8 +589,12 @@ _server: ForkServer | None = None
 _server_lock = threading.Lock()
 
 
-def get_server(*, wait: bool = True) -> ForkServer:
-    """This process's fork server, started on first use and restarted if it has died."""
+def get_server(*, wait: bool = True, from_self: bool = False) -> ForkServer:
+    """This process's fork server, started on first use and restarted if it has died.
+
+    `from_self` (pool workers, before their first task): fork it from this process when this
+    process is preloaded (see `ForkServer.start`); a restart later always starts afresh.
+    """
     global _server
     with _server_lock:
         if _server is not None and _server.owner != os.getpid():
@@ -502,7 +604,7 @@ def get_server(*, wait: bool = True) -> ForkServer:
             _server = ForkServer()
             atexit.register(stop_server)
         if not _server.alive():
-            _server.start()
+            _server.start(from_self=from_self)
     if wait:
         _server.wait_ready()
     return _server

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 _exporters = None
+_server_started = False
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,36 @@ class TaskResult:
         return cls(task.account_id, task.stem, False, error=message)
 
 
-def warm_up() -> None:
+def warm_up(*, fork_server_from_self: bool = False) -> None:
     """Create this process's exporters once (HTML template, WeasyPrint fonts) and import
     the heavy libraries, so each task pays only for its own work. Also starts this process's
-    kernel fork server (it imports in its own process meanwhile; stopped at exit)."""
-    global _exporters
-    if _exporters is None:
+    kernel fork server (it imports in its own process meanwhile; stopped at exit).
+
+    `fork_server_from_self`: a pool worker that has handled no task yet, forked from the
+    batch's preloaded process (`render.preload`), forks its kernel fork server from itself
+    instead of starting one that imports everything again.
+    """
+    global _server_started
+    if not _server_started:
         from . import forkserver
 
-        forkserver.get_server(wait=False)
+        forkserver.get_server(wait=False, from_self=fork_server_from_self)
+        _server_started = True
+    warm_exporters(sample=False)
+
+
+def warm_exporters(*, sample: bool = True) -> None:
+    """Create this process's exporters if it has none; with `sample`, also export a sample
+    review once (`render.warm`), as the batch's preloading process does for every worker."""
+    global _exporters
+    if _exporters is None:
         from .export import Exporters
 
         _exporters = Exporters()
+        if sample:
+            from . import warm
+
+            warm.export_caches(_exporters)
 
 
 def run(task: Task) -> TaskResult:
