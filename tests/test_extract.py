@@ -78,6 +78,13 @@ def test_bundles_are_deterministic(wh, customer, tmp_path):
     assert again.portfolio_hash == customer.portfolio_hash
 
 
+def test_the_portfolio_bundle_only_when_asked(wh, customer, tmp_path):
+    lean = extract.run(wh, tmp_path, selector="ACC-0001,ACC-0003", portfolio=False)
+    assert lean.portfolio is None and not (tmp_path / "portfolio.json").exists()
+    assert lean.hashes == {a: customer.hashes[a] for a in ("ACC-0001", "ACC-0003")}
+    assert customer.portfolio is not None and customer.portfolio.exists()
+
+
 def test_selectors(wh, tmp_path):
     seg = extract.run(wh, tmp_path, selector="segment=Enterprise")
     assert seg.bundles and all(v["segment"] == "Enterprise" for v in seg.names.values())

@@ -183,7 +183,7 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
             pool.prestart()
         work = out_dir / ".work"
         ex = extract.run(wh, work / "bundles", quarter=quarter, selector=opts.accounts,
-                         audience=opts.audience)
+                         audience=opts.audience, portfolio=opts.portfolio)
 
     manifest_path = out_dir / "manifest.json"
     old = _load_manifest(manifest_path).get("accounts", {})

@@ -236,13 +236,14 @@ def run(
     quarter: str | None = None,
     selector: str = "all",
     audience: str = "customer",
+    portfolio: bool = True,
 ) -> Extract:
-    """Extract bundles for the selected accounts into `out_dir` (one JSON file per account)."""
+    """Extract bundles for the selected accounts into `out_dir` (one JSON file per account),
+    and the portfolio bundle unless `portfolio` is False."""
     if audience not in ("customer", "internal"):
         raise SelectionError(f"--audience {audience!r} must be customer or internal")
     quarter, as_of = resolve_quarter(wh, quarter)
     chosen, inactive = select_accounts(wh, selector, quarter)
-    all_accounts = wh.read_table("accounts")
     _, q_last = periods.quarter_bounds(quarter)
     doc_as_of = min(as_of, q_last)
 
@@ -301,12 +302,13 @@ def run(
             "csm": str(row["csm"]),
         }
 
-    portfolio = _portfolio_payload(all_accounts, raw, quarter, doc_as_of)
-    data = bundles.dumps(portfolio)
-    path = out_dir / "portfolio.json"
-    if not path.exists() or path.read_bytes() != data:
-        bundles.write_atomic(path, data)
-    result.portfolio, result.portfolio_hash = path, bundles.sha256(data)
+    if portfolio:
+        data = bundles.dumps(_portfolio_payload(wh.read_table("accounts"), raw, quarter,
+                                                doc_as_of))
+        path = out_dir / "portfolio.json"
+        if not path.exists() or path.read_bytes() != data:
+            bundles.write_atomic(path, data)
+        result.portfolio, result.portfolio_hash = path, bundles.sha256(data)
     return result
 
 
