@@ -113,11 +113,17 @@ def _context() -> Any:
 
 def prestart() -> None:
     """Start the process workers are forked from, so that it imports while the batch is
-    still reading the warehouse. Idempotent; `run` starts it anyway."""
-    if _context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    still reading the warehouse. Idempotent; `run` calls it too. That process is told this
+    one's pid, and stops importing if this process ends first (a batch with bad data)."""
+    if _context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
 
+    os.environ[worker.PRELOAD_PARENT_ENV] = str(os.getpid())
+    try:
         forkserver.ensure_running()
+    finally:
+        os.environ.pop(worker.PRELOAD_PARENT_ENV, None)
 
 
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
@@ -204,6 +210,7 @@ def run(
         return
     todo.reverse()  # pop() from the end keeps the caller's order
     ctx = _context()
+    prestart()  # the preloading process must be started here, not by a worker's start
     slots: dict[Any, _Slot] = {}  # keyed by the parent's end of the worker's outbox
     open_ids = {t.account_id for t in todo}
     startup_failures = 0

@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -281,8 +282,11 @@ def server_info() -> dict[str, Any]:
     }
 
 
-def preload() -> None:
-    """Import what every kernel would import, exactly as a starting kernel would see it."""
+def preload(between: Callable[[], None] | None = None) -> None:
+    """Import what every kernel would import, exactly as a starting kernel would see it.
+
+    `between` is called after each import (the batch's preloading process checks there
+    whether it is still wanted)."""
     # ipykernel sets this before any user code runs (IPKernelApp.init_gui_pylab); setting it
     # before matplotlib is imported makes the preloaded matplotlib pick the same backend.
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -290,6 +294,8 @@ def preload() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+        if between is not None:
+            between()
     import matplotlib.font_manager as fm
 
     fm.fontManager  # noqa: B018 - load the font cache once, not per kernel

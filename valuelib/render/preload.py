@@ -18,17 +18,20 @@ import os
 import signal
 import sys
 
-_PARENT = os.getppid()
+from valuelib.render.worker import PRELOAD_PARENT_ENV
+
+_PARENT = int(os.environ.pop(PRELOAD_PARENT_ENV, "0") or 0)
 
 
 def _stop_if_orphaned() -> None:
     """The batch may have ended (an error in its data, nothing to render) while this process
     was still importing: then leave now rather than finish for nobody."""
-    if os.getppid() != _PARENT:
+    if _PARENT and os.getppid() != _PARENT:
         os._exit(0)
 
 
 def _preload() -> None:
+    _stop_if_orphaned()
     # Ctrl-C is the batch's to handle (see `pool`): not a traceback from half an import here.
     # multiprocessing hands this disposition on to every worker forked from this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -41,7 +44,7 @@ def _preload() -> None:
     if quiet:
         os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     try:
-        forkserver.preload()
+        forkserver.preload(between=_stop_if_orphaned)
     finally:
         if quiet:
             os.environ.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)

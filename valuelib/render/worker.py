@@ -17,6 +17,10 @@ from typing import Any
 _exporters = None
 _server_started = False
 
+#: The batch's process id, in the environment of the process its workers are forked from
+#: (`valuelib.pool.prestart`, `render.preload`), which stops preloading once the batch is gone.
+PRELOAD_PARENT_ENV = "VALUEREVIEW_PRELOAD_PARENT"
+
 
 @dataclass(frozen=True)
 class Task:
