@@ -373,3 +373,43 @@ def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
     batch = nbformat.read(rendered.account_dir(aid) / "value-review.ipynb", as_version=4)
     assert _html_outputs(fresh.nb) == _html_outputs(batch)
     assert len(_html_outputs(batch)) > 20
+
+
+def _execute_task(task):  # a pool runner: execute the task's notebook, return its text output
+    from valuelib.render import worker as w
+
+    ready = forkserver.get_server().wait_ready()  # raises if the server could not start
+    assert ready["forked_preloaded"], "the kernel fork server was forked from this worker"
+    with tempfile.TemporaryDirectory() as cwd:
+        ex = execute(task.notebook, dict(task.parameters), cwd=cwd)
+    text = "".join(o.get("text", "") for c in (ex.nb.cells if ex.nb else [])
+                   for o in c.get("outputs", []))
+    return w.TaskResult(task.account_id, task.stem, ex.ok, error=str(ex.error or ""),
+                        metrics={"text": text})
+
+
+MULTIPROCESSING_IN_A_NOTEBOOK = '''
+import multiprocessing as mp
+me = mp.current_process()
+print("process", me.name, me.daemon, mp.parent_process())
+with mp.get_context("fork").Pool(2) as pool:
+    print("pool", pool.map(abs, [-3, -4]))
+'''
+
+
+def test_a_batch_kernel_is_a_main_process_to_multiprocessing(tmp_path):
+    """Kernels come from a fork server forked from a pool worker, but to multiprocessing a
+    kernel must be what a kernel started from nothing is: the main process, not a daemonic
+    worker of the batch (which may not have children)."""
+    from valuelib import pool
+    from valuelib.render import worker as w
+
+    nb_path = notebook(tmp_path / "mp.ipynb", MULTIPROCESSING_IN_A_NOTEBOOK)
+    task = w.Task("ACC-MP", "value-review", str(nb_path), {"account_id": "ACC-MP"}, b"{}",
+                  ("html",))
+    results = []
+    pool.run([task], 1, results.append, runner=_execute_task)
+    assert results and results[0].ok, results and results[0].error
+    text = results[0].metrics["text"]
+    assert "process MainProcess False None" in text
+    assert "pool [3, 4]" in text

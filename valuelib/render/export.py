@@ -40,7 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
 #: Output mimetypes, best first. The template applies the same order itself, and
 #: never shows widgets or JavaScript; this keeps nbconvert's own filters in line.
 DISPLAY_PRIORITY = [

@@ -427,6 +427,45 @@ class _ForkedServer:
             os.kill(self.pid, signal.SIGKILL)
 
 
+def _main_process_class() -> type | None:
+    """multiprocessing's class for a main process (private, and deleted from its module once
+    instantiated), taken from this process if it is a main process: this module is imported
+    by the batch's preloading process, which is."""
+    import multiprocessing.process
+
+    current = type(multiprocessing.process.current_process())
+    return current if current.__name__ == "_MainProcess" else None
+
+
+_MAIN_PROCESS = _main_process_class()
+
+
+def _as_a_new_interpreter() -> None:
+    """To multiprocessing, make this fork of a pool worker what a fork server started as a new
+    interpreter is: the main process, not the batch's daemonic worker (which may not start
+    processes: a kernel's `multiprocessing.Pool` would fail), with none of the worker's
+    children or finalizers, and no link to the batch's resource tracker and preloading
+    process (their file descriptors are closed; the numbers must not be written to again)."""
+    import itertools
+
+    process = sys.modules.get("multiprocessing.process")
+    if process is not None and _MAIN_PROCESS is not None:
+        process._current_process = _MAIN_PROCESS()
+        process._parent_process = None
+        process._children = set()
+        process._process_counter = itertools.count(1)
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._finalizer_registry.clear()
+    tracker = sys.modules.get("multiprocessing.resource_tracker")
+    if tracker is not None:
+        tracker._resource_tracker._fd = None
+        tracker._resource_tracker._pid = None
+    server = sys.modules.get("multiprocessing.forkserver")
+    if server is not None:
+        server._forkserver.__init__()
+
+
 def _become_forked_server(fd: int) -> None:
     """In a fork of a preloaded worker: keep only the server's socket and standard streams
     (the worker's task pipes and any file it had open must not reach a kernel), leave the
@@ -443,6 +482,7 @@ def _become_forked_server(fd: int) -> None:
         os.close(null)
         os.setsid()
         os.chdir(os.path.abspath(os.sep))
+        _as_a_new_interpreter()
         serve(fd, preloaded=True)
         code = 0
     except BaseException:  # noqa: BLE001 - report, then leave: never back into the worker
