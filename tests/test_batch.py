@@ -95,13 +95,16 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
     import os
     import sys
 
+    import psutil
+
     from valuelib.render import forkserver
 
-    ready = forkserver.get_server().wait_ready()
+    server = forkserver.get_server()
+    ready = server.wait_ready()
     return worker.TaskResult(task.account_id, task.stem, True, metrics={
         "server_forked_preloaded": ready["forked_preloaded"],
-        "server_parent": forkserver.get_server().pid is not None
-        and __import__("psutil").Process(forkserver.get_server().pid).ppid() == os.getpid(),
+        "server_parent": (server.pid is not None
+                          and psutil.Process(server.pid).ppid() == os.getpid()),
         "weasyprint_loaded": "weasyprint" in sys.modules,
         "env": os.environ.get("VR_TEST_BATCH_ENV"),
     })

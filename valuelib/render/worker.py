@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 _exporters = None
-_server_started = False
 
 #: The batch's process id, in the environment of the process its workers are forked from
 #: (`valuelib.pool.prestart`, `render.preload`), which stops preloading once the batch is gone.
@@ -60,12 +59,9 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
     batch's preloaded process (`render.preload`), forks its kernel fork server from itself
     instead of starting one that imports everything again.
     """
-    global _server_started
-    if not _server_started:
-        from . import forkserver
+    from . import forkserver
 
-        forkserver.get_server(wait=False, from_self=fork_server_from_self)
-        _server_started = True
+    forkserver.get_server(wait=False, from_self=fork_server_from_self)  # no-op once running
     warm_exporters(sample=False)
 
 
