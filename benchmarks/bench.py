@@ -574,7 +574,10 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Pha
     out = work / "render"
     log = work / f"{key}.log"
     expect = "rendered" if key == "render" else "unchanged"
-    before = _read_json(out / setup.quarter / "manifest.json").get("accounts", {})
+    from valuelib.layout import QuarterLayout
+
+    manifest_path = QuarterLayout(out, setup.quarter).manifest(AUDIENCE)
+    before = _read_json(manifest_path).get("accounts", {})
     keys = {aid: e.get("cache_key") for aid, e in before.items()}
     with TreePeak() as peak:
         t0 = time.perf_counter()
@@ -583,9 +586,9 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Pha
     failures: list[str] = []
     if rc != 0:
         failures.append(f"valuereview render exit {rc} (see {log})")
-    manifest = _read_json(out / setup.quarter / "manifest.json")
+    manifest = _read_json(manifest_path)
     entries = manifest.get("accounts", {})
-    info: dict[str, Any] = {"summary": manifest.get("summary", {})}
+    info: dict[str, Any] = {"summary": manifest.get("last_run", {}).get("summary", {})}
     wrong = [aid for aid in setup.ids if entries.get(aid, {}).get("status") != expect]
     if wrong:
         why = ""

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from valuelib.layout import PORTFOLIO_ID, QuarterLayout
+
+__all__ = ["PORTFOLIO_ID", "QuarterLayout"]
+
 ROOT = Path(__file__).resolve().parents[1]
 VALUEREVIEW = [sys.executable, "-m", "valuelib.cli"]
 #: The demo's hard cases plus ordinary accounts in several locales and segments.
@@ -60,15 +64,25 @@ class Rendered:
     quarter_dir: Path
     run: Run
     db: Path
+    audience: str = "customer"
 
-    def account_dir(self, account_id: str) -> Path:
-        return self.quarter_dir / account_id
+    @property
+    def layout(self) -> QuarterLayout:
+        return QuarterLayout(self.out, self.quarter_dir.name)
+
+    def file(self, account_id: str, name: str) -> Path:
+        """Where the batch put one of an account's (or the portfolio's) files."""
+        return self.layout.path(self.audience, account_id, name)
 
     def metrics(self, account_id: str) -> dict:
-        return json.loads((self.account_dir(account_id) / "metrics.json").read_text())
+        return json.loads(self.file(account_id, "metrics.json").read_text())
 
     def manifest(self) -> dict:
-        return json.loads((self.quarter_dir / "manifest.json").read_text())
+        return json.loads(self.layout.manifest(self.audience).read_text())
+
+    @property
+    def index(self) -> Path:
+        return self.layout.index(self.audience)
 
 
 def _render(tmp_path_factory, demo_db: Path, audience: str, accounts: list[str],
@@ -82,7 +96,7 @@ def _render(tmp_path_factory, demo_db: Path, audience: str, accounts: list[str],
     quarters = [p for p in out.iterdir() if p.is_dir()]
     assert run.code == 0, f"render failed ({run.code}):\n{run.stdout}\n{run.stderr}"
     assert len(quarters) == 1
-    return Rendered(out, quarters[0], run, demo_db)
+    return Rendered(out, quarters[0], run, demo_db, audience)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import E2E_ACCOUNTS, valuereview
+from conftest import E2E_ACCOUNTS, PORTFOLIO_ID, QuarterLayout, valuereview
 
 from valuelib import pool
 from valuelib.render import worker
@@ -18,9 +18,12 @@ pytestmark = pytest.mark.slow
 THREE = ["ACC-0001", "ACC-0003", "ACC-0005"]
 
 
+def _manifest(out, audience="customer"):
+    return json.loads(QuarterLayout(out, "2026Q3").manifest(audience).read_text())
+
+
 def _summary(out):
-    quarter = next(p for p in out.iterdir() if p.is_dir())
-    return json.loads((quarter / "manifest.json").read_text())["summary"]
+    return _manifest(out)["last_run"]["summary"]
 
 
 def test_incremental_renders_only_what_changed(demo_db, tmp_path):
@@ -41,10 +44,10 @@ def test_incremental_renders_only_what_changed(demo_db, tmp_path):
     con.close()
     changed = valuereview(*args)
     assert changed.code == 0
-    m = json.loads((out / "2026Q3" / "manifest.json").read_text())
-    statuses = {k: v["status"] for k, v in m["accounts"].items()}
+    statuses = {k: v["status"] for k, v in _manifest(out)["accounts"].items()}
     assert statuses == {"ACC-0001": "unchanged", "ACC-0003": "rendered",
-                        "ACC-0005": "unchanged", "portfolio": "rendered"}
+                        "ACC-0005": "unchanged"}
+    assert _manifest(out, PORTFOLIO_ID)["accounts"][PORTFOLIO_ID]["status"] == "rendered"
 
     forced = valuereview(*args, "--force", "--no-portfolio")
     assert forced.code == 0
@@ -86,8 +89,8 @@ def test_dask_cluster_renders_the_same_documents(rendered, tmp_path):
     assert run.code == 0, run.stderr
     for aid in accounts:
         for name in ("value-review.html", "value-review.pdf", "metrics.json"):
-            local = rendered.account_dir(aid) / name
-            remote = out / "2026Q3" / aid / name
+            local = rendered.file(aid, name)
+            remote = QuarterLayout(out, "2026Q3").path("customer", aid, name)
             assert _digest(remote) == _digest(local), f"{aid}/{name} differs from local"
 
 

@@ -52,7 +52,7 @@ def _open(browser, path: Path, width: int, shot: Path | None = None):
 @pytest.mark.parametrize("width", [390, 1280])
 def test_review_loads_nothing_but_itself_and_fits_the_screen(rendered, browser, tmp_path, width):
     for aid in ("ACC-0001", "ACC-0008"):
-        path = rendered.account_dir(aid) / "value-review.html"
+        path = rendered.file(aid, "value-review.html")
         shot = tmp_path / f"{aid}-{width}.png"
         requests, facts = _open(browser, path, width, shot)
         assert requests == [path.as_uri()], f"{aid}: the page requested more: {requests}"
@@ -64,9 +64,9 @@ def test_review_loads_nothing_but_itself_and_fits_the_screen(rendered, browser, 
 
 
 def test_portfolio_and_index_load_nothing_else(rendered, browser):
-    for name in ("portfolio-review.html", "index.html"):
-        path = rendered.quarter_dir / name
+    for path in (rendered.file("portfolio", "portfolio-review.html"), rendered.index):
+        name = path.name
         requests, facts = _open(browser, path, 1280)
         assert requests == [path.as_uri()], f"{name} requested more: {requests}"
-    _, facts = _open(browser, rendered.quarter_dir / "index.html", 390)
+    _, facts = _open(browser, rendered.index, 390)
     assert facts["scroll"] <= facts["width"], "the index fits a phone"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import pdf_pages, squash, valuereview
+from conftest import QuarterLayout, pdf_pages, squash, valuereview
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +52,16 @@ def planted(demo_db, tmp_path_factory):
         run = valuereview("render", "--db", str(db), "--out", str(out / audience),
                           "--accounts", TARGET, "--audience", audience, "--no-portfolio")
         assert run.code == 0, run.stderr
-        d = out / audience / "2026Q3" / TARGET
+        layout = QuarterLayout(out / audience, "2026Q3")
+
+        def f(name: str, audience: str = audience, layout: QuarterLayout = layout) -> Path:
+            return layout.path(audience, TARGET, name)
+
         docs[audience] = {
-            "html": (d / "value-review.html").read_text(encoding="utf-8"),
-            "pdf": squash(" ".join(pdf_pages(d / "value-review.pdf"))),
-            "ipynb": (d / "value-review.ipynb").read_text(encoding="utf-8"),
-            "metrics": (d / "metrics.json").read_text(encoding="utf-8"),
+            "html": f("value-review.html").read_text(encoding="utf-8"),
+            "pdf": squash(" ".join(pdf_pages(f("value-review.pdf")))),
+            "ipynb": f("value-review.ipynb").read_text(encoding="utf-8"),
+            "metrics": f("metrics.json").read_text(encoding="utf-8"),
         }
     return docs, others
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import ROOT, VALUEREVIEW, pdf_pages, valuereview
+from conftest import ROOT, VALUEREVIEW, QuarterLayout, pdf_pages, valuereview
 
 from valuelib import pool
 from valuelib.render import worker
@@ -54,16 +54,30 @@ def _common(db: Path, out: Path, *more: str) -> list[str]:
 
 
 def _digests(quarter_dir: Path) -> dict[str, str]:
-    """sha256 of every file under a quarter's folder, by relative path (bundles aside)."""
-    return {
-        str(p.relative_to(quarter_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(quarter_dir.rglob("*"))
-        if p.is_file() and ".work" not in p.relative_to(quarter_dir).parts
-    }
+    """sha256 of every file under a quarter's folder: an account's files (documents and run
+    records) as ``<account_id>/<name>``, anything else by its relative path."""
+    digests = {}
+    for p in sorted(quarter_dir.rglob("*")):
+        if not p.is_file():
+            continue
+        parts = p.relative_to(quarter_dir).parts
+        per_account = parts[0] == "customer" or parts[:2] == ("internal", "records")
+        key = "/".join(parts[-2:] if per_account else parts)
+        digests[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return digests
+
+
+def _file(quarter_dir: Path, account_id: str, name: str) -> Path:
+    """Where the batch puts one of a customer review's files."""
+    return QuarterLayout(quarter_dir.parent, quarter_dir.name).path("customer", account_id, name)
 
 
 def _manifest(out: Path) -> dict:
-    return json.loads((out / "2026Q3" / "manifest.json").read_text())
+    """The customer manifest, with its last run's summary (and interruption) on top."""
+    m = json.loads(QuarterLayout(out, "2026Q3").manifest("customer").read_text())
+    run = m["last_run"]
+    return {**m, "summary": run["summary"],
+            **({"interrupted": run["interrupted"]} if "interrupted" in run else {})}
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +181,7 @@ def test_failing_accounts_keep_their_reports_and_the_rest_render(demo_db, previo
         assert {k: after[k] for k in old} == old
         assert entry["outputs"] == {k.split("/", 1)[1]: v for k, v in old.items()}
         # The executed notebook is kept beside it with the failing cell marked.
-        nb = nbformat.read(quarter / aid / ERROR_NOTEBOOK, as_version=4)
+        nb = nbformat.read(_file(quarter, aid, ERROR_NOTEBOOK), as_version=4)
         markers = [c for c in nb.cells if "papermill-error-cell-tag" in c.metadata.get("tags", [])]
         assert markers and "An Exception was encountered" in "".join(markers[0].source)
         failing = next(c for c in nb.cells if c.get("id") == "fault-injection")
@@ -178,9 +192,9 @@ def test_failing_accounts_keep_their_reports_and_the_rest_render(demo_db, previo
     for aid in set(ACCOUNTS) - set(REASONS):
         entry = manifest["accounts"][aid]
         assert entry["status"] == "rendered" and entry["error"] is None
-        assert not (quarter / aid / ERROR_NOTEBOOK).exists()
+        assert not (_file(quarter, aid, ERROR_NOTEBOOK)).exists()
         assert after[f"{aid}/value-review.ipynb"] != before[f"{aid}/value-review.ipynb"]
-        executed = nbformat.read(quarter / aid / "value-review.ipynb", as_version=4)
+        executed = nbformat.read(_file(quarter, aid, "value-review.ipynb"), as_version=4)
         assert any(c.get("id") == "fault-injection" for c in executed.cells)
         assert entry["outputs"]["value-review.html"] == after[f"{aid}/value-review.html"]
 
@@ -304,11 +318,11 @@ def _check_files(quarter: Path, before: dict[str, str], new: set[str]) -> None:
             assert now == old, f"{aid}: files changed although it never finished"
             continue
         assert set(now) >= set(old) - {f"{aid}/{ERROR_NOTEBOOK}"}
-        html = (quarter / aid / "value-review.html").read_text(encoding="utf-8")
+        html = (_file(quarter, aid, "value-review.html")).read_text(encoding="utf-8")
         assert html.rstrip().endswith("</html>") and PREPARED_BY in html, f"{aid}: HTML"
-        json.loads((quarter / aid / "metrics.json").read_text(encoding="utf-8"))
-        nbformat.read(quarter / aid / "value-review.ipynb", as_version=4)
-        pdf = quarter / aid / "value-review.pdf"
+        json.loads((_file(quarter, aid, "metrics.json")).read_text(encoding="utf-8"))
+        nbformat.read(_file(quarter, aid, "value-review.ipynb"), as_version=4)
+        pdf = _file(quarter, aid, "value-review.pdf")
         if pdf.exists():  # old or new, it must be whole
             assert pdf.read_bytes().rstrip().endswith(b"%%EOF"), f"{aid}: PDF"
             assert any(page.strip() for page in pdf_pages(pdf)), f"{aid}: PDF text"

@@ -16,7 +16,7 @@ import babel.dates
 import babel.numbers
 import pytest
 from babel.messages.catalog import Catalog
-from conftest import Rendered, pdf_pages, squash, valuereview
+from conftest import PORTFOLIO_ID, QuarterLayout, Rendered, pdf_pages, squash, valuereview
 from test_render_e2e import read_html, visible_text
 
 from valuelib import i18n, i18n_tools
@@ -289,7 +289,7 @@ def test_review_is_in_its_language_in_html_and_pdf(by_language, lang):
     tr = i18n.translator(metrics["locale"])
     doc = read_html(r, aid)
     html = visible_text(doc)
-    pdf = squash(" ".join(pdf_pages(r.account_dir(aid) / "value-review.pdf")))
+    pdf = squash(" ".join(pdf_pages(r.file(aid, "value-review.pdf"))))
     assert f'<html lang="{metrics["locale"]}">' in doc
     number, amount, locale = _expected(metrics)
     as_of = babel.dates.format_date(
@@ -305,7 +305,7 @@ def test_review_is_in_its_language_in_html_and_pdf(by_language, lang):
         assert squash(shown) in html, (lang, shown)
         assert squash(shown) in pdf, (lang, shown)
     footer = tr.gettext("Page {page} of {pages}").format(
-        page=2, pages=len(pdf_pages(r.account_dir(aid) / "value-review.pdf"))
+        page=2, pages=len(pdf_pages(r.file(aid, "value-review.pdf")))
     )
     assert squash(footer) in pdf, (lang, footer)
     if lang != "en":  # no English heading or label slipped through
@@ -398,7 +398,7 @@ def _drawn_characters(pdf_path: Path) -> tuple[set[str], list[str]]:
 @pytest.mark.skipif(not shutil.which("pdffonts"), reason="needs poppler-utils")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_pdf_character_has_a_glyph_in_an_embedded_font(by_language, lang):
-    pdf_path = by_language[lang].account_dir(ACCOUNTS[lang]) / "value-review.pdf"
+    pdf_path = by_language[lang].file(ACCOUNTS[lang], "value-review.pdf")
     listing = subprocess.run(
         ["pdffonts", str(pdf_path)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
@@ -429,10 +429,10 @@ def test_locale_option_sets_every_document_and_the_index(tmp_path, demo_db):
         "html",
     )
     assert run.code == 0, run.stderr
-    q = next(p for p in tmp_path.iterdir() if p.is_dir())
-    review = (q / "ACC-0001" / "value-review.html").read_text(encoding="utf-8")
-    index = (q / "index.html").read_text(encoding="utf-8")
-    portfolio = (q / "portfolio-review.html").read_text(encoding="utf-8")
+    q = QuarterLayout(tmp_path, next(p for p in tmp_path.iterdir() if p.is_dir()).name)
+    review = q.path("customer", "ACC-0001", "value-review.html").read_text(encoding="utf-8")
+    index = q.index("customer").read_text(encoding="utf-8")
+    portfolio = q.path("customer", PORTFOLIO_ID, "portfolio-review.html").read_text("utf-8")
     for doc, heading in (
         (review, "მოკლე შეჯამება"),
         (index, "ანგარიშები"),

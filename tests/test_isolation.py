@@ -370,7 +370,7 @@ def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
     with tempfile.TemporaryDirectory() as cwd:
         fresh = execute(nb_path, parameters, cwd=cwd, kernel="fresh")
     assert fresh.ok, fresh.error
-    batch = nbformat.read(rendered.account_dir(aid) / "value-review.ipynb", as_version=4)
+    batch = nbformat.read(rendered.file(aid, "value-review.ipynb"), as_version=4)
     assert _html_outputs(fresh.nb) == _html_outputs(batch)
     assert len(_html_outputs(batch)) > 20
 

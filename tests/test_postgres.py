@@ -8,7 +8,7 @@ import os
 
 import pgserver
 import pytest
-from conftest import valuereview
+from conftest import QuarterLayout, valuereview
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -32,7 +32,9 @@ def _render(db: str, out) -> dict:
     run = valuereview("render", "--db", db, "--out", str(out), "--accounts",
                       ",".join(ACCOUNTS), "--no-portfolio", "--formats", "html")
     assert run.code == 0, run.stderr
-    return {a: json.loads((out / "2026Q3" / a / "metrics.json").read_text()) for a in ACCOUNTS}
+    layout = QuarterLayout(out, "2026Q3")
+    return {a: json.loads(layout.path("customer", a, "metrics.json").read_text())
+            for a in ACCOUNTS}
 
 
 def test_demo_data_check_and_render_match_duckdb(pg_url, tmp_path):

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import duckdb
 import pytest
-from conftest import E2E_ACCOUNTS, E2E_INTERNAL, pdf_pages, squash, valuereview
+from conftest import E2E_ACCOUNTS, E2E_INTERNAL, PORTFOLIO_ID, pdf_pages, squash, valuereview
 
 pytestmark = pytest.mark.slow
 
@@ -48,26 +48,30 @@ def _outputs_text(path) -> str:
 
 
 def read_html(rendered, account_id: str) -> str:
-    return (rendered.account_dir(account_id) / "value-review.html").read_text(encoding="utf-8")
+    return rendered.file(account_id, "value-review.html").read_text(encoding="utf-8")
 
 
 def test_every_account_gets_all_its_files(rendered):
     for aid in E2E_ACCOUNTS:
-        d = rendered.account_dir(aid)
         for name in ("value-review.html", "value-review.pdf", "value-review.ipynb",
                      "metrics.json"):
-            assert (d / name).stat().st_size > 1000 or name == "metrics.json", (aid, name)
+            path = rendered.file(aid, name)
+            assert path.stat().st_size > 1000 or name == "metrics.json", (aid, name)
+    lay = rendered.layout
+    internal = [lay.index("customer"), lay.manifest("customer"), lay.manifest(PORTFOLIO_ID),
+                *(lay.path("customer", PORTFOLIO_ID, f"portfolio-review.{f}") for f in
+                  ("html", "pdf", "ipynb"))]
+    for path in internal:
+        assert path.is_file() and path.parent == lay.internal_dir, path
     q = rendered.quarter_dir
-    for name in ("index.html", "manifest.json", "portfolio-review.html", "portfolio-review.pdf"):
-        assert (q / name).is_file(), name
     assert not list(q.rglob("*.tmp")), "no temporary files are left behind"
 
 
 def test_manifest_records_status_hashes_and_timings(rendered):
     m = rendered.manifest()
     assert m["quarter"] == rendered.quarter_dir.name == "2026Q3"
-    assert m["summary"]["rendered"] == len(E2E_ACCOUNTS) + 1
-    assert m["summary"]["failed"] == 0
+    assert m["last_run"]["summary"]["rendered"] == len(E2E_ACCOUNTS) + 1
+    assert m["last_run"]["summary"]["failed"] == 0
     for aid in E2E_ACCOUNTS:
         e = m["accounts"][aid]
         assert e["status"] == "rendered"
@@ -80,7 +84,7 @@ def test_manifest_records_status_hashes_and_timings(rendered):
 def test_headline_figures_appear_formatted_in_html_and_pdf(rendered, account_id):
     metrics = rendered.metrics(account_id)
     text = visible_text(read_html(rendered, account_id))
-    pdf = squash(" ".join(pdf_pages(rendered.account_dir(account_id) / "value-review.pdf")))
+    pdf = squash(" ".join(pdf_pages(rendered.file(account_id, "value-review.pdf"))))
     shown = 0
     for key, fig in metrics["figures"].items():
         display = squash(fig["display"])
@@ -93,7 +97,7 @@ def test_headline_figures_appear_formatted_in_html_and_pdf(rendered, account_id)
 
 
 def test_pdf_has_a_cover_and_numbered_pages(rendered):
-    pages = pdf_pages(rendered.account_dir("ACC-0001") / "value-review.pdf")
+    pages = pdf_pages(rendered.file("ACC-0001", "value-review.pdf"))
     assert len(pages) >= 4
     cover = squash(pages[0])
     assert "Quarterly value review" in cover
@@ -122,7 +126,7 @@ def test_html_is_self_contained_and_holds_no_code(rendered):
 @pytest.mark.parametrize("account_id", E2E_ACCOUNTS)
 def test_no_nan_none_or_traceback_in_any_document(rendered, account_id):
     text = visible_text(read_html(rendered, account_id))
-    pdf = squash(" ".join(pdf_pages(rendered.account_dir(account_id) / "value-review.pdf")))
+    pdf = squash(" ".join(pdf_pages(rendered.file(account_id, "value-review.pdf"))))
     for bad in (r"\bnan\b", r"\bNaN\b", r"\bNone\b", r"\binf\b", "Traceback", r"\bNaT\b"):
         assert not re.search(bad, text), f"{account_id}: {bad} in the HTML"
         assert not re.search(bad, pdf), f"{account_id}: {bad} in the PDF"
@@ -166,12 +170,11 @@ def test_customer_documents_hold_nothing_internal(rendered, rendered_internal):
         notes = [r[0] for r in con.execute(
             "SELECT internal_note FROM success_plan WHERE account_id = ? AND internal_note "
             "IS NOT NULL", [aid]).fetchall()]
-        d = rendered.account_dir(aid)
         blobs = {
-            "html": visible_text((d / "value-review.html").read_text(encoding="utf-8")),
-            "pdf": squash(" ".join(pdf_pages(d / "value-review.pdf"))),
-            "ipynb outputs": _outputs_text(d / "value-review.ipynb"),
-            "metrics": (d / "metrics.json").read_text(encoding="utf-8"),
+            "html": visible_text(rendered.file(aid, "value-review.html").read_text("utf-8")),
+            "pdf": squash(" ".join(pdf_pages(rendered.file(aid, "value-review.pdf")))),
+            "ipynb outputs": _outputs_text(rendered.file(aid, "value-review.ipynb")),
+            "metrics": rendered.file(aid, "metrics.json").read_text(encoding="utf-8"),
         }
         tr = _tr(rendered, aid)  # the markers in the account's language as well as English
         translated = tuple(tr.gettext(m) for m in ("Health score", "INTERNAL — do not send",
@@ -191,10 +194,12 @@ def test_customer_documents_hold_nothing_internal(rendered, rendered_internal):
 
 
 def test_index_lists_every_account_with_links_and_figures(rendered):
-    doc = (rendered.quarter_dir / "index.html").read_text(encoding="utf-8")
+    doc = rendered.index.read_text(encoding="utf-8")
     for aid in E2E_ACCOUNTS:
-        assert f'href="{aid}/value-review.html"' in doc
-        assert f'href="{aid}/value-review.pdf"' in doc
+        # The index sits in internal/; the documents it links to in customer/<id>/.
+        assert f'href="../customer/{aid}/value-review.html"' in doc
+        assert f'href="../customer/{aid}/value-review.pdf"' in doc
+        assert (rendered.index.parent / f"../customer/{aid}/value-review.pdf").is_file()
         figure = rendered.metrics(aid)["figures"]["value_quarter"]["display"]
         assert html.escape(figure) in doc or figure in doc
     assert 'href="portfolio-review.html"' in doc
@@ -213,10 +218,10 @@ def test_portfolio_review_shows_retention_computed_by_metrics(rendered):
 
     mv = metrics.arr_movements(hist, dt.date(2026, 7, 1), dt.date(2026, 9, 1))
     figs = metrics.retention_figures(mv)
-    doc = visible_text((rendered.quarter_dir / "portfolio-review.html").read_text("utf-8"))
+    doc = visible_text(rendered.file(PORTFOLIO_ID, "portfolio-review.html").read_text("utf-8"))
     for key in ("grr", "nrr", "crr"):
         assert f"{figs[key]:.1f}%" in doc, f"portfolio {key} {figs[key]:.1f}% shown"
-    pages = pdf_pages(rendered.quarter_dir / "portfolio-review.pdf")
+    pages = pdf_pages(rendered.file(PORTFOLIO_ID, "portfolio-review.pdf"))
     assert len(pages) >= 5 and "Portfolio review" in pages[0]
 
 
@@ -225,12 +230,13 @@ def test_no_change_rerun_renders_nothing(rendered):
                       "--accounts", ",".join(E2E_ACCOUNTS))
     assert run.code == 0, run.stderr
     m = rendered.manifest()
-    assert m["summary"] == {"rendered": 0, "unchanged": len(E2E_ACCOUNTS) + 1, "failed": 0}
+    assert m["last_run"]["summary"] == {"rendered": 0, "unchanged": len(E2E_ACCOUNTS) + 1,
+                                        "failed": 0}
     assert "unchanged (skipped)" in run.stdout
 
 
 def test_executed_notebook_keeps_papermill_parameters(rendered):
-    nb = json.loads((rendered.account_dir("ACC-0001") / "value-review.ipynb").read_text())
+    nb = json.loads(rendered.file("ACC-0001", "value-review.ipynb").read_text())
     tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
     assert ["parameters"] in tags and ["injected-parameters"] in tags
     injected = "".join(nb["cells"][tags.index(["injected-parameters"])]["source"])

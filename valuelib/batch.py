@@ -30,13 +30,13 @@ import valuelib
 
 from . import contract, extract, params, pool, schema
 from .bundle import sha256, write_atomic
+from .layout import PORTFOLIO_ID, QuarterLayout
 from .render import worker
 from .warehouse import Warehouse, project_root
 
 NOTEBOOK = "value_review.ipynb"
 PORTFOLIO_NOTEBOOK = "portfolio_review.ipynb"
 FORMATS = ("html", "pdf")
-PORTFOLIO_ID = "portfolio"
 
 
 @dataclass
@@ -86,6 +86,7 @@ class Result:
     pending: list[str] = field(default_factory=list)
     #: Their previous manifest entries, kept in the manifest and the index.
     kept: list[Outcome] = field(default_factory=list)
+    layout: QuarterLayout | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -130,20 +131,17 @@ def _load_manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _outputs_present(account_dir: Path, names: list[str]) -> bool:
-    return all((account_dir / n).is_file() for n in names)
-
-
 def _file_names(stem: str, formats: tuple[str, ...]) -> list[str]:
     names = [f"{stem}.{fmt}" for fmt in formats] + [f"{stem}.ipynb"]
     return names + (["metrics.json"] if stem == "value-review" else [])
 
 
-def _write_outputs(target: Path, files: dict[str, bytes]) -> dict[str, str]:
-    """Write each file atomically; returns name → sha256."""
+def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
+                   files: dict[str, bytes]) -> dict[str, str]:
+    """Write each file atomically where the layout puts it; returns name → sha256."""
     hashes = {}
     for name, data in files.items():
-        write_atomic(target / name, data)
+        write_atomic(layout.path(audience, account_id, name), data)
         hashes[name] = sha256(data)
     return hashes
 
@@ -173,63 +171,67 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         if opts.portfolio else {}
     )
 
+    audience = opts.audience
     with Warehouse.open(opts.db) as wh:
         contract.require(wh)
         quarter, _ = extract.resolve_quarter(wh, opts.quarter)
-        out_dir = (opts.out / quarter).resolve()
-        if not opts.scheduler and (opts.force or not (out_dir / "manifest.json").exists()):
+        layout = QuarterLayout(opts.out.resolve(), quarter)
+        if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
             # Every account will be rendered: let the workers' preloading process import
             # while the warehouse is read (a re-run may have nothing to do, so it waits).
             pool.prestart()
-        work = out_dir / ".work"
-        ex = extract.run(wh, work / "bundles", quarter=quarter, selector=opts.accounts,
-                         audience=opts.audience, portfolio=opts.portfolio)
+        # Bundles stay in memory: nothing but documents and records is written under --out.
+        ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
+                         audience=audience, portfolio=opts.portfolio)
 
-    manifest_path = out_dir / "manifest.json"
-    old = _load_manifest(manifest_path).get("accounts", {})
+    old = _load_manifest(layout.manifest(audience)).get("accounts", {})
+    old_portfolio = _load_manifest(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
     code = code_hash(root, notebook)
     tasks: list[worker.Task] = []
     outcomes: dict[str, Outcome] = {}
     entries: dict[str, dict[str, Any]] = {}
-    for aid, bundle_path in ex.bundles.items():
+    names = _file_names("value-review", opts.formats)
+    for aid, data in ex.data.items():
         if not schema.ACCOUNT_ID_RE.match(aid):  # contract.require refuses these already
             raise ValueError(f"account id {aid!r} is not safe as a file name")
         p = params.for_account(defaults, overrides, aid)
         if opts.locale:
             p["locale"] = opts.locale
-        key = cache_key(ex.hashes[aid], code, {**p, "audience": opts.audience}, opts.formats)
-        account_dir = out_dir / aid
+        key = cache_key(ex.hashes[aid], code, {**p, "audience": audience}, opts.formats)
         prev = old.get(aid, {})
         entry = {"account_id": aid, **ex.names[aid], "cache_key": key,
-                 "bundle_sha256": ex.hashes[aid], "audience": opts.audience}
+                 "bundle_sha256": ex.hashes[aid], "audience": audience,
+                 "formats": list(opts.formats)}
         entries[aid] = entry
         if (not opts.force and prev.get("cache_key") == key and prev.get("status") != "failed"
-                and _outputs_present(account_dir, _file_names("value-review", opts.formats))):
+                and all(layout.path(audience, aid, n).is_file() for n in names)):
             outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged"})
             continue
         parameters = {**p, "account_id": aid, "quarter": quarter,
-                      "bundle": str(bundle_path), "audience": opts.audience}
+                      "bundle": worker.BUNDLE_NAME, "audience": audience}
         tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
-                                 bundle_path.read_bytes(), opts.formats, opts.cell_timeout))
+                                 data, opts.formats, opts.cell_timeout))
 
     if opts.portfolio and opts.locale:
         portfolio_params = {**portfolio_params, "locale": opts.locale}
     if opts.portfolio:
+        assert ex.portfolio_data is not None
         pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb), portfolio_params,
                          opts.formats)
-        prev = old.get(PORTFOLIO_ID, {})
+        prev = old_portfolio.get(PORTFOLIO_ID, {})
         entries[PORTFOLIO_ID] = {"account_id": PORTFOLIO_ID, "cache_key": pkey,
-                                 "bundle_sha256": ex.portfolio_hash}
-        names = [f"portfolio-review.{fmt}" for fmt in opts.formats]
+                                 "bundle_sha256": ex.portfolio_hash,
+                                 "formats": list(opts.formats)}
+        p_names = _file_names("portfolio-review", opts.formats)
         if (not opts.force and prev.get("cache_key") == pkey and prev.get("status") != "failed"
-                and _outputs_present(out_dir, names)):
+                and all(layout.path(audience, PORTFOLIO_ID, n).is_file() for n in p_names)):
             outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
                                              entry={**prev, "status": "unchanged"})
         else:
             tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
                                      {**portfolio_params, "quarter": quarter,
-                                      "bundle": str(ex.portfolio)},
-                                     ex.portfolio.read_bytes(), opts.formats, opts.cell_timeout))
+                                      "bundle": worker.BUNDLE_NAME},
+                                     ex.portfolio_data, opts.formats, opts.cell_timeout))
 
     if on_plan:
         on_plan(len(tasks))
@@ -237,27 +239,29 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         if progress:
             progress(outcome)
 
+    run_started = _now()
+
     def finish(res: worker.TaskResult) -> None:
         aid = res.account_id
-        target = out_dir if aid == PORTFOLIO_ID else out_dir / aid
         entry = entries[aid]
+        prev = (old_portfolio if aid == PORTFOLIO_ID else old).get(aid, {})
         timings = {k: round(v, 3) for k, v in res.timings.items()}
         if res.ok:
-            files = res.files
-            hashes = _write_outputs(target, files)
-            (target / f"{res.stem}.error.ipynb").unlink(missing_ok=True)
+            hashes = _write_outputs(layout, audience, aid, res.files)
+            layout.path(audience, aid, f"{res.stem}.error.ipynb").unlink(missing_ok=True)
             entry.update(status="rendered", outputs=hashes, timings=timings, error=None,
-                         headline=_headline(res.metrics), rendered_at=_now())
+                         headline=_headline(res.metrics), rendered_at=_now(), run=run_started)
             outcome = Outcome(aid, "rendered", res.seconds, entry=entry)
         else:
             kept = {}
             if res.failed_notebook is not None:
-                kept = _write_outputs(target, {f"{res.stem}.error.ipynb": res.failed_notebook})
-            prev = old.get(aid, {})
+                kept = _write_outputs(layout, audience, aid,
+                                      {f"{res.stem}.error.ipynb": res.failed_notebook})
             entry.update(status="failed", timings=timings,
                          error={"message": res.error, "cell": res.cell,
                                 "notebook": next(iter(kept), None)},
                          outputs=prev.get("outputs", {}), headline=prev.get("headline", {}),
+                         rendered_at=prev.get("rendered_at"), run=run_started,
                          cache_key=None, failed_at=_now())
             outcome = Outcome(aid, "failed", res.seconds, res.error, res.cell, entry=entry)
         outcomes[aid] = outcome
@@ -267,17 +271,44 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
     interrupted = _run_tasks(tasks, opts, finish)
 
     pending = sorted(t.account_id for t in tasks if t.account_id not in outcomes)
-    kept = [Outcome(aid, old[aid].get("status", "rendered"),
-                    error=(old[aid].get("error") or {}).get("message"), entry=old[aid])
-            for aid in pending if old.get(aid, {}).get("status")]
-    result = Result(quarter, out_dir, [outcomes[k] for k in sorted(outcomes)],
-                    time.perf_counter() - t0, ex.skipped, interrupted, pending, kept)
-    _write_manifest(manifest_path, result, opts, ex)
-    index = out_dir / "index.html"
+    kept = [Outcome(aid, prev.get("status", "rendered"),
+                    error=(prev.get("error") or {}).get("message"), entry=prev)
+            for aid in pending
+            if (prev := (old_portfolio if aid == PORTFOLIO_ID else old).get(aid, {}))
+            .get("status")]
+    result = Result(quarter, layout.root, [outcomes[k] for k in sorted(outcomes)],
+                    time.perf_counter() - t0, ex.skipped, interrupted, pending, kept,
+                    layout=layout)
+    accounts = _accumulate(old, result, ex.known)
+    _write_manifest(layout.manifest(audience), accounts, result, opts, ex)
+    portfolio_now = [o for o in result.outcomes + result.kept if o.account_id == PORTFOLIO_ID]
+    if portfolio_now:
+        _write_manifest(layout.manifest(PORTFOLIO_ID), {PORTFOLIO_ID: portfolio_now[0].entry},
+                        result, opts, ex)
+    index = layout.index(audience)
     # Nothing rendered, nothing failed, same documents: the index already lists them all.
-    if tasks or not index.is_file() or set(old) != set(entries):
-        write_atomic(index, _index(result, opts).encode("utf-8"))
+    if tasks or not index.is_file() or set(old) != set(accounts):
+        portfolio_entry = (portfolio_now[0].entry if portfolio_now
+                           else old_portfolio.get(PORTFOLIO_ID))
+        write_atomic(index, _index(layout, audience, accounts, portfolio_entry,
+                                   opts).encode("utf-8"))
     return result
+
+
+def _accumulate(old: dict[str, dict[str, Any]], result: Result,
+                known: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """The quarter's manifest entries after this run: this run's accounts updated, every
+    other account's entry kept as it was, marked when its account left the warehouse."""
+    accounts = {aid: dict(e) for aid, e in old.items()}
+    for o in result.outcomes + result.kept:
+        if o.account_id != PORTFOLIO_ID:
+            accounts[o.account_id] = {**o.entry, "status": o.status}
+    for aid, entry in accounts.items():
+        if aid in known:
+            entry.pop("not_in_warehouse", None)
+        else:
+            entry["not_in_warehouse"] = True
+    return dict(sorted(accounts.items()))
 
 
 def _run_tasks(tasks: list[worker.Task], opts: Options,
@@ -333,41 +364,47 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _write_manifest(path: Path, result: Result, opts: Options, ex: extract.Extract) -> None:
+def _write_manifest(path: Path, accounts: dict[str, dict[str, Any]], result: Result,
+                    opts: Options, ex: extract.Extract) -> None:
     data = {
         "quarter": result.quarter,
         "as_of": ex.as_of.isoformat(),
-        "audience": opts.audience,
-        "formats": list(opts.formats),
+        "audience": PORTFOLIO_ID if PORTFOLIO_ID in accounts else opts.audience,
         "valuelib_version": valuelib.__version__,
         "generated_at": _now(),
-        "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
-        "not_reviewed": result.skipped_inactive,
-        "accounts": {o.account_id: o.entry for o in result.outcomes + result.kept},
+        "last_run": {
+            "accounts": opts.accounts,
+            "formats": list(opts.formats),
+            "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
+            "not_reviewed": result.skipped_inactive,
+        },
+        "accounts": accounts,
     }
     if result.interrupted:
-        data["interrupted"] = {"pending": result.pending}
+        data["last_run"]["interrupted"] = {"pending": result.pending}
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())
 
 
-def _index(result: Result, opts: Options) -> str:
+def _index(layout: QuarterLayout, audience: str, accounts: dict[str, dict[str, Any]],
+           portfolio: dict[str, Any] | None, opts: Options) -> str:
     entries = []
-    portfolio = None
-    for o in sorted(result.outcomes + result.kept, key=lambda o: o.account_id):
-        e = dict(o.entry)
-        e["status"] = o.status
-        e["formats"] = list(opts.formats)
-        if o.status == "failed":
-            e["error"] = o.error
+    for e in accounts.values():
+        e = dict(e)
+        if e.get("status") == "failed":
+            e["error"] = (e.get("error") or {}).get("message")
             e["keeps_previous"] = bool(e.get("outputs"))
-        if o.account_id == PORTFOLIO_ID:
-            portfolio = e
-        else:
-            entries.append(e)
+        entries.append(e)
+    if portfolio is not None:
+        portfolio = dict(portfolio)
+        if portfolio.get("status") == "failed":
+            portfolio["error"] = (portfolio.get("error") or {}).get("message")
     from .render.index_page import render_index  # nbconvert's Jinja set-up: only when needed
 
-    return render_index(quarter=result.quarter, generated_at=_now(), entries=entries,
-                        portfolio=portfolio, locale=opts.locale)
+    def href(aid: str, name: str) -> str:
+        return layout.href(audience, aid, name)
+
+    return render_index(quarter=layout.quarter, generated_at=_now(), entries=entries,
+                        portfolio=portfolio, locale=opts.locale, href=href)
 
 
 def summary_rows(result: Result) -> list[tuple[str, str]]:
@@ -378,8 +415,12 @@ def summary_rows(result: Result) -> list[tuple[str, str]]:
         ("failed", str(result.count("failed"))),
         ("not active in quarter", str(len(result.skipped_inactive))),
         ("time", f"{result.seconds:.1f} s"),
-        ("output", str(result.out_dir)),
     ]
+    if result.layout is not None:
+        rows += [("to send (customer documents)", str(result.layout.share_dir)),
+                 ("internal (never send)", str(result.layout.internal_dir))]
+    else:
+        rows.append(("output", str(result.out_dir)))
     if result.interrupted:
         rows.insert(3, ("not finished (interrupted)", str(len(result.pending))))
     return rows

@@ -8,6 +8,7 @@ segment aggregates, and only where the segment has at least `MIN_PEERS` other ac
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from . import bundle as bundles
 from . import schema
 from .metrics import periods
 from .model import adoption
-from .warehouse import Warehouse, project_root
+from .warehouse import Warehouse
 
 MIN_PEERS = 5
 #: Quarters of history before the review quarter kept for trends (usage, NPS, support).
@@ -36,6 +37,10 @@ _DATE_COLUMNS = {
 _TRENDED = {"usage", "nps_responses", "support_tickets", "online_reviews"}
 
 
+#: The account columns ``--accounts COLUMN=VALUE`` may select on.
+SELECTOR_COLUMNS = ("segment", "csm", "industry", "region")
+
+
 class SelectionError(ValueError):
     """The account selector or quarter selects nothing usable; the message says why."""
 
@@ -47,11 +52,17 @@ class Extract:
     quarter: str
     as_of: dt.date
     audience: str
+    #: Bundle files, when the extract was asked to write them (``run(..., out_dir)``).
     bundles: dict[str, Path] = field(default_factory=dict)
+    #: Every bundle's canonical bytes, in memory whether written or not.
+    data: dict[str, bytes] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Every account id in the warehouse, active in the quarter or not.
+    known: frozenset[str] = frozenset()
     portfolio: Path | None = None
+    portfolio_data: bytes | None = None
     portfolio_hash: str = ""
 
 
@@ -99,17 +110,27 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
 
     Returns the chosen accounts and {account_id: reason} for those selected but not reviewed.
     """
-    selector = (selector or "all").strip()
+    selector = (selector or "").strip()
+    if not selector:
+        raise SelectionError("--accounts is empty: give all, ID,ID,... or "
+                             + ", ".join(f"{k}=X" for k in SELECTOR_COLUMNS))
     q_first, q_last = periods.quarter_bounds(quarter)
     if selector == "all":
         accounts = wh.read_table("accounts")
-    elif re.match(r"^(segment|csm|industry|region)=", selector):
+    elif re.match(r"^\w+\s*=", selector):
         key, value = selector.split("=", 1)
+        key = key.strip()
+        if key not in SELECTOR_COLUMNS:
+            raise SelectionError(
+                f"--accounts {selector}: {key!r} is not a selector; choose all, ID,ID,... or "
+                + ", ".join(f"{k}=X" for k in SELECTOR_COLUMNS))
         accounts = wh.query(f'SELECT * FROM "accounts" WHERE "{key}" = :v', {"v": value.strip()})
         if accounts.empty:
             raise SelectionError(f"--accounts {selector}: no account has {key} {value.strip()!r}")
     else:
         ids = [s.strip() for s in selector.split(",") if s.strip()]
+        if not ids:
+            raise SelectionError(f"--accounts {selector!r} names no account")
         bad = [i for i in ids if not schema.ACCOUNT_ID_RE.match(i)]
         if bad:
             raise SelectionError(
@@ -231,15 +252,16 @@ class _Peers:
 
 def run(
     wh: Warehouse,
-    out_dir: Path,
+    out_dir: Path | None,
     *,
     quarter: str | None = None,
     selector: str = "all",
     audience: str = "customer",
     portfolio: bool = True,
 ) -> Extract:
-    """Extract bundles for the selected accounts into `out_dir` (one JSON file per account),
-    and the portfolio bundle unless `portfolio` is False."""
+    """Extract bundles for the selected accounts, and the portfolio bundle unless `portfolio` is
+    False: in memory (`Extract.data`), and also as files in `out_dir` (one JSON file per
+    account, in a folder only the user can read) unless `out_dir` is None."""
     if audience not in ("customer", "internal"):
         raise SelectionError(f"--audience {audience!r} must be customer or internal")
     quarter, as_of = resolve_quarter(wh, quarter)
@@ -248,7 +270,7 @@ def run(
     doc_as_of = min(as_of, q_last)
 
     # One read per table for every active account (peers need all of them; bundles only theirs).
-    active_all, _ = select_accounts(wh, "all", quarter)
+    active_all, inactive_all = select_accounts(wh, "all", quarter)
     ids = list(active_all["account_id"])
     raw = {
         name: _normalised(name, wh.read_table(name, schema.TABLES[name].column_names,
@@ -272,8 +294,9 @@ def run(
         for aid, row in zip(df["account_id"].tolist(), payload["rows"], strict=True):
             groups.setdefault(aid, []).append(row)
         grouped[name] = groups
-    result = Extract(quarter=quarter, as_of=doc_as_of, audience=audience, skipped=inactive)
-    bundle_dir = out_dir / audience
+    result = Extract(quarter=quarter, as_of=doc_as_of, audience=audience, skipped=inactive,
+                     known=frozenset(ids) | frozenset(inactive_all))
+    bundle_dir = out_dir / audience if out_dir is not None else None
     for row in chosen.to_dict("records"):
         aid = row["account_id"]
         account_tables = {
@@ -291,10 +314,9 @@ def run(
             "peers": peers.for_account(aid, row["segment"]),
         }
         data = bundles.dumps(payload)
-        path = bundle_dir / f"{aid}.json"
-        if not path.exists() or path.read_bytes() != data:
-            bundles.write_atomic(path, data)
-        result.bundles[aid] = path
+        if bundle_dir is not None:
+            result.bundles[aid] = _write_private(bundle_dir / f"{aid}.json", data)
+        result.data[aid] = data
         result.hashes[aid] = bundles.sha256(data)
         result.names[aid] = {
             "name": str(row["name"]),
@@ -305,11 +327,19 @@ def run(
     if portfolio:
         data = bundles.dumps(_portfolio_payload(wh.read_table("accounts"), raw, quarter,
                                                 doc_as_of))
-        path = out_dir / "portfolio.json"
-        if not path.exists() or path.read_bytes() != data:
-            bundles.write_atomic(path, data)
-        result.portfolio, result.portfolio_hash = path, bundles.sha256(data)
+        if out_dir is not None:
+            result.portfolio = _write_private(out_dir / "portfolio.json", data)
+        result.portfolio_data, result.portfolio_hash = data, bundles.sha256(data)
     return result
+
+
+def _write_private(path: Path, data: bytes) -> Path:
+    """Write a bundle unless unchanged, in folders only the user can enter (mode 0700)."""
+    for folder in (path.parent.parent, path.parent):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists() or path.read_bytes() != data:
+        bundles.write_atomic(path, data, private=True)
+    return path
 
 
 def _portfolio_payload(
@@ -345,12 +375,20 @@ def _portfolio_payload(
     }
 
 
+def private_dir() -> Path:
+    """Where bundles for notebooks run by hand go: outside any published folder, mode 0700
+    (``$VALUEREVIEW_CACHE``, else the user's cache folder)."""
+    base = os.environ.get("VALUEREVIEW_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "valuereview")
+    return Path(base) / "bundles"
+
+
 def account_bundle(
     account_id: str, quarter: str | None = None, *, db: str | None = None,
     audience: str = "customer", out_dir: Path | None = None,
 ) -> Path:
     """Extract one account's bundle from the warehouse: for running a notebook by hand."""
-    out_dir = out_dir or project_root() / "output" / ".bundles"
+    out_dir = out_dir or private_dir()
     with Warehouse.open(db) as wh:
         ex = run(wh, out_dir, quarter=quarter, selector=account_id, audience=audience)
     if account_id not in ex.bundles:
@@ -361,7 +399,7 @@ def account_bundle(
 def portfolio_bundle(quarter: str | None = None, *, db: str | None = None,
                      out_dir: Path | None = None) -> Path:
     """Extract the portfolio bundle from the warehouse: for running the notebook by hand."""
-    out_dir = out_dir or project_root() / "output" / ".bundles"
+    out_dir = out_dir or private_dir()
     with Warehouse.open(db) as wh:
         ex = run(wh, out_dir, quarter=quarter, selector="all", audience="internal")
     assert ex.portfolio is not None

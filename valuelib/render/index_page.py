@@ -10,7 +10,7 @@ English, are translated as messages (they are ``valuelib.present.HEADLINE_LABELS
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -19,11 +19,14 @@ import jinja2
 
 from valuelib import i18n
 from valuelib.i18n import C_
+from valuelib.layout import PORTFOLIO_ID
 from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
 
 __all__ = ["STATUSES", "render_index"]
 
 INDEX_TEMPLATE = "batch_index.html.j2"
+#: ``href(account_id, file_name)``: a link to one of an account's files.
+Href = Callable[[str, str], str]
 
 #: Accepted entry statuses → (CSS class suffix, label shown).
 STATUSES = {
@@ -63,17 +66,29 @@ def _first_line(error: Any) -> str:
     return lines[0] if lines else ""
 
 
-def _links(prefix: str, stem: str, formats: Iterable[str], notebook: bool,
+def _default_href(account_id: str, name: str) -> str:
+    """``<account_id>/<name>``, or ``<name>`` for the portfolio review."""
+    return name if account_id == PORTFOLIO_ID else f"{quote(account_id, safe='')}/{name}"
+
+
+def _links(href: Href, account_id: str, stem: str, formats: Iterable[str], notebook: bool,
            tr: i18n.Translator) -> list[dict[str, str]]:
     links = [
-        {"href": f"{prefix}{stem}.{fmt}", "label": _FORMAT_LABELS.get(fmt, fmt.upper())}
+        {"href": href(account_id, f"{stem}.{fmt}"),
+         "label": _FORMAT_LABELS.get(fmt, fmt.upper())}
         for fmt in formats
     ]
     if notebook:
         # The batch keeps a failed run's executed notebook beside the last good outputs.
-        links.append({"href": f"{prefix}{stem}.error.ipynb",
+        links.append({"href": href(account_id, f"{stem}.error.ipynb"),
                       "label": tr.gettext("Failed notebook")})
     return links
+
+
+def _when(stamp: Any) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC`` (the batch records UTC)."""
+    text = str(stamp)
+    return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
 
 
 def _headline(headline: Mapping[str, Any] | None, tr: i18n.Translator) -> dict[str, Any]:
@@ -81,7 +96,7 @@ def _headline(headline: Mapping[str, Any] | None, tr: i18n.Translator) -> dict[s
     return {tr.gettext(str(label)): value for label, value in dict(headline or {}).items()}
 
 
-def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator) -> dict[str, Any]:
+def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator, href: Href) -> dict[str, Any]:
     try:
         account_id = str(entry["account_id"])
     except KeyError as exc:
@@ -92,7 +107,6 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator) -> dict[str, Any
     # A failed account links to its executed notebook (the failing cell is in it) and,
     # when the batch kept one, to its previous good report.
     keep = not failed or bool(entry.get("keeps_previous", False))
-    prefix = quote(account_id, safe="") + "/"
     css_class, label = STATUSES[status]
     label = tr.pgettext("batch status", label)
     if failed and keep:
@@ -105,9 +119,13 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator) -> dict[str, Any
         "status_class": css_class,
         "status_label": label,
         "error": _first_line(entry.get("error")) if failed else "",
+        # Which run produced the files listed (the manifest accumulates across runs).
+        "produced": tr.gettext("rendered {when}").format(when=_when(entry["rendered_at"]))
+        if entry.get("rendered_at") else "",
+        "gone": bool(entry.get("not_in_warehouse")),
         "headline": _headline(entry.get("headline"), tr),
-        "links": _links(prefix, "value-review", formats if keep else (), notebook=failed,
-                        tr=tr),
+        "links": _links(href, account_id, "value-review", formats if keep else (),
+                        notebook=failed, tr=tr),
     }
 
 
@@ -118,6 +136,7 @@ def render_index(
     entries: list[dict[str, Any]],
     portfolio: dict[str, Any] | None,
     locale: str | None = None,
+    href: Href | None = None,
 ) -> str:
     """The index page HTML for one quarter's batch.
 
@@ -127,11 +146,13 @@ def render_index(
     value, the same labels for every account), ``formats`` (default html and pdf) and
     ``keeps_previous`` (a failed account whose earlier report is still there).
     ``portfolio`` (or None): optional ``status``, ``error``, ``formats``, ``headline``.
-    Links are relative: ``<account_id>/value-review.html`` and so on. ``locale`` (a BCP 47
-    tag, default English) is the page's language.
+    ``href(account_id, file_name)`` gives each link (``valuelib.layout``; by default
+    ``<account_id>/value-review.html`` and so on). ``locale`` (a BCP 47 tag, default
+    English) is the page's language.
     """
     tr = i18n.translator(locale or i18n.DEFAULT_TAG)
-    rows = [_row(entry, i, tr) for i, entry in enumerate(entries)]
+    href = href or _default_href
+    rows = [_row(entry, i, tr, href) for i, entry in enumerate(entries)]
     labels: list[str] = []
     for row in rows:
         labels.extend(label for label in row["headline"] if label not in labels)
@@ -148,7 +169,8 @@ def render_index(
             "error": _first_line(portfolio.get("error")) if p_failed else "",
             "headline": _headline(portfolio.get("headline"), tr),
             "links": _links(
-                "",
+                href,
+                PORTFOLIO_ID,
                 "portfolio-review",
                 () if p_failed else (portfolio.get("formats") or _DEFAULT_FORMATS),
                 notebook=p_failed,

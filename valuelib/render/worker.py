@@ -19,6 +19,9 @@ _exporters = None
 #: The batch's process id, in the environment of the process its workers are forked from
 #: (`valuelib.pool.prestart`, `render.preload`), which stops preloading once the batch is gone.
 PRELOAD_PARENT_ENV = "VALUEREVIEW_PRELOAD_PARENT"
+#: The bundle's file name in a task's private working folder, which is the kernel's working
+#: directory: the notebook's ``bundle`` parameter, relative, so no path enters the notebook.
+BUNDLE_NAME = "bundle.json"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,15 @@ def warm_exporters(*, sample: bool = True) -> None:
             warm.export_caches(_exporters)
 
 
+def _forget_paths(nb: Any, task: Task) -> None:
+    """Papermill records where the notebook was read and written; keep only the file names,
+    so no folder of this machine (a temporary one, the project's) is in the executed notebook."""
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["input_path"] = Path(task.notebook).name
+        meta["output_path"] = f"{task.stem}.ipynb"
+
+
 def run(task: Task) -> TaskResult:
     """Execute and export one task; never raises for a notebook's own failure."""
     import nbformat
@@ -89,11 +101,12 @@ def run(task: Task) -> TaskResult:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="vr-task-") as tmp:
-        bundle_path = Path(tmp) / "bundle.json"
-        bundle_path.write_bytes(task.bundle)
-        params = {**task.parameters, "bundle": str(bundle_path)}
+        (Path(tmp) / BUNDLE_NAME).write_bytes(task.bundle)
+        params = {**task.parameters, "bundle": BUNDLE_NAME}
         ex = execute(task.notebook, params, cwd=tmp, cell_timeout=task.cell_timeout)
     timings["execute"] = ex.seconds
+    if ex.nb is not None:
+        _forget_paths(ex.nb, task)
     if not ex.ok:
         failed = nbformat.writes(ex.nb).encode("utf-8") if ex.nb is not None else None
         return TaskResult(task.account_id, task.stem, False, error=str(ex.error),
