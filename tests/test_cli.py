@@ -58,6 +58,13 @@ def test_missing_warehouse_says_how_to_make_one(tmp_path):
     (["--quarter", "Q3-2026"], "not a quarter like 2026Q3"),
     (["--formats", "html,docx"], "--formats"),
     (["--workers", "0"], "--workers must be at least 1"),
+    (["--accounts", ""], "--accounts is empty"),
+    (["--accounts", " , "], "names no account"),
+    (["--accounts", "foo=bar"], "'foo' is not a selector; choose all, ID,ID,... or segment=X, "
+                                "csm=X, industry=X, region=X"),
+    (["--cell-timeout", "0"], "--cell-timeout 0: give a number of seconds above 0"),
+    (["--cell-timeout", "-1"], "--cell-timeout -1: give a number of seconds above 0"),
+    (["--locale", "ka-GE; rm"], "--locale 'ka-GE; rm': not a BCP 47 tag"),
 ])
 def test_bad_render_invocations_exit_2_with_a_clear_message(demo_db, tmp_path, args, message):
     out = tmp_path / "out"

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check-data", formatter_class=_formatter,
         help="check the warehouse against the data contract",
         description="Check every table, column, account id and value range of the data "
-                    "contract (DESIGN.md) and report every problem at once.",
+                    "contract (docs/architecture.md) and report every problem at once.",
         epilog="example:\n  valuereview check-data --db postgresql://user@localhost/reviews",
     )
     check.add_argument("--db", help=db_help)
@@ -56,9 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "render", formatter_class=_formatter,
         help="render the quarter's value reviews",
-        description="Render every selected account's value review (HTML, PDF, executed "
-                    "notebook, metrics.json), the portfolio review, index.html and "
-                    "manifest.json under OUT/QUARTER/. Unchanged accounts are skipped.",
+        description="Render every selected account's value review (HTML and PDF under "
+                    "OUT/QUARTER/customer/, safe to send; executed notebook and metrics.json "
+                    "under OUT/QUARTER/internal/records/), the portfolio review, index.html "
+                    "and manifest.json under OUT/QUARTER/internal/. Unchanged accounts are "
+                    "skipped.",
         epilog="examples:\n  valuereview render\n"
                "  valuereview render --quarter 2026Q3 --accounts ACC-0001,ACC-0002 "
                "--audience internal\n"
@@ -143,7 +145,10 @@ def _renders_everything(args: argparse.Namespace) -> bool:
     this output folder), so the workers' preloading process may start before anything else."""
     if args.scheduler:
         return False
-    return bool(args.force) or not any(Path(args.out).glob("*/manifest.json"))
+    from .layout import QuarterLayout
+
+    pattern = QuarterLayout(Path(), "*").manifest(args.audience)  # */internal/manifest….json
+    return bool(args.force) or not any(Path(args.out).glob(str(pattern)))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -164,6 +169,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         return EXIT_BAD
     if args.workers is not None and args.workers < 1:
         _err("--workers must be at least 1")
+        return EXIT_BAD
+    if args.cell_timeout is not None and not args.cell_timeout > 0:
+        _err(f"--cell-timeout {args.cell_timeout:g}: give a number of seconds above 0")
+        return EXIT_BAD
+    if not args.accounts.strip():
+        _err("--accounts is empty (an unset shell variable?): give all, ID,ID,... or "
+             "segment=X, csm=X, industry=X, region=X")
         return EXIT_BAD
     if args.locale is not None:
         if not known(args.locale):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -159,9 +160,14 @@ def resolve(tag: str | None) -> Resolution:
 
 def known(tag: object) -> bool:
     """Whether `tag` is a BCP 47 tag whose language CLDR has data for (checked quietly)."""
-    if not isinstance(tag, str) or not tag.strip():
+    if not isinstance(tag, str) or not _BCP47_SHAPE.match(tag.strip()):
         return False
     return _parses(normalise(tag).split("-")[0])
+
+
+#: The shape of a BCP 47 tag (language, then subtags of letters and digits), so that text such
+#: as ``ka-GE; rm`` is refused rather than read as its first word.
+_BCP47_SHAPE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 def _parses(tag: str) -> bool:
