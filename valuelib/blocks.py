@@ -470,6 +470,19 @@ def _tight_bbox(fig: Figure) -> Bbox | None:
             return fig.get_tightbbox(renderer).padded(pad, pad)
 
 
+def _plain_text(fig: Figure) -> None:
+    """Make every text of the figure plain text, never mathtext.
+
+    Labels carry data (driver, feature and segment names): a ``$`` in one must show as
+    typed rather than be typeset or raise. Text created while drawing (tick labels)
+    follows ``text.parse_math``, which the caller sets for the save.
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
 def _svg_markup(fig: Figure) -> str:
     """The figure as an inline-ready ``<svg>`` element with its text kept as text."""
     import matplotlib as mpl
@@ -478,7 +491,8 @@ def _svg_markup(fig: Figure) -> str:
     # identical from run to run (matplotlib's default salt is random).
     salt = f"vr{next(_figure_ids)}"
     buf = io.StringIO()
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+    _plain_text(fig)
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt, "text.parse_math": False}):
         bbox = _tight_bbox(fig)
         if bbox is None:
             fig.savefig(buf, format="svg", bbox_inches="tight", metadata=_SVG_METADATA_KEYS)
