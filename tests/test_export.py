@@ -358,7 +358,7 @@ def test_markdown_output_is_text_never_markup(exporters: export.Exporters):
                       metadata={"language_info": {"name": "python"}})
     html = exporters.html(nb, title="T", audience="customer")
     assert "<strong>bold</strong>" in html
-    for markup in ("<img", "<a ", "href=", "src="):
+    for markup in ("<img", "<a ", 'href="', 'src="'):
         assert markup not in html, markup
     assert ('<pre class="vr-plain">Goal: &lt;img src=x onerror=alert(1)&gt; '
             "[click](javascript:alert(1))") in html
