@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from IPython.core.formatters import DisplayFormatter  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 
 from valuelib import blocks  # noqa: E402
 
@@ -141,28 +142,53 @@ def test_table_escapes_aligns_and_keeps_badges():
             "Seats": [12, np.nan],
             "Status": [blocks.badge("", "overdue"), blocks.badge(NASTY, "completed")],
             "Due": ["2026-11-30", None],
-        }
+        },
+        dtype=object,
     )
-    html = str(blocks.table(df, caption=NASTY, classes="vr-compact", html_columns=["Status"]))
+    html = str(blocks.table(df, caption=NASTY, classes="vr-compact"))
     assert html.startswith('<div class="vr-table-wrap"><table class="vr-table vr-compact">')
     assert html.count(ESCAPED) == 3 and "<script" not in html  # caption, cell, badge text
-    assert '<span class="vr-badge vr-badge--overdue">Overdue</span>' in html
+    assert '<td><span class="vr-badge vr-badge--overdue">Overdue</span></td>' in html
     assert '<th scope="col" class="vr-right">ARR</th>' in html
     assert '<th scope="col" class="vr-right">Seats</th>' in html
     assert '<th scope="col">Due</th>' in html  # dates stay left-aligned
     assert html.count('<span class="vr-missing">—</span>') == 2
     right = str(blocks.table(df[["Goal"]], align={"Goal": "right"}))
     assert 'class="vr-right"' in right
-    with pytest.raises(ValueError, match="html_columns not in the DataFrame"):
-        blocks.table(df, html_columns=["Nope"])
     with pytest.raises(ValueError, match="align"):
         blocks.table(df, align={"Goal": "middle"})
+    with pytest.raises(TypeError):
+        blocks.table(df, html_columns=["Status"])  # no name-based bypass any more
+
+
+def test_table_trusts_markup_by_type_never_by_content():
+    """Text that looks exactly like our badge markup is still text; only Markup is markup."""
+    forged = '<span class="vr-badge"></span><img src="file:///etc/hostname" onerror="alert(1)">'
+    df = pd.DataFrame(
+        {"Goal": [forged, forged], "Status": [blocks.badge("Done", "completed")] * 2},
+        dtype=object,
+    )
+    html = str(blocks.table(df))
+    assert "<img" not in html and 'onerror="' not in html
+    assert html.count("&lt;span class=&quot;vr-badge&quot;&gt;&lt;/span&gt;&lt;img") == 2
+    assert html.count('<span class="vr-badge vr-badge--completed">Done</span>') == 2
+    # A badge turned into a plain str (e.g. by a string dtype) is escaped, never trusted.
+    as_text = str(blocks.table(pd.DataFrame({"Status": [str(blocks.badge("Done", "overdue"))]})))
+    assert "&lt;span class=&quot;vr-badge vr-badge--overdue&quot;&gt;Done" in as_text
+    assert "<span class=\"vr-badge" not in as_text
+    # Markup made elsewhere in other blocks (not a table cell) is text too.
+    assert "&lt;span" in str(blocks.paragraph(blocks.badge("x", "overdue")))
 
 
 def test_badge_kinds():
     for kind in blocks.BADGE_KINDS:
         assert f"vr-badge vr-badge--{kind}" in blocks.badge("", kind)
-    assert blocks.badge("Late", "overdue") == '<span class="vr-badge vr-badge--overdue">Late</span>'
+    late = blocks.badge("Late", "overdue")
+    assert isinstance(late, Markup)
+    assert late == '<span class="vr-badge vr-badge--overdue">Late</span>'
+    assert blocks.badge(NASTY, "overdue") == (
+        f'<span class="vr-badge vr-badge--overdue">{ESCAPED}</span>'
+    )
     with pytest.raises(ValueError, match="badge kind"):
         blocks.badge("x", "late")
 

@@ -549,3 +549,34 @@ def test_svg_keeps_text_as_text():
     assert "Cumulative value" in svg
     assert "DejaVu Sans" in svg
     assert 'id="DejaVuSans' not in svg  # glyphs were not converted to paths
+
+
+# Data text that matplotlib would read as mathtext: one typesets, one raises when drawn.
+MATH_NAMES = [r"$\frac{1}{2}$ cost & <b>", r"$\nosuchcommand$ {{7*7}}", "Plain"]
+
+
+def test_data_text_is_never_mathtext_in_an_embedded_figure():
+    from valuelib import blocks
+
+    charts.apply_style()
+    drawn = [
+        charts.driver_progress(data=pd.DataFrame({
+            "driver": MATH_NAMES, "progress_pct": [10.0, 50.0, 80.0],
+            "label": [r"$x^2$ units", "b", "c"]})),
+        charts.feature_adoption(data=pd.DataFrame({
+            "feature": MATH_NAMES, "adoption_pct": [10.0, 50.0, 80.0],
+            "peer_pct": [20.0, 30.0, 40.0]})),
+        charts.value_by_group(data=pd.DataFrame({"group": MATH_NAMES,
+                                                 "value": [1.0, 2.0, 3.0]})),
+        charts.survival_curves(data=pd.DataFrame({
+            "period": [0, 1, 0, 1], "survival_pct": [100.0, 80.0, 100.0, 90.0],
+            "group": [MATH_NAMES[0]] * 2 + [MATH_NAMES[1]] * 2,
+            "kind": ["observed", "projected"] * 2})),
+    ]
+    with mpl.rc_context({"text.parse_math": True}):  # even where the house style is off
+        drawn.append(charts.value_by_group(data=pd.DataFrame({"group": MATH_NAMES,
+                                                              "value": [1.0, 2.0, 3.0]})))
+    for ax in drawn:
+        html = str(blocks.figure(ax))
+        assert r"$\frac{1}{2}$ cost &amp; &lt;b&gt;" in html
+        assert r"$\nosuchcommand$ {{7*7}}" in html

@@ -192,7 +192,7 @@ def test_html_shows_only_what_a_reader_should_see(html: str):
     assert "¶" not in html
     assert f'<img src="data:image/png;base64,{PNG}"' in html  # scripted html → png
     assert '<pre class="vr-plain">PLAIN_DISPLAY &lt;ok&gt;</pre>' in html
-    assert "<em>MARKDOWN_OUTPUT</em>" in html
+    assert '<pre class="vr-plain">*MARKDOWN_OUTPUT*</pre>' in html  # output: text
     assert "END_OF_REVIEW" in html
 
 
@@ -344,3 +344,21 @@ def test_index_page_escapes_and_links():
     assert "portfolio-review" not in render_index(
         quarter="q", generated_at="t", entries=[], portfolio=None
     )
+
+
+def test_markdown_output_is_text_never_markup(exporters: export.Exporters):
+    """A Markdown output is computed (it may carry warehouse text): no HTML, link or image
+    in it becomes markup, while authored Markdown cells still render."""
+    hostile = ('Goal: <img src=x onerror=alert(1)> [click](javascript:alert(1)) '
+               '![i](file:///etc/passwd) <a rel="attachment" href="file:///etc/passwd">f</a>')
+    cell = new_code_cell("display(Markdown(goal))")
+    cell.outputs = [new_output("display_data", data={"text/markdown": hostile,
+                                                      "text/plain": "<Markdown>"})]
+    nb = new_notebook(cells=[new_markdown_cell("Authored **bold**"), cell],
+                      metadata={"language_info": {"name": "python"}})
+    html = exporters.html(nb, title="T", audience="customer")
+    assert "<strong>bold</strong>" in html
+    for markup in ("<img", "<a ", 'href="', 'src="'):
+        assert markup not in html, markup
+    assert ('<pre class="vr-plain">Goal: &lt;img src=x onerror=alert(1)&gt; '
+            "[click](javascript:alert(1))") in html

@@ -219,3 +219,21 @@ def test_measurement_values_take_the_latest_version_in_force():
     # Before any version: the business case; then the version in force at each date.
     assert out["baseline"].tolist() == [8.0, 7.0, 6.0]
     assert out["value_money"].tolist() == [5.0, 10.0, 20.0]
+
+
+def test_tables_with_badges_escape_data_that_mimics_a_badge():
+    """Goals and driver names shaped like our badge markup stay text; badges stay markup."""
+    from valuelib import blocks, present
+
+    forged = ('<span class="vr-badge"></span><img src="file:///etc/hostname" '
+              'onerror="alert(document.domain)"><b>INJECTED</b>')
+    b = _bundle()
+    b.tables["success_plan"]["goal"] = forged
+    b.tables["value_drivers"]["name"] = forged
+    r = account.build(b)
+    f = Formatter("en", r.currency)
+    for df in (present.plan_table(r.plan, f), present.driver_table(r, f)):
+        html = str(blocks.table(df))
+        assert "<img" not in html and "<b>" not in html
+        assert "&lt;img src=&quot;file:///etc/hostname&quot;" in html
+        assert '<span class="vr-badge vr-badge--' in html  # the real status badges

@@ -4,7 +4,9 @@ Notebooks are presentation only: they call these functions and let Jupyter show 
 result, so every executed output is plain ``text/html`` that our nbconvert template
 passes through unchanged. Every piece of text given to a function here is escaped
 (account names, comments and goals come from customer data); the only raw markup is
-our own. Class names (``vr-*``) are the contract with ``templates/valuereview``.
+our own. Whether a value is markup is decided by its type, never by what it looks like:
+fragments made here (:func:`badge`) are :class:`markupsafe.Markup`, everything else is
+text. Class names (``vr-*``) are the contract with ``templates/valuereview``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -292,12 +296,12 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
     return Block(f'<dl class="vr-kpis">{"".join(cards)}</dl>', "kpis")
 
 
-def badge(text: str, kind: str) -> str:
+def badge(text: str, kind: str) -> Markup:
     """A status pill (``completed``, ``in_progress``, ``overdue``, ``not_available``) as
-    an HTML fragment, for table cells named in ``table(..., html_columns=[...])``."""
+    trusted markup for a :func:`table` cell; ``text`` is escaped like any other text."""
     _check(kind, BADGE_KINDS, "badge kind")
     shown = text if text not in (None, "") else _BADGE_LABELS[kind]
-    return f'<span class="vr-badge vr-badge--{kind}">{_e(shown)}</span>'
+    return Markup(f'<span class="vr-badge vr-badge--{kind}">{_e(shown)}</span>')
 
 
 def _is_missing(value: Any) -> bool:
@@ -307,7 +311,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _is_numeric(value: Any) -> bool:
-    if isinstance(value, bool):
+    if isinstance(value, bool | Markup):
         return False
     if isinstance(value, int | float):
         return True
@@ -322,19 +326,15 @@ def table(
     caption: str | None = None,
     align: Mapping[str, str] | None = None,
     classes: str | Sequence[str] | None = None,
-    html_columns: Iterable[str] = (),
 ) -> Block:
     """A DataFrame as an escaped HTML table in a horizontally scrollable wrapper.
 
     Values are shown as given (format numbers first); missing values show as "—".
     Columns whose values are all numbers or formatted numbers are right-aligned unless
-    ``align`` (column → ``left``/``right``/``center``) says otherwise. Cells of
-    ``html_columns`` are our own safe markup (e.g. :func:`badge`) and are not escaped.
+    ``align`` (column → ``left``/``right``/``center``) says otherwise. Every cell is
+    escaped unless it is :class:`markupsafe.Markup` from this module (e.g. :func:`badge`;
+    keep such a column ``dtype=object``, since a string dtype may turn it into text).
     """
-    raw = set(html_columns)
-    unknown = raw - {str(c) for c in df.columns}
-    if unknown:
-        raise ValueError(f"table html_columns not in the DataFrame: {sorted(unknown)}")
     align = dict(align or {})
     for column, how in align.items():
         _check(how, ("left", "right", "center"), f"table align for column {column!r}")
@@ -350,7 +350,7 @@ def table(
             col_align.append(align[name])
             continue
         present = [r[j] for r in body_rows if not _is_missing(r[j])]
-        numeric = bool(present) and name not in raw and all(_is_numeric(v) for v in present)
+        numeric = bool(present) and all(_is_numeric(v) for v in present)
         col_align.append("right" if numeric else "left")
 
     def cell_cls(j: int) -> str:
@@ -363,7 +363,7 @@ def table(
         for j, value in enumerate(r):
             if _is_missing(value):
                 text = f'<span class="vr-missing">{_MISSING}</span>'
-            elif columns[j] in raw:
+            elif isinstance(value, Markup):
                 text = str(value)
             else:
                 text = _e(value)
@@ -470,6 +470,19 @@ def _tight_bbox(fig: Figure) -> Bbox | None:
             return fig.get_tightbbox(renderer).padded(pad, pad)
 
 
+def _plain_text(fig: Figure) -> None:
+    """Make every text of the figure plain text, never mathtext.
+
+    Labels carry data (driver, feature and segment names): a ``$`` in one must show as
+    typed rather than be typeset or raise. Text created while drawing (tick labels)
+    follows ``text.parse_math``, which the caller sets for the save.
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
 def _svg_markup(fig: Figure) -> str:
     """The figure as an inline-ready ``<svg>`` element with its text kept as text."""
     import matplotlib as mpl
@@ -478,7 +491,8 @@ def _svg_markup(fig: Figure) -> str:
     # identical from run to run (matplotlib's default salt is random).
     salt = f"vr{next(_figure_ids)}"
     buf = io.StringIO()
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+    _plain_text(fig)
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt, "text.parse_math": False}):
         bbox = _tight_bbox(fig)
         if bbox is None:
             fig.savefig(buf, format="svg", bbox_inches="tight", metadata=_SVG_METADATA_KEYS)

@@ -190,6 +190,9 @@ _STYLE_RC: dict[str, Any] = {
     "savefig.dpi": 200,
     "savefig.facecolor": "white",
     "svg.fonttype": "none",
+    # Chart text is plain text: a "$" in a driver, feature or segment name from the data
+    # must never become mathtext (it would be typeset, or raise on an unknown command).
+    "text.parse_math": False,
     "lines.solid_capstyle": "round",
     "patch.linewidth": 0,
 }

@@ -117,12 +117,6 @@ def component_label(name: str, f: Formatter) -> str:
     return f.tr.pgettext("health component", COMPONENT_LABELS.get(name, name))
 
 
-def html_columns(df: pd.DataFrame) -> list[str]:
-    """The columns of a table from this module whose cells are our badge markup."""
-    return [str(c) for c in df.columns
-            if len(df) and df[c].astype(str).str.startswith('<span class="vr-badge').all()]
-
-
 def _change(h: Headline, f: Formatter, prev_label: str) -> dict[str, Any]:
     """A KPI card's change text and tone for one headline figure."""
     if h.change is None:
@@ -212,7 +206,8 @@ def driver_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
             p_("table header", "Confidence"): blocks.badge(
                 grade, {"A": "completed", "B": "in_progress"}.get(d.grade, "not_available")),
         })
-    return pd.DataFrame(rows)
+    # object dtype keeps each cell's own type: the badges stay markup, the rest text.
+    return pd.DataFrame(rows, dtype=object)
 
 
 def driver_notes(r: AccountReview, f: Formatter) -> list[str]:
@@ -462,7 +457,7 @@ def plan_table(plan: pd.DataFrame, f: Formatter) -> pd.DataFrame:
         blocks.badge(p_("status", STATUS_LABELS[p.status]) if p.status in STATUS_LABELS
                      else str(p.status), str(p.status)),
     ), strict=True)) for p in plan.itertuples()]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols, dtype=object)  # badges stay markup (driver_table)
 
 
 def plan_caption(r: AccountReview, f: Formatter) -> str:
