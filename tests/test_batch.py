@@ -70,6 +70,34 @@ def test_a_dead_worker_fails_only_its_task():
     assert all(results[a].ok for a in ("A", "C", "D", "E"))
 
 
+def _stall(task):  # a task function that hangs for account "B", its pid written down first
+    import os
+    import time
+    from pathlib import Path
+
+    if task.account_id == "B":
+        Path(task.parameters["pid_file"]).write_text(str(os.getpid()))
+        time.sleep(300)
+    return worker.TaskResult(task.account_id, task.stem, True)
+
+
+def test_a_task_past_the_account_timeout_fails_alone_and_its_worker_is_killed(tmp_path):
+    import psutil
+
+    pid_file = tmp_path / "b.pid"
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {"pid_file": str(pid_file)}, b"{}",
+                         ("html",)) for a in ("A", "B", "C", "D")]
+    results = {}
+    pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r), runner=_stall,
+             warm=False, account_timeout=2)
+    assert sorted(results) == ["A", "B", "C", "D"]
+    assert not results["B"].ok
+    assert results["B"].error == ("B ran past its 2 s deadline (--account-timeout) for "
+                                  "executing and exporting; stopped")
+    assert all(results[a].ok for a in ("A", "C", "D"))
+    assert not psutil.pid_exists(int(pid_file.read_text()))
+
+
 def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
