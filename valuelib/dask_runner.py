@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -137,11 +138,9 @@ def _run_windowed(client: Any, tasks: list[worker.Task],
                   runner: Callable[[worker.Task], worker.TaskResult]) -> None:
     """Keep at most one task per worker thread in flight; finish each as it completes or as
     its deadline passes."""
-    from distributed import TimeoutError as DaskTimeoutError
-    from distributed import wait
-
     todo = list(reversed(tasks))  # pop() from the end keeps the caller's order
     running: dict[Any, tuple[worker.Task, float]] = {}
+    settled = threading.Event()  # set by the client's thread as a future completes
     while todo or running:
         if todo:
             capacity = max(1, sum(client.nthreads().values()))
@@ -149,15 +148,14 @@ def _run_windowed(client: Any, tasks: list[worker.Task],
                 task = todo.pop()
                 fut = client.submit(runner, task, key=_key(task), pure=False)
                 running[fut] = (task, time.monotonic())
+                fut.add_done_callback(lambda _: settled.set())
         timeout = 1.0
         if account_timeout is not None:
             first = min(started for _, started in running.values())
             timeout = min(timeout, max(0.01, first + account_timeout - time.monotonic()))
-        try:
-            done = wait(list(running), timeout=timeout, return_when="FIRST_COMPLETED").done
-        except (DaskTimeoutError, TimeoutError):
-            done = set()
-        for fut in done:
+        settled.wait(timeout)
+        settled.clear()
+        for fut in [f for f in running if f.done()]:
             task, _ = running.pop(fut)
             try:
                 res = fut.result()
