@@ -614,3 +614,12 @@ def test_an_account_past_its_deadline_fails_alone_and_keeps_its_reports(
     _check_files(out / "2026Q3", before, new=others)
     for aid in others:
         assert manifest["accounts"][aid]["status"] == "rendered"
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5"])
+def test_an_account_timeout_of_zero_or_less_is_a_bad_invocation(tmp_path, seconds):
+    run = valuereview("render", "--out", str(tmp_path / "out"), f"--account-timeout={seconds}")
+    assert run.code == 2
+    assert run.stderr.splitlines() == ["valuereview: error: --account-timeout must be more "
+                                       "than 0 seconds"]
+    assert not (tmp_path / "out").exists()
