@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 
 import duckdb
 import pytest
@@ -73,6 +74,34 @@ def test_a_dead_worker_fails_only_its_task():
     assert all(results[a].ok for a in ("A", "C", "D", "E"))
 
 
+def _stall(task):  # a task function that hangs for account "B", its pid written down first
+    import os
+    import time
+    from pathlib import Path
+
+    if task.account_id == "B":
+        Path(task.parameters["pid_file"]).write_text(str(os.getpid()))
+        time.sleep(300)
+    return worker.TaskResult(task.account_id, task.stem, True)
+
+
+def test_a_task_past_the_account_timeout_fails_alone_and_its_worker_is_killed(tmp_path):
+    import psutil
+
+    pid_file = tmp_path / "b.pid"
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {"pid_file": str(pid_file)}, b"{}",
+                         ("html",)) for a in ("A", "B", "C", "D")]
+    results = {}
+    pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r), runner=_stall,
+             warm=False, account_timeout=2)
+    assert sorted(results) == ["A", "B", "C", "D"]
+    assert not results["B"].ok
+    assert results["B"].error == ("B ran past its 2 s deadline (--account-timeout) for "
+                                  "executing and exporting; stopped")
+    assert all(results[a].ok for a in ("A", "C", "D"))
+    assert not psutil.pid_exists(int(pid_file.read_text()))
+
+
 def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -87,6 +116,8 @@ def test_dask_cluster_renders_the_same_documents(rendered, tmp_path):
                           "--accounts", ",".join(accounts), "--no-portfolio",
                           "--scheduler", cluster.scheduler_address)
     assert run.code == 0, run.stderr
+    assert ("is plain TCP: account bundles and rendered documents travel in clear, and anyone "
+            "who can reach the scheduler can run code on its workers") in run.stderr
     for aid in accounts:
         for name in ("value-review.html", "value-review.pdf", "metrics.json"):
             local = rendered.file(aid, name)
@@ -125,3 +156,125 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
         assert r.ok, r.error
         assert r.metrics == {"server_forked_preloaded": True, "server_parent": True,
                              "weasyprint_loaded": True, "env": "from the batch"}
+
+
+def _certificates(folder):
+    """A throwaway CA and one certificate it signed for 127.0.0.1, as PEM files in `folder`:
+    (ca, cert, key)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    start, end = now - dt.timedelta(minutes=5), now + dt.timedelta(days=1)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "valuereview test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(start).not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return tuple(str(p) for p in paths)
+
+
+def test_dask_over_tls_renders_the_same_documents(rendered, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    ca, cert, key = _certificates(tmp_path)
+    security = distributed.Security(
+        require_encryption=True, tls_ca_file=ca, tls_scheduler_cert=cert, tls_scheduler_key=key,
+        tls_worker_cert=cert, tls_worker_key=key, tls_client_cert=cert, tls_client_key=key)
+    accounts = E2E_ACCOUNTS[:2]
+    out = tmp_path / "tls-out"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1", protocol="tls://",
+                                  security=security) as cluster:
+        assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
+        # The CA from Dask's own configuration, the client's certificate from the options.
+        run = valuereview("render", "--db", str(rendered.db), "--out", str(out),
+                          "--accounts", ",".join(accounts), "--no-portfolio",
+                          "--scheduler", cluster.scheduler_address,
+                          "--tls-cert", cert, "--tls-key", key,
+                          env={"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": ca})
+    assert run.code == 0, run.stderr
+    assert "plain TCP" not in run.stderr
+    for aid in accounts:
+        for name in ("value-review.html", "value-review.pdf", "metrics.json"):
+            local = rendered.account_dir(aid) / name
+            remote = out / "2026Q3" / aid / name
+            assert _digest(remote) == _digest(local), f"{aid}/{name} differs from local"
+
+
+def test_dask_tls_without_certificates_is_a_bad_invocation(demo_db, tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    args = ("render", "--db", str(demo_db), "--out", str(out), "--accounts", "ACC-0001",
+            "--scheduler", "tls://127.0.0.1:8786")
+    run = valuereview(*args)
+    assert run.code == 2, run.stderr
+    assert run.stderr.splitlines() == [
+        "valuereview: error: --scheduler tls://127.0.0.1:8786 uses TLS but --tls-ca and "
+        "--tls-cert are missing (give the option, or set Dask's distributed.comm.tls.ca-file "
+        "and distributed.comm.tls.client.cert); nothing rendered"]
+    ca, _, _ = _certificates(tmp_path)
+    run = valuereview(*args, env={"DASK_DISTRIBUTED__COMM__TLS__CA_FILE": ca})
+    assert run.code == 2 and "but --tls-cert is missing" in run.stderr, run.stderr
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_renders_nothing(demo_db, tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--accounts",
+                      "ACC-0001,ACC-0002", "--scheduler", "tcp://127.0.0.1:1",
+                      "--scheduler-timeout", "1")
+    assert run.code == 2, run.stderr
+    errors = [ln for ln in run.stderr.splitlines() if "error" in ln.lower()]
+    assert errors == ["valuereview: error: cannot connect to the Dask scheduler at "
+                      "tcp://127.0.0.1:1 within 1 s (Timed out trying to connect to "
+                      "tcp://127.0.0.1:1 after 1 s); nothing rendered"], run.stderr
+    assert "Traceback" not in run.stderr
+    quarter = out / "2026Q3"
+    assert not (quarter / "manifest.json").exists()
+    assert not [p for p in quarter.iterdir() if p.name != ".work"]
+
+
+def test_a_dask_task_past_the_account_timeout_fails_alone(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+    import psutil
+
+    from valuelib import dask_runner
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack tests/
+    pid_file = tmp_path / "b.pid"
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {"pid_file": str(pid_file)},
+                         a.encode(), ("html",)) for a in ("A", "B", "C")]
+    results = {}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, host="127.0.0.1") as cluster:
+        dask_runner.run(tasks, cluster.scheduler_address,
+                        lambda r: results.setdefault(r.account_id, r), account_timeout=3,
+                        runner=_stall)
+    assert sorted(results) == ["A", "B", "C"]
+    assert results["B"].error == ("B ran past its 3 s deadline (--account-timeout) for "
+                                  "executing and exporting; stopped")
+    assert results["A"].ok and results["C"].ok
+    assert not psutil.pid_exists(int(pid_file.read_text()))  # its Dask worker was restarted

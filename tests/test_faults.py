@@ -566,3 +566,74 @@ def test_killing_the_workers_preloading_process_loses_no_account(
     assert "FAILED" not in batch.stderr and "Traceback" not in batch.stderr, batch.stderr
     assert _manifest(out)["summary"] == {"rendered": 6, "unchanged": 0, "failed": 0}
     _check_files(out / "2026Q3", before, new=set(ACCOUNTS))
+
+
+# 3. The account deadline: execute plus export ----------------------------------------------------
+
+SLOW_EXPORT, SLOW_CELLS = "ACC-0002", "ACC-0005"
+ACCOUNT_TIMEOUT = 20  # seconds; a real account takes a few
+SLOW_EXPORT_CELL = f"""\
+# Test hook (tests/test_faults.py): an output whose PDF layout takes minutes, made in a moment.
+from IPython.display import HTML, display
+
+if account_id == "{SLOW_EXPORT}":
+    display(HTML("<table>" + "".join(f"<tr><td>row {{i}}</td></tr>" for i in range(30000))
+                 + "</table>"))
+"""
+SLOW_CELL = """\
+# Test hook (tests/test_faults.py): each cell within the cell timeout, together past the deadline.
+import os
+import pathlib
+import time
+
+if account_id == "{account}":
+    pathlib.Path({pid_file!r}).write_text(str(os.getpid()))
+    time.sleep({seconds})
+"""
+
+
+@pytest.mark.slow
+def test_an_account_past_its_deadline_fails_alone_and_keeps_its_reports(
+    demo_db, previous, tmp_path
+):
+    out, before = previous
+    pid_file = tmp_path / "kernel.pid"
+    notebooks = _notebooks(tmp_path / "notebooks", SLOW_EXPORT_CELL)
+    nb = nbformat.read(notebooks / "value_review.ipynb", as_version=4)
+    sleeper = SLOW_CELL.format(account=SLOW_CELLS, pid_file=str(pid_file),
+                               seconds=CELL_TIMEOUT * 0.7)
+    for _ in range(4):  # 4 x 7 s: no cell reaches the cell timeout, the account the deadline
+        nb.cells.insert(FAULT_CELL + 1, nbformat.v4.new_code_cell(sleeper))
+    nbformat.write(nb, notebooks / "value_review.ipynb")
+    run = valuereview(*_common(
+        demo_db, out, "--notebooks", str(notebooks), "--params", str(_params(tmp_path / "p")),
+        "--cell-timeout", str(CELL_TIMEOUT), "--account-timeout", str(ACCOUNT_TIMEOUT)))
+    assert run.code == 1, run.stdout + run.stderr
+
+    manifest = _manifest(out)
+    assert manifest["summary"] == {"rendered": 4, "unchanged": 0, "failed": 2}
+    for aid in (SLOW_EXPORT, SLOW_CELLS):
+        reason = (f"{aid} ran past its {ACCOUNT_TIMEOUT} s deadline (--account-timeout) for "
+                  "executing and exporting; stopped")
+        assert f"FAILED {aid}: {reason}" in run.stderr.splitlines()
+        entry = manifest["accounts"][aid]
+        assert entry["status"] == "failed" and entry["error"]["message"] == reason
+        old = {k: v for k, v in before.items() if k.startswith(f"{aid}/")}
+        assert entry["outputs"] == {k.split("/", 1)[1]: v for k, v in old.items()}
+    assert "Traceback" not in run.stderr, run.stderr
+    # The stuck kernel went with its worker.
+    assert _gone(int(pid_file.read_text())), f"{SLOW_CELLS}'s kernel outlived its deadline"
+    # The two keep their previous files byte for byte; the other four are new and whole.
+    others = set(ACCOUNTS) - {SLOW_EXPORT, SLOW_CELLS}
+    _check_files(out / "2026Q3", before, new=others)
+    for aid in others:
+        assert manifest["accounts"][aid]["status"] == "rendered"
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5"])
+def test_an_account_timeout_of_zero_or_less_is_a_bad_invocation(tmp_path, seconds):
+    run = valuereview("render", "--out", str(tmp_path / "out"), f"--account-timeout={seconds}")
+    assert run.code == 2
+    assert run.stderr.splitlines() == ["valuereview: error: --account-timeout must be more "
+                                       "than 0 seconds"]
+    assert not (tmp_path / "out").exists()

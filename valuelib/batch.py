@@ -60,6 +60,11 @@ class Options:
     locale: str | None = None  # --locale: the language and formats of every document and index
     max_tasks_per_worker: int = pool.DEFAULT_MAX_TASKS
     worker_memory_mb: float = pool.DEFAULT_MAX_RSS_MB
+    account_timeout: float | None = 600  # execute + export of one account, on either runner
+    scheduler_timeout: float = 10  # seconds to connect to the Dask scheduler
+    tls_ca: str | None = None  # Dask TLS files; Dask's distributed.comm.tls.* config if None
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
 
 @dataclass
@@ -321,12 +326,16 @@ def _run_tasks(tasks: list[worker.Task], opts: Options,
         if opts.scheduler:
             from . import dask_runner
 
-            dask_runner.run(tasks, opts.scheduler, finish)
+            dask_runner.run(tasks, opts.scheduler, finish,
+                            tls=dask_runner.TLSFiles(opts.tls_ca, opts.tls_cert, opts.tls_key),
+                            connect_timeout=opts.scheduler_timeout,
+                            account_timeout=opts.account_timeout)
             return False
         workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
         with _StopOnInterrupt() as interrupt:
             pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
-                     max_rss_mb=opts.worker_memory_mb, stop=interrupt.requested)
+                     max_rss_mb=opts.worker_memory_mb, stop=interrupt.requested,
+                     account_timeout=opts.account_timeout)
         return interrupt.requested()
     except KeyboardInterrupt:  # a second Ctrl-C, or one on the Dask path
         return True

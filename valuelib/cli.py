@@ -73,12 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="customer (what is sent) or internal (adds health, risks, notes)")
     r.add_argument("--formats", default="html,pdf", help="comma list of html,pdf (html,pdf)")
     r.add_argument("--workers", type=int, default=None, help="local worker processes (cores)")
-    r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, tls://HOST:PORT (tcp:// only on a trusted network: "
+                        "bundles travel in clear and anyone who reaches it runs code)")
+    r.add_argument("--tls-ca", metavar="FILE",
+                   help="CA certificate (PEM) of a tls:// cluster (default: Dask's "
+                        "distributed.comm.tls.ca-file)")
+    r.add_argument("--tls-cert", metavar="FILE",
+                   help="this client's certificate (PEM), signed by that CA (default: "
+                        "distributed.comm.tls.client.cert)")
+    r.add_argument("--tls-key", metavar="FILE",
+                   help="its private key, unless appended to --tls-cert (default: "
+                        "distributed.comm.tls.client.key)")
+    r.add_argument("--scheduler-timeout", type=float, default=10, metavar="S",
+                   help="seconds to wait for the Dask scheduler to answer (10)")
     r.add_argument("--db", help=db_help)
     r.add_argument("--out", default="output", help="output folder (output)")
     r.add_argument("--force", action="store_true", help="render even unchanged accounts")
     r.add_argument("--cell-timeout", type=float, default=300,
                    help="seconds one notebook cell may run (300)")
+    r.add_argument("--account-timeout", type=float, default=600, metavar="S",
+                   help="seconds one account may take to execute and export; past it the "
+                        "account fails, keeping its previous outputs, and its worker is "
+                        "replaced (600)")
     r.add_argument("--worker-tasks", type=int, default=None,
                    help="recycle a worker after this many accounts (50)")
     r.add_argument("--worker-memory-mb", type=float, default=None,
@@ -151,12 +168,41 @@ def _renders_everything(args: argparse.Namespace) -> bool:
     return bool(args.force) or not any(Path(args.out).glob(str(pattern)))
 
 
+def _dask_options_bad(args: argparse.Namespace) -> bool:
+    """Check --scheduler and the TLS options before any work, printing the error (True) or,
+    for a plain TCP scheduler, a warning about what that exposes."""
+    from . import dask_runner
+
+    tls = dask_runner.TLSFiles(args.tls_ca, args.tls_cert, args.tls_key)
+    if not args.scheduler:
+        if any(tls):
+            _err("--tls-ca/--tls-cert/--tls-key need --scheduler tls://HOST:PORT")
+            return True
+        return False
+    if not args.scheduler_timeout > 0:
+        _err("--scheduler-timeout must be more than 0 seconds")
+        return True
+    try:
+        dask_runner.security(args.scheduler, tls)
+    except ImportError:
+        _err("--scheduler needs Dask: pip install 'valuereview[dask]'")
+        return True
+    except dask_runner.DaskSetupError as exc:
+        _err(f"{exc}; nothing rendered")
+        return True
+    if dask_runner.clear_text(args.scheduler):
+        print("valuereview: warning: "
+              + dask_runner.CLEAR_TEXT_WARNING.format(address=args.scheduler), file=sys.stderr)
+    return False
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from . import pool
 
     if _renders_everything(args):
         pool.prestart()  # it imports the renderers while this process reads the warehouse
     from . import batch, contract
+    from .dask_runner import DaskSetupError
     from .extract import SelectionError
     from .i18n import known, normalise
     from .params import ParamsError
@@ -181,6 +227,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         if not known(args.locale):
             _err(f"--locale {args.locale!r}: not a BCP 47 tag with CLDR data (e.g. ka-GE, hy)")
             return EXIT_BAD
+    if not args.account_timeout > 0:
+        _err("--account-timeout must be more than 0 seconds")
+        return EXIT_BAD
+    if _dask_options_bad(args):
+        return EXIT_BAD
     if args.notebooks:
         wanted = [batch.NOTEBOOK] + ([] if args.no_portfolio else [batch.PORTFOLIO_NOTEBOOK])
         missing = [n for n in wanted if not (Path(args.notebooks) / n).is_file()]
@@ -194,6 +245,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         params_dir=Path(args.params) if args.params else None,
         notebooks=Path(args.notebooks) if args.notebooks else None,
         locale=normalise(args.locale) if args.locale is not None else None,
+        account_timeout=args.account_timeout, scheduler_timeout=args.scheduler_timeout,
+        tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
     )
     if args.worker_tasks is not None:
         opts.max_tasks_per_worker = max(1, args.worker_tasks)
@@ -209,7 +262,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         for pr in exc.problems:
             print(f"  - {pr}", file=sys.stderr)
         return EXIT_BAD
-    except (SelectionError, ParamsError, WarehouseError) as exc:
+    except (SelectionError, ParamsError, WarehouseError, DaskSetupError) as exc:
         progress.stop()
         _err(f"{exc}; nothing rendered")
         return EXIT_BAD

@@ -4,7 +4,9 @@ Why not `concurrent.futures.ProcessPoolExecutor`: when one of its workers dies (
 takes its worker down, an out-of-memory kill, SIGKILL) every pending future fails with
 BrokenProcessPool. Here a dead worker fails only the task it held, and a new worker takes
 its place. Workers are recycled after `max_tasks` tasks or once their memory passes
-`max_rss_mb`, which bounds the memory of a long batch.
+`max_rss_mb`, which bounds the memory of a long batch. A task still running `account_timeout`
+seconds after it was handed out fails alone: its worker is killed (its fork server then kills
+the kernel) and a new worker takes its place.
 
 Each worker has its own pipes, one task at a time in and its result out, written
 synchronously: a worker that dies cannot take a shared lock or a queued message with it.
@@ -60,6 +62,7 @@ class _Slot:
     task: worker.Task | None = None
     ready: bool = False
     pidfd: int | None = None  # the worker process itself, to ask whether it still runs
+    started: float = 0.0  # time.monotonic() when its task was handed out
 
     def alive(self) -> bool:
         """Whether the worker still runs, asked of the process itself: multiprocessing learns
@@ -196,12 +199,14 @@ def run(
     runner: Callable[[worker.Task], worker.TaskResult] = worker.run,
     warm: bool = True,
     stop: Callable[[], bool] | None = None,
+    account_timeout: float | None = None,
 ) -> None:
     """Run every task on `workers` processes, calling `finish` with each result as it comes.
 
     `runner` (a module-level function: it is pickled by name) runs one task; tests pass
     their own to simulate crashes. Once `stop()` is true, tasks not finished are abandoned
-    without a result (see module docstring); `finish` is never called for them.
+    without a result (see module docstring); `finish` is never called for them. A task not
+    done `account_timeout` seconds after it was handed out fails, and its worker is killed.
     """
     from multiprocessing.connection import wait
 
@@ -241,6 +246,7 @@ def run(
     def hand_out(slot: _Slot) -> None:
         if todo and slot.task is None and not (stop and stop()):
             slot.task = todo.pop()
+            slot.started = time.monotonic()
             try:
                 slot.inbox.send(slot.task)
             except OSError:  # the worker died after its last result: the task never started
@@ -270,11 +276,34 @@ def run(
         if todo:
             spawn()
 
+    def expire_overdue() -> None:
+        """Fail each task past its deadline and kill its worker (SIGKILL: a stuck export or
+        kernel cannot delay it); `retire` then starts a replacement."""
+        now = time.monotonic()
+        for slot in list(slots.values()):
+            task = slot.task
+            if (task is None or account_timeout is None
+                    or now - slot.started < account_timeout or slot.outbox.poll()):
+                continue  # idle, in time, or its result is waiting to be read
+            slot.task = None
+            if slot.alive():
+                slot.process.kill()
+            settle(task, worker.TaskResult.past_deadline(task, account_timeout,
+                                                         now - slot.started))
+            retire(slot)
+
+    def poll_timeout() -> float:
+        timeout = 0.25 if stop else 1.0
+        busy = [s.started for s in slots.values() if s.task is not None]
+        if account_timeout is not None and busy:
+            timeout = min(timeout, max(0.0, min(busy) + account_timeout - time.monotonic()))
+        return timeout
+
     for _ in range(max(1, min(workers, len(todo)))):
         spawn()
     try:
         while open_ids and not (stop and stop()):
-            for conn in wait(list(slots), timeout=0.25 if stop else 1.0):
+            for conn in wait(list(slots), timeout=poll_timeout()):
                 slot = slots.get(conn)
                 if slot is None:  # retired earlier in this round
                     continue
@@ -294,6 +323,7 @@ def run(
                         retire(slot)
                     else:
                         hand_out(slot)
+            expire_overdue()
             for slot in [s for s in slots.values() if not s.alive()]:
                 if not slot.outbox.poll():  # nothing left to read from it
                     retire(slot)

@@ -52,6 +52,15 @@ class TaskResult:
     def failure(cls, task: Task, message: str) -> TaskResult:
         return cls(task.account_id, task.stem, False, error=message)
 
+    @classmethod
+    def past_deadline(cls, task: Task, seconds: float, elapsed: float) -> TaskResult:
+        """The failure of a task stopped at its account deadline (`--account-timeout`), worded
+        the same by the local pool and the Dask runner."""
+        res = cls.failure(task, f"{task.account_id} ran past its {seconds:g} s deadline "
+                                "(--account-timeout) for executing and exporting; stopped")
+        res.seconds = elapsed
+        return res
+
 
 def warm_up(*, fork_server_from_self: bool = False) -> None:
     """Create this process's exporters once (HTML template, WeasyPrint fonts) and import
