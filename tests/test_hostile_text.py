@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import valuereview
+from conftest import PORTFOLIO_ID, QuarterLayout, valuereview
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.slow
@@ -142,15 +142,20 @@ def hostile(demo_db, tmp_path_factory):
         if audience == "internal":
             args.append("--no-portfolio")
         runs[audience] = valuereview(*args)
-        quarter_dirs[audience] = out / audience / QUARTER
+        quarter_dirs[audience] = QuarterLayout(out / audience, QUARTER)
     return runs, quarter_dirs
 
 
-def _documents(quarter_dirs: dict[str, Path]) -> dict[str, Path]:
-    docs = {f"{a}/{t}": quarter_dirs[a] / t / "value-review.html"
+def _f(layouts: dict[str, QuarterLayout], audience: str, account: str, name: str) -> Path:
+    """Where the batch put one of an account's (or the portfolio's) files."""
+    return layouts[audience].path(audience, account, name)
+
+
+def _documents(quarter_dirs: dict[str, QuarterLayout]) -> dict[str, Path]:
+    docs = {f"{a}/{t}": _f(quarter_dirs, a, t, "value-review.html")
             for a in quarter_dirs for t in TARGETS}
-    docs["portfolio"] = quarter_dirs["customer"] / "portfolio-review.html"
-    docs["index"] = quarter_dirs["customer"] / "index.html"
+    docs["portfolio"] = _f(quarter_dirs, "customer", PORTFOLIO_ID, "portfolio-review.html")
+    docs["index"] = quarter_dirs["customer"].index("customer")
     return docs
 
 
@@ -186,13 +191,14 @@ def test_no_element_or_attribute_comes_from_the_data(hostile):
 
 def test_payloads_are_visible_text_in_html_and_pdf(hostile):
     _, quarter_dirs = hostile
-    for audience, quarter_dir in quarter_dirs.items():
+    for audience in quarter_dirs:
         for account in TARGETS:
             html = _bare("".join(_parse(
-                (quarter_dir / account / "value-review.html").read_text("utf-8")).text))
+                _f(quarter_dirs, audience, account, "value-review.html").read_text("utf-8")
+            ).text))
             for key in REVIEW_TEXT:
                 assert _bare(PAYLOADS[key]) in html, f"{audience} {account} HTML: {key}"
-            pdf = _bare(_pdf_text(quarter_dir / account / "value-review.pdf"))
+            pdf = _bare(_pdf_text(_f(quarter_dirs, audience, account, "value-review.pdf")))
             for key in PDF_TEXT:
                 assert _bare(PAYLOADS[key]) in pdf, f"{audience} {account} PDF: {key}"
     index = _bare("".join(_parse(_documents(quarter_dirs)["index"].read_text("utf-8")).text))
@@ -206,8 +212,8 @@ def test_payloads_are_visible_text_in_html_and_pdf(hostile):
 
 def test_pdfs_embed_no_file_and_link_nowhere(hostile):
     _, quarter_dirs = hostile
-    pdfs = [quarter_dirs[a] / t / "value-review.pdf" for a in quarter_dirs for t in TARGETS]
-    pdfs.append(quarter_dirs["customer"] / "portfolio-review.pdf")
+    pdfs = [_f(quarter_dirs, a, t, "value-review.pdf") for a in quarter_dirs for t in TARGETS]
+    pdfs.append(_f(quarter_dirs, "customer", PORTFOLIO_ID, "portfolio-review.pdf"))
     for path in pdfs:
         reader = PdfReader(str(path))
         assert not reader.attachments, f"{path}: {list(reader.attachments)}"
@@ -220,20 +226,23 @@ def test_pdfs_embed_no_file_and_link_nowhere(hostile):
 
 def test_metrics_carry_the_name_as_plain_text(hostile):
     _, quarter_dirs = hostile
-    for quarter_dir in quarter_dirs.values():
+    for audience in quarter_dirs:
         for account in TARGETS:
-            metrics = json.loads((quarter_dir / account / "metrics.json").read_text("utf-8"))
+            metrics = json.loads(
+                _f(quarter_dirs, audience, account, "metrics.json").read_text("utf-8"))
             assert metrics["name"] == PAYLOADS[("accounts", "name")]
 
 
 def test_internal_note_only_in_the_internal_audience(hostile):
     _, quarter_dirs = hostile
     for account in TARGETS:
-        customer = quarter_dirs["customer"] / account
         for f in ("value-review.html", "value-review.ipynb", "metrics.json"):
-            assert "InternalOnly" not in (customer / f).read_text("utf-8"), f
-        assert "InternalOnly" not in _pdf_text(customer / "value-review.pdf")
-        internal = quarter_dirs["internal"] / account
-        text = "".join(_parse((internal / "value-review.html").read_text("utf-8")).text)
+            customer = _f(quarter_dirs, "customer", account, f)
+            assert "InternalOnly" not in customer.read_text("utf-8"), f
+        assert "InternalOnly" not in _pdf_text(
+            _f(quarter_dirs, "customer", account, "value-review.pdf"))
+        internal = _f(quarter_dirs, "internal", account, "value-review.html")
+        text = "".join(_parse(internal.read_text("utf-8")).text)
         assert _bare(INTERNAL) in _bare(text)
-        assert "InternalOnly" in _pdf_text(internal / "value-review.pdf")
+        assert "InternalOnly" in _pdf_text(_f(quarter_dirs, "internal", account,
+                                              "value-review.pdf"))
