@@ -6,10 +6,11 @@ isolated: a failed account keeps its last good outputs, its executed notebook is
 them as `value-review.error.ipynb`, and the batch goes on. `manifest.json` and `index.html`
 are rewritten at the end.
 
-Ctrl-C (SIGINT) stops a local batch cleanly: no account starts after it, accounts in flight
-are abandoned with their previous outputs untouched, and the manifest and index are written
-for what finished (accounts not reached keep their previous entries), so that a re-run skips
-the finished accounts as unchanged and renders the rest.
+Ctrl-C (SIGINT) or SIGTERM, at any moment, stops a batch cleanly (`valuelib.interrupt`): no
+account starts after it, accounts in flight are abandoned with their previous outputs
+untouched, and the manifest and index are written for what finished (accounts not reached
+keep their previous entries), so that a re-run skips the finished accounts as unchanged and
+renders the rest.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import valuelib
 
 from . import contract, extract, params, pool, schema
 from .bundle import sha256, write_atomic
+from .interrupt import Interrupted, StopOnSignals
 from .layout import PORTFOLIO_ID, QuarterLayout
 from .render import worker
 from .warehouse import Warehouse, project_root
@@ -92,6 +92,8 @@ class Result:
     #: Their previous manifest entries, kept in the manifest and the index.
     kept: list[Outcome] = field(default_factory=list)
     layout: QuarterLayout | None = None
+    #: The signal that stopped the run (SIGINT, SIGTERM), when `interrupted`.
+    signum: int | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -161,7 +163,16 @@ def _headline(metrics_json: dict[str, Any] | None) -> dict[str, str]:
 
 def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
            on_plan: Callable[[int], None] | None = None) -> Result:
-    """Render the quarter per `opts`; see module docstring. Raises on a bad contract/selection."""
+    """Render the quarter per `opts`; see module docstring. Raises on a bad contract/selection.
+
+    A first SIGINT or SIGTERM at any point stops it cleanly (`valuelib.interrupt`): no account
+    starts after it, and the manifest and index are written for what finished."""
+    with StopOnSignals() as stop:
+        return _render(opts, progress, on_plan, stop)
+
+
+def _render(opts: Options, progress: Callable[[Outcome], None] | None,
+            on_plan: Callable[[int], None] | None, stop: StopOnSignals) -> Result:
     t0 = time.perf_counter()
     root = opts.root
     nb_dir = opts.notebooks or root / "notebooks"
@@ -273,7 +284,7 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
         if progress:
             progress(outcome)
 
-    interrupted = _run_tasks(tasks, opts, finish)
+    interrupted = _run_tasks(tasks, opts, finish, stop)
 
     pending = sorted(t.account_id for t in tasks if t.account_id not in outcomes)
     kept = [Outcome(aid, prev.get("status", "rendered"),
@@ -283,7 +294,7 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
             .get("status")]
     result = Result(quarter, layout.root, [outcomes[k] for k in sorted(outcomes)],
                     time.perf_counter() - t0, ex.skipped, interrupted, pending, kept,
-                    layout=layout)
+                    layout=layout, signum=stop.signum if interrupted else None)
     accounts = _accumulate(old, result, ex.known)
     _write_manifest(layout.manifest(audience), accounts, result, opts, ex)
     portfolio_now = [o for o in result.outcomes + result.kept if o.account_id == PORTFOLIO_ID]
@@ -317,9 +328,11 @@ def _accumulate(old: dict[str, dict[str, Any]], result: Result,
 
 
 def _run_tasks(tasks: list[worker.Task], opts: Options,
-               finish: Callable[[worker.TaskResult], None]) -> bool:
+               finish: Callable[[worker.TaskResult], None], stop: StopOnSignals) -> bool:
     """Run tasks on a local process pool (or Dask when a scheduler is given); True if a
-    Ctrl-C stopped the run before every task finished."""
+    stop signal came before every task finished (then nothing more starts)."""
+    if stop.requested():
+        return bool(tasks)
     if not tasks:
         return False
     try:
@@ -329,44 +342,15 @@ def _run_tasks(tasks: list[worker.Task], opts: Options,
             dask_runner.run(tasks, opts.scheduler, finish,
                             tls=dask_runner.TLSFiles(opts.tls_ca, opts.tls_cert, opts.tls_key),
                             connect_timeout=opts.scheduler_timeout,
-                            account_timeout=opts.account_timeout)
-            return False
-        workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
-        with _StopOnInterrupt() as interrupt:
+                            account_timeout=opts.account_timeout, stop=stop.requested)
+        else:
+            workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
             pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
-                     max_rss_mb=opts.worker_memory_mb, stop=interrupt.requested,
+                     max_rss_mb=opts.worker_memory_mb, stop=stop.requested,
                      account_timeout=opts.account_timeout)
-        return interrupt.requested()
-    except KeyboardInterrupt:  # a second Ctrl-C, or one on the Dask path
-        return True
-
-
-class _StopOnInterrupt:
-    """While the pool runs, a first SIGINT only asks it to stop, so that no result being written
-    is cut in half; a second one raises KeyboardInterrupt as usual."""
-
-    def __init__(self) -> None:
-        self._requested = False
-        self._previous: Any = None
-        self._installed = False
-
-    def requested(self) -> bool:
-        return self._requested
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self._requested:
-            raise KeyboardInterrupt
-        self._requested = True
-
-    def __enter__(self) -> _StopOnInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            self._installed = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
+    except Interrupted:  # a second signal: stop waiting for anything
+        pass
+    return stop.requested()
 
 
 def _now() -> str:

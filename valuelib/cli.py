@@ -1,8 +1,8 @@
 """The `valuereview` command: parse the command line and hand over to the batch. Thin on purpose.
 
 Exit status: 0 all rendered; 1 some accounts failed (each named with its cell and error);
-2 bad invocation or bad data contract, nothing rendered; 130 interrupted (Ctrl-C), finished
-documents kept and recorded, a re-run finishes the job.
+2 bad invocation or bad data contract, nothing rendered; 130 (SIGINT, Ctrl-C) or 143
+(SIGTERM) interrupted, finished documents kept and recorded, a re-run finishes the job.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -197,6 +196,26 @@ def _dask_options_bad(args: argparse.Namespace) -> bool:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    """Render with SIGINT and SIGTERM handled from here on (`valuelib.interrupt`): a first one
+    stops the batch cleanly at whatever point it has reached."""
+    from .interrupt import Interrupted, StopOnSignals, exit_status
+
+    with StopOnSignals() as stop:
+        try:
+            code = _cmd_render(args)
+        except KeyboardInterrupt as exc:
+            print("valuereview: interrupted; run the same command again to finish",
+                  file=sys.stderr)
+            return exit_status(exc.signum if isinstance(exc, Interrupted) else stop.signum)
+        if stop.requested() and code in (EXIT_OK, EXIT_FAILED):
+            # Stopped before the batch had anything to stop (or after it had finished).
+            print("valuereview: interrupted; run the same command again to finish",
+                  file=sys.stderr)
+            return exit_status(stop.signum)
+        return code
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
     from . import pool
 
     if _renders_everything(args):
@@ -270,22 +289,22 @@ def cmd_render(args: argparse.Namespace) -> int:
         progress.stop()
         _err(str(exc))
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        progress.stop()
-        print("valuereview: interrupted; run the same command again to finish", file=sys.stderr)
-        return EXIT_INTERRUPTED
     finally:
         progress.stop()
     _summary(result)
     for o in result.failed:
         print(f"FAILED {o.account_id}: {o.error}", file=sys.stderr)
     if result.interrupted:
+        from .interrupt import exit_status
+
         rendered, failed = result.count("rendered"), result.count("failed")
+        again = ("Run the same command without --force to finish: what is done is skipped."
+                 if args.force else "Run the same command again to finish.")
         print(f"valuereview: interrupted: {rendered + failed} of "
               f"{rendered + failed + len(result.pending)} document(s) done ({rendered} rendered, "
               f"{failed} failed); the {len(result.pending)} not finished keep their previous "
-              "outputs. Run the same command again to finish.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+              f"outputs. {again}", file=sys.stderr)
+        return exit_status(result.signum)
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
@@ -343,10 +362,20 @@ def _summary(result) -> None:  # noqa: ANN001 - batch.Result
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `valuereview` console script."""
+    from . import interrupt
+
+    interrupt.install_early()  # a Ctrl-C or SIGTERM from here on stops a render cleanly
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    if args.command != "render":
+        early = interrupt.restore_defaults()
+        if early is not None:
+            return _exit(interrupt.exit_status(early), argv)
     handler = {"demo-data": cmd_demo, "check-data": cmd_check, "render": cmd_render}
-    code = handler[args.command](args)
+    return _exit(handler[args.command](args), argv)
+
+
+def _exit(code: int, argv: list[str] | None) -> int:
     if argv is None:
         sys.exit(code)
     return code

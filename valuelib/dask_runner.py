@@ -108,8 +108,12 @@ def run(tasks: list[worker.Task], scheduler: str,
         tls: TLSFiles = NO_TLS_FILES,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         account_timeout: float | None = None,
-        runner: Callable[[worker.Task], worker.TaskResult] = worker.run) -> None:
+        runner: Callable[[worker.Task], worker.TaskResult] = worker.run,
+        stop: Callable[[], bool] | None = None) -> None:
     """Run every task on the cluster at `scheduler`, calling `finish` as results arrive.
+
+    Once `stop()` is true no task is sent any more, tasks in flight are cancelled and
+    `finish` is not called for them (they keep their previous files).
 
     Raises DaskSetupError, before any task is sent, if the scheduler cannot be reached within
     `connect_timeout` seconds or the TLS set-up is incomplete. `runner` must be importable on
@@ -125,7 +129,7 @@ def run(tasks: list[worker.Task], scheduler: str,
         raise DaskSetupError(f"cannot connect to the Dask scheduler at {scheduler} within "
                              f"{connect_timeout:g} s ({exc})") from None
     with client:
-        _run_windowed(client, tasks, finish, account_timeout, runner)
+        _run_windowed(client, tasks, finish, account_timeout, runner, stop or (lambda: False))
 
 
 def _key(task: worker.Task) -> str:
@@ -135,13 +139,17 @@ def _key(task: worker.Task) -> str:
 
 def _run_windowed(client: Any, tasks: list[worker.Task],
                   finish: Callable[[worker.TaskResult], None], account_timeout: float | None,
-                  runner: Callable[[worker.Task], worker.TaskResult]) -> None:
+                  runner: Callable[[worker.Task], worker.TaskResult],
+                  stop: Callable[[], bool]) -> None:
     """Keep at most one task per worker thread in flight; finish each as it completes or as
     its deadline passes."""
     todo = list(reversed(tasks))  # pop() from the end keeps the caller's order
     running: dict[Any, tuple[worker.Task, float]] = {}
     settled = threading.Event()  # set by the client's thread as a future completes
     while todo or running:
+        if stop():
+            client.cancel(list(running))
+            return
         if todo:
             capacity = max(1, sum(client.nthreads().values()))
             while todo and len(running) < capacity:
@@ -149,7 +157,7 @@ def _run_windowed(client: Any, tasks: list[worker.Task],
                 fut = client.submit(runner, task, key=_key(task), pure=False)
                 running[fut] = (task, time.monotonic())
                 fut.add_done_callback(lambda _: settled.set())
-        timeout = 1.0
+        timeout = 0.25
         if account_timeout is not None:
             first = min(started for _, started in running.values())
             timeout = min(timeout, max(0.01, first + account_timeout - time.monotonic()))

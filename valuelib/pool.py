@@ -227,8 +227,12 @@ def run(
         p = ctx.Process(target=_worker_main, daemon=True,
                         args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root,
                               dict(os.environ)))
-        # Started with SIGINT ignored, so a Ctrl-C while it boots does not kill it either.
-        main = threading.current_thread() is threading.main_thread()
+        # A worker must not die of a terminal's Ctrl-C (sent to the whole process group): a
+        # fork of the preloading process ignores SIGINT from birth (`render.preload`); a
+        # spawned one is started with SIGINT ignored. Not around a forkserver start, which
+        # waits for the preloading process: a Ctrl-C meanwhile would be lost.
+        main = (threading.current_thread() is threading.main_thread()
+                and ctx.get_start_method() != "forkserver")
         sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
             p.start()
