@@ -52,6 +52,7 @@ __all__ = [
     "ReviewHTMLExporter",
     "ReviewPDFExporter",
     "UnsafeContentError",
+    "check_customer_html",
     "export_html",
     "html_to_pdf",
     "review_url_fetcher",
@@ -226,6 +227,8 @@ class ReviewHTMLExporter(HTMLExporter):
         """Render the notebook through our template (without the BeautifulSoup pass), then
         refuse a customer document with internal, active or outside content."""
         resources = self._init_resources(resources)
+        # Resolved here too, so the checks below never depend on the preprocessor's run.
+        resources["vr_audience"] = resources.get("vr_audience") or guards.notebook_audience(nb)
         # The two per-notebook filters HTMLExporter registers (other templates use them).
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
