@@ -5,37 +5,57 @@ entry points, so ``jupyter nbconvert --to valuereview_pdf x.ipynb`` works) and a
 :class:`Exporters` pair of warm, reusable objects for the batch, which converts
 hundreds of notebooks per process and should not rebuild Jinja environments or
 font configurations for each one.
+
+Every path (the batch, Dask, ``jupyter nbconvert --to valuereview_html|valuereview_pdf``)
+goes through the same guards: :class:`CustomerGuardPreprocessor` refuses a customer notebook
+with internal-only markup, :class:`ReviewHTMLExporter` refuses customer HTML with active
+content or references outside the document, the PDF writer reads only ``data:`` URLs and
+files under :data:`ALLOWED_FILE_ROOTS`, and refuses a customer PDF with embedded files.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import logging
+import os
 import re
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from nbconvert.exporters import Exporter, HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from traitlets import default, validate
 from traitlets.config import Config
 
 from valuelib.blocks import INTERNAL_ATTR
-from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
+from valuelib.render import guards
+from valuelib.render.templates import STATIC_DIR, TEMPLATE_DIR, TEMPLATE_NAME
 
 __all__ = [
+    "ALLOWED_FILE_ROOTS",
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
+    "CustomerGuardPreprocessor",
+    "EmbeddedFileError",
+    "ExportRefusedError",
     "Exporters",
     "InternalContentError",
+    "ResourceRefusedError",
     "ReviewHTMLExporter",
     "ReviewPDFExporter",
+    "UnsafeContentError",
+    "check_customer_html",
     "export_html",
     "html_to_pdf",
+    "review_url_fetcher",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,8 +72,78 @@ DISPLAY_PRIORITY = [
 ]
 
 
-class InternalContentError(ValueError):
+#: The only folders whose files WeasyPrint may read (symlinks resolved): the template's
+#: static assets. A bundled fonts folder is added here, and nowhere else.
+ALLOWED_FILE_ROOTS: tuple[Path, ...] = (STATIC_DIR,)
+
+#: The audience whose documents leave the company, and get every check below.
+CUSTOMER = "customer"
+
+
+class ExportRefusedError(ValueError):
+    """A document was not written because of what it holds or asks for."""
+
+
+class InternalContentError(ExportRefusedError):
     """A customer review contains markup meant for internal reviews only."""
+
+
+class UnsafeContentError(ExportRefusedError):
+    """Customer HTML holds active content (script, event handler, embedded document) or
+    refers to something outside itself."""
+
+
+class ResourceRefusedError(ExportRefusedError):
+    """WeasyPrint asked for a URL a review may not read (network, or a file outside
+    the allowed folders)."""
+
+
+class EmbeddedFileError(ExportRefusedError):
+    """A customer PDF would carry embedded files (attachments)."""
+
+
+def _internal_error(where: str) -> InternalContentError:
+    return InternalContentError(
+        f"customer review contains internal-only content (an internal note or the internal "
+        f"cover mark) in {where}; render it with audience 'internal' or drop those cells"
+    )
+
+
+def check_customer_html(html: str) -> None:
+    """Raise if customer HTML holds internal markup, active content or an outside URL."""
+    if INTERNAL_ATTR in html:
+        raise _internal_error("the rendered HTML")
+    problem = guards.html_problem(html)
+    if problem:
+        raise UnsafeContentError(f"customer review refused: it contains {problem}")
+
+
+class CustomerGuardPreprocessor(Preprocessor):
+    """Resolves the document's audience and refuses a customer notebook whose shown
+    outputs carry internal-only markup, before anything is rendered.
+
+    The audience is ``resources["vr_audience"]`` when the caller gives one, else the
+    executed notebook's own (`guards.notebook_audience`); it is left in ``resources`` for
+    the exporters' checks of the rendered document.
+    """
+
+    def __call__(  # type: ignore[override]
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Run even when disabled by configuration: this guard is not optional."""
+        return self.preprocess(nb, resources)
+
+    def preprocess(  # type: ignore[override]
+        self, nb: NotebookNode, resources: dict[str, Any]
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        """Check the whole notebook once (cells were already tag-filtered)."""
+        audience = resources.get("vr_audience") or guards.notebook_audience(nb)
+        resources["vr_audience"] = audience
+        if audience == CUSTOMER:
+            where = guards.internal_markup(nb, INTERNAL_ATTR)
+            if where:
+                raise _internal_error(where)
+        return nb, resources
 
 
 class ReviewHTMLExporter(HTMLExporter):
@@ -106,6 +196,11 @@ class ReviewHTMLExporter(HTMLExporter):
         # Images referenced from markdown cells become data URIs: self-contained HTML.
         return True
 
+    def _init_preprocessors(self) -> None:
+        super()._init_preprocessors()
+        # Last, after the tag filter: it checks what the document will show.
+        self.register_preprocessor(CustomerGuardPreprocessor(parent=self), enabled=True)
+
     @property
     def default_config(self) -> Config:
         c = super().default_config.copy()
@@ -129,8 +224,11 @@ class ReviewHTMLExporter(HTMLExporter):
     def from_notebook_node(  # type: ignore[override]
         self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
-        """Render the notebook through our template (without the BeautifulSoup pass)."""
+        """Render the notebook through our template (without the BeautifulSoup pass), then
+        refuse a customer document with internal, active or outside content."""
         resources = self._init_resources(resources)
+        # Resolved here too, so the checks below never depend on the preprocessor's run.
+        resources["vr_audience"] = resources.get("vr_audience") or guards.notebook_audience(nb)
         # The two per-notebook filters HTMLExporter registers (other templates use them).
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
@@ -142,11 +240,14 @@ class ReviewHTMLExporter(HTMLExporter):
             ),
         )
         try:
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         finally:
             # nbconvert keeps every converted notebook's metadata here; a warm exporter
             # converting thousands of notebooks must not.
             self._nb_metadata.clear()
+        if resources.get("vr_audience") == CUSTOMER:
+            check_customer_html(html)
+        return html, resources
 
 
 def _weasyprint() -> Any:
@@ -181,38 +282,125 @@ def _svg_as_image(match: re.Match[str]) -> str:
     return f'<img class="vr-svg" alt="{alt}" src="data:image/svg+xml;base64,{data}">'
 
 
-class _PDFWriter:
-    """WeasyPrint with a reused font configuration, pre-parsed house CSS and an
-    offline URL fetcher."""
+@functools.cache
+def _fetcher_classes() -> tuple[type, type]:
+    """WeasyPrint's URL fetcher narrowed to what a review needs, and the exception it raises
+    (fatal to WeasyPrint, which otherwise logs a failed fetch and renders without it)."""
+    weasyprint = _weasyprint()
+    from weasyprint.urls import FatalURLFetchingError
 
-    def __init__(self) -> None:
+    class Refused(FatalURLFetchingError):
+        """A URL the review may not read; stops the rendering."""
+
+    class ReviewURLFetcher(weasyprint.URLFetcher):
+        """Reads ``data:`` URLs and files under the allowed folders; refuses the rest."""
+
+        def __init__(self, roots: Iterable[Path]) -> None:
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
+            self.roots = tuple(os.path.realpath(root) for root in roots)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
+            scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                real = guards.file_url_path(url, self.roots)
+                if real is not None:  # read the resolved file, not the link
+                    return super().fetch(Path(real).as_uri(), headers)
+            self.refused.append(url)
+            raise Refused(url)
+
+    return ReviewURLFetcher, Refused
+
+
+def review_url_fetcher(roots: Iterable[Path] = ALLOWED_FILE_ROOTS) -> Any:
+    """A WeasyPrint URL fetcher that reads only ``data:`` URLs and files under `roots`
+    (symlinks resolved); any other URL stops the rendering (see :class:`_PDFWriter`)."""
+    fetcher_cls, _ = _fetcher_classes()
+    return fetcher_cls(roots)
+
+
+def _refused_message(url: str) -> str:
+    shown = url if len(url) <= 200 else url[:200] + "…"
+    return (f"refused to read {shown!r}: a review may use only data: URLs and files of its "
+            f"template's static folder (no network, no other local file)")
+
+
+def _embedded_files(pdf: Any) -> list[str]:
+    """Names of the files embedded in a pydyf PDF about to be written (attachments)."""
+    names = []
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Type") == "/Filespec":
+            name = obj.get("UF") or obj.get("F")
+            names.append(str(getattr(name, "string", name)))
+        elif isinstance(getattr(obj, "extra", None), dict) and (
+            obj.extra.get("Type") == "/EmbeddedFile"
+        ) and not names:
+            names.append("(unnamed)")
+    if not names and "EmbeddedFiles" in (pdf.catalog.get("Names") or {}):
+        names.append("(unnamed)")
+    return names
+
+
+def _refuse_embedded_files(document: Any, pdf: Any) -> None:
+    """WeasyPrint finisher: no customer PDF is written with embedded files."""
+    names = _embedded_files(pdf)
+    if names:
+        raise EmbeddedFileError(
+            "customer PDF refused: it would embed file(s) " + ", ".join(map(repr, names))
+            + " (an attachment link or <link rel=attachment> in the HTML)"
+        )
+
+
+class _PDFWriter:
+    """WeasyPrint with a reused font configuration, pre-parsed house CSS and a URL fetcher
+    that reads only what a review needs."""
+
+    def __init__(self, roots: Iterable[Path] = ALLOWED_FILE_ROOTS) -> None:
         weasyprint = _weasyprint()
         from weasyprint.text.fonts import FontConfiguration
 
         self._html_cls = weasyprint.HTML
         self._font_config = FontConfiguration()
-        # Only inline data and local files: a review never reaches the network.
-        self._url_fetcher = weasyprint.URLFetcher(allowed_protocols=("data", "file"))
-        static = TEMPLATE_DIR / TEMPLATE_NAME / "static"
-        self._stylesheets = [
-            weasyprint.CSS(
-                string=(static / name).read_text(encoding="utf-8"),
-                font_config=self._font_config,
-                url_fetcher=self._url_fetcher,
-            )
-            for name in ("review.css", "print.css")
-        ]
+        self._url_fetcher = review_url_fetcher(roots)
+        self._refused = _fetcher_classes()[1]
+        with self._fetch_guard():
+            self._stylesheets = [
+                weasyprint.CSS(
+                    string=(STATIC_DIR / name).read_text(encoding="utf-8"),
+                    base_url=STATIC_DIR.as_uri() + "/",
+                    font_config=self._font_config,
+                    url_fetcher=self._url_fetcher,
+                )
+                for name in ("review.css", "print.css")
+            ]
         self._lock = threading.Lock()
 
-    def write(self, html: str, base_url: str | None = None) -> bytes:
+    @contextlib.contextmanager
+    def _fetch_guard(self) -> Iterator[None]:
+        """Turn a refused fetch (or one WeasyPrint swallowed) into ResourceRefusedError."""
+        refused = self._url_fetcher.refused
+        refused.clear()
+        try:
+            yield
+        except self._refused as exc:
+            raise ResourceRefusedError(_refused_message(refused[0] if refused else str(exc))) \
+                from None
+        if refused:
+            raise ResourceRefusedError(_refused_message(refused[0]))
+
+    def write(self, html: str, base_url: str | None = None, *, customer: bool = True) -> bytes:
+        """The HTML as PDF bytes; for a customer document, never one with embedded files."""
         # Our own stylesheets are parsed once (about 50 ms saved per document).
         html, own = _OWN_STYLES.subn("", html)
         html = _INLINE_SVG.sub(_svg_as_image, html)
-        with self._lock:  # font configuration and fetcher are not thread-safe
+        with self._lock, self._fetch_guard():  # font config and fetcher: not thread-safe
             document = self._html_cls(string=html, base_url=base_url, url_fetcher=self._url_fetcher)
             return document.write_pdf(
                 font_config=self._font_config,
                 stylesheets=self._stylesheets if own else None,
+                finisher=_refuse_embedded_files if customer else None,
             )
 
 
@@ -232,7 +420,8 @@ class ReviewPDFExporter(Exporter):
     def from_notebook_node(  # type: ignore[override]
         self, nb: NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[bytes, dict[str, Any]]:
-        """Convert to HTML with :class:`ReviewHTMLExporter`, then to PDF."""
+        """Convert to HTML with :class:`ReviewHTMLExporter` (and its checks), then to PDF;
+        unless the notebook's audience is internal, a PDF with embedded files is refused."""
         if self._html_exporter is None:
             self._html_exporter = ReviewHTMLExporter(parent=self)
         if self._writer is None:
@@ -240,7 +429,8 @@ class ReviewPDFExporter(Exporter):
         html, resources = self._html_exporter.from_notebook_node(nb, resources, **kw)
         path = resources.get("metadata", {}).get("path") or None
         base_url = Path(path).resolve().as_uri() + "/" if path else None
-        pdf = self._writer.write(html, base_url=base_url)
+        customer = resources.get("vr_audience") != "internal"
+        pdf = self._writer.write(html, base_url=base_url, customer=customer)
         resources["output_extension"] = self.file_extension
         return pdf, resources
 
@@ -264,9 +454,11 @@ class Exporters:
         """The notebook as one self-contained HTML document.
 
         ``title`` becomes ``<title>`` (and the PDF's title); ``lang`` the document
-        language (BCP 47). With ``audience="customer"`` any internal-only markup from
-        ``valuelib.blocks`` (internal notes, the internal cover mark) is an error:
-        :class:`InternalContentError`, rather than a leaked document.
+        language (BCP 47). ``audience`` overrides the notebook's own (its papermill
+        parameter). A customer document with internal-only markup from ``valuelib.blocks``
+        (internal notes, the internal cover mark) is an :class:`InternalContentError`, one
+        with active content or outside URLs an :class:`UnsafeContentError`, rather than a
+        leaked document.
         """
         resources: dict[str, Any] = {"metadata": {"name": title or "Value review"}}
         if title:
@@ -275,19 +467,22 @@ class Exporters:
             resources["vr_lang"] = lang
         if author:
             resources["vr_author"] = author
+        if audience:
+            resources["vr_audience"] = audience
         html, _ = self._html.from_notebook_node(nb, resources)
-        if audience == "customer" and INTERNAL_ATTR in html:
-            raise InternalContentError(
-                "customer review contains internal-only content (an internal note or the "
-                "internal cover mark); render it with audience 'internal' or drop those cells"
-            )
         return html
 
-    def pdf(self, html: str, *, base_url: str | None = None) -> bytes:
-        """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded)."""
+    def pdf(
+        self, html: str, *, base_url: str | None = None, audience: str | None = None
+    ) -> bytes:
+        """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded).
+
+        Unless ``audience`` is ``"internal"``, a PDF with embedded files is refused
+        (:class:`EmbeddedFileError`); a refused URL is a :class:`ResourceRefusedError`.
+        """
         if self._pdf is None:
             self._pdf = _PDFWriter()
-        return self._pdf.write(html, base_url=base_url)
+        return self._pdf.write(html, base_url=base_url, customer=audience != "internal")
 
 
 _shared: Exporters | None = None

@@ -11,3 +11,5 @@ from pathlib import Path
 #: Our nbconvert templates, and the template (a folder of TEMPLATE_DIR) the reviews use.
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "valuereview"
+#: The template's own assets (its stylesheets): the only folder a review's PDF reads files from.
+STATIC_DIR = TEMPLATE_DIR / TEMPLATE_NAME / "static"

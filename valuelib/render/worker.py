@@ -126,13 +126,14 @@ def run(task: Task) -> TaskResult:
     files: dict[str, bytes] = {}
     try:
         t = time.perf_counter()
-        html = _exporters.html(nb, audience=task.parameters.get("audience"))
+        audience = task.parameters.get("audience")
+        html = _exporters.html(nb, audience=audience)
         timings["html"] = time.perf_counter() - t
         if "html" in task.formats:
             files[f"{task.stem}.html"] = html.encode("utf-8")
         if "pdf" in task.formats:
             t = time.perf_counter()
-            files[f"{task.stem}.pdf"] = _exporters.pdf(html)
+            files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience)
             timings["pdf"] = time.perf_counter() - t
     except Exception as exc:  # noqa: BLE001 - an export failure fails this account only
         return TaskResult(task.account_id, task.stem, False,
