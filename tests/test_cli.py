@@ -6,7 +6,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import ROOT, valuereview
+from conftest import ROOT, QuarterLayout, valuereview
 
 
 @pytest.mark.parametrize("command", [[], ["demo-data"], ["check-data"], ["render"]])
@@ -65,6 +65,8 @@ def test_missing_warehouse_says_how_to_make_one(tmp_path):
     (["--cell-timeout", "0"], "--cell-timeout 0: give a number of seconds above 0"),
     (["--cell-timeout", "-1"], "--cell-timeout -1: give a number of seconds above 0"),
     (["--locale", "ka-GE; rm"], "--locale 'ka-GE; rm': not a BCP 47 tag"),
+    (["--quarter", "2026Q4"], "--quarter 2026Q4 is not complete: the data runs to 2026-10-31 "
+                              "and the quarter ends 2026-12-31; add --allow-incomplete-quarter"),
 ])
 def test_bad_render_invocations_exit_2_with_a_clear_message(demo_db, tmp_path, args, message):
     out = tmp_path / "out"
@@ -95,3 +97,15 @@ def test_bad_params_files_exit_2_naming_file_and_key(demo_db, tmp_path, content,
     assert run.code == 2, run.stderr
     assert message in run.stderr and "defaults.yaml" in run.stderr
     assert not out.exists() or not list(out.rglob("*.html"))
+
+
+@pytest.mark.slow
+def test_an_incomplete_quarter_renders_only_when_allowed_and_says_so(demo_db, tmp_path):
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--quarter", "2026Q4",
+                      "--accounts", "ACC-0001", "--formats", "html", "--no-portfolio",
+                      "--allow-incomplete-quarter")
+    assert run.code == 0, run.stderr
+    doc = QuarterLayout(out, "2026Q4").path("customer", "ACC-0001", "value-review.html")
+    text = doc.read_text(encoding="utf-8")
+    assert "(quarter in progress: figures cover the quarter up to this date)" in text

@@ -4,6 +4,7 @@ that the checks run on every path (Exporters, the nbconvert plug-ins, the batch 
 from __future__ import annotations
 
 import base64
+import html
 import io
 import shutil
 import socket
@@ -20,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import ROOT  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
@@ -344,3 +346,25 @@ def test_worker_reports_a_refused_fetch_as_the_accounts_failure(monkeypatch):
     result = worker.run(task)
     assert not result.ok and result.account_id == "ACC-0043"
     assert "ResourceRefusedError" in result.error and "/proc/self/environ" in result.error
+
+
+def test_nbconvert_refuses_a_notebook_that_never_ran(tmp_path):
+    """The stored template notebook has no outputs: exporting it would give a blank PDF."""
+    path = tmp_path / "never-run.ipynb"
+    shutil.copy(ROOT / "notebooks" / "value_review.ipynb", path)
+    run = subprocess.run([*_jupyter(), "--to", "valuereview_pdf", str(path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=180)
+    assert run.returncode != 0
+    assert "NotExecutedError" in run.stderr and "has not been executed" in run.stderr
+    assert not (tmp_path / "never-run.pdf").exists()
+
+
+def test_text_that_mentions_the_internal_attribute_is_not_internal_markup():
+    """A customer's goal may quote anything: only a tag carrying the attribute is internal."""
+    mention = html.escape(f'our goal: remove {blocks.INTERNAL_ATTR}="1" from <p> tags')
+    nb = _notebook(f'<p class="vr-paragraph">{mention}</p>', audience="customer")
+    out, _ = export.ReviewHTMLExporter().from_notebook_node(nb)
+    assert blocks.INTERNAL_ATTR in out
+    tagged = _notebook(f'<p {blocks.INTERNAL_ATTR}>x</p>', audience="customer")
+    with pytest.raises(export.InternalContentError):
+        export.ReviewHTMLExporter().from_notebook_node(tagged)

@@ -57,6 +57,7 @@ class Options:
     notebooks: Path | None = None
     params_dir: Path | None = None
     portfolio: bool = True
+    allow_incomplete_quarter: bool = False
     locale: str | None = None  # --locale: the language and formats of every document and index
     max_tasks_per_worker: int = pool.DEFAULT_MAX_TASKS
     worker_memory_mb: float = pool.DEFAULT_MAX_RSS_MB
@@ -190,7 +191,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
     audience = opts.audience
     with Warehouse.open(opts.db) as wh:
         contract.require(wh)
-        quarter, _ = extract.resolve_quarter(wh, opts.quarter)
+        quarter, _ = extract.resolve_quarter(wh, opts.quarter,
+                                             allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)
         if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
             # Every account will be rendered: let the workers' preloading process import

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder holding value_review.ipynb and portfolio_review.ipynb "
                         "(the project's notebooks/)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
+    r.add_argument("--allow-incomplete-quarter", action="store_true",
+                   help="render a quarter the data does not reach the end of (the cover "
+                        "says the quarter is in progress)")
     r.add_argument("--locale", metavar="TAG",
                    help="BCP 47 tag such as ka-GE: the language and number formats of every "
                         "document and of index.html (default: each account's own locale; "
@@ -261,6 +264,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         quarter=args.quarter, accounts=args.accounts, audience=args.audience, formats=formats,
         workers=args.workers, scheduler=args.scheduler, db=args.db, out=Path(args.out),
         force=args.force, cell_timeout=args.cell_timeout, portfolio=not args.no_portfolio,
+        allow_incomplete_quarter=args.allow_incomplete_quarter,
         params_dir=Path(args.params) if args.params else None,
         notebooks=Path(args.notebooks) if args.notebooks else None,
         locale=normalise(args.locale) if args.locale is not None else None,

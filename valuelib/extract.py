@@ -88,19 +88,29 @@ def latest_complete_quarter(as_of: dt.date) -> str:
     return q if as_of >= last else periods.shift_quarter(q, -1)
 
 
-def resolve_quarter(wh: Warehouse, quarter: str | None) -> tuple[str, dt.date]:
-    """The quarter to review (default: latest complete) and the data as-of date."""
+def resolve_quarter(wh: Warehouse, quarter: str | None, *,
+                    allow_incomplete: bool = False) -> tuple[str, dt.date]:
+    """The quarter to review (default: latest complete) and the data as-of date.
+
+    A quarter the data does not reach the end of is refused unless `allow_incomplete`: its
+    figures would silently cover only part of it (the cover then says so)."""
     as_of = data_as_of(wh)
     if not quarter:
         return latest_complete_quarter(as_of), as_of
     try:
-        first, _ = periods.quarter_bounds(quarter)
+        first, last = periods.quarter_bounds(quarter)
     except ValueError as exc:
         raise SelectionError(f"--quarter {quarter!r} is not a quarter like 2026Q3") from exc
     if first > as_of:
         raise SelectionError(
             f"--quarter {quarter}: the warehouse has no data for it (data as of {as_of}; "
             f"latest complete quarter {latest_complete_quarter(as_of)})"
+        )
+    if as_of < last and not allow_incomplete:
+        raise SelectionError(
+            f"--quarter {quarter} is not complete: the data runs to {as_of} and the quarter "
+            f"ends {last}; add --allow-incomplete-quarter to render it anyway (the cover "
+            f"says so), or render {latest_complete_quarter(as_of)}, the latest complete one"
         )
     return quarter, as_of
 
@@ -264,7 +274,7 @@ def run(
     account, in a folder only the user can read) unless `out_dir` is None."""
     if audience not in ("customer", "internal"):
         raise SelectionError(f"--audience {audience!r} must be customer or internal")
-    quarter, as_of = resolve_quarter(wh, quarter)
+    quarter, as_of = resolve_quarter(wh, quarter, allow_incomplete=True)
     chosen, inactive = select_accounts(wh, selector, quarter)
     _, q_last = periods.quarter_bounds(quarter)
     doc_as_of = min(as_of, q_last)

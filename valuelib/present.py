@@ -8,6 +8,7 @@ named placeholders, never English fragments joined together.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from . import blocks
 from .bundle import Bundle
 from .fmt import Formatter
 from .i18n import C_, N_, Translator
-from .metrics.periods import quarter_of
+from .metrics.periods import quarter_bounds, quarter_of
 from .model import health
 from .model.account import AccountReview, Headline, Risk
 
@@ -92,6 +93,16 @@ def cover_labels(f: Formatter) -> dict[str, str]:
     _ = f.tr.gettext
     return {"prepared_for": _("Prepared for"), "prepared_by": _("Prepared by"),
             "as_of": _("Data as of"), "internal_mark": _("INTERNAL — do not send")}
+
+
+def as_of_text(as_of: dt.date, quarter: str, f: Formatter) -> str:
+    """The cover's data as-of date, saying so when the data stops before the quarter ends
+    (a render with ``--allow-incomplete-quarter``)."""
+    _, last = quarter_bounds(quarter)
+    if as_of >= last:
+        return f.date(as_of)
+    return f.tr.gettext("{date} (quarter in progress: figures cover the quarter up to this "
+                        "date)").format(date=f.date(as_of))
 
 
 def running_title(account_name: str, quarter_label: str, title: str, f: Formatter) -> str:

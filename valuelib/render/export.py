@@ -48,6 +48,7 @@ __all__ = [
     "ExportRefusedError",
     "Exporters",
     "InternalContentError",
+    "NotExecutedError",
     "ResourceRefusedError",
     "ReviewHTMLExporter",
     "ReviewPDFExporter",
@@ -102,6 +103,10 @@ class EmbeddedFileError(ExportRefusedError):
     """A customer PDF would carry embedded files (attachments)."""
 
 
+class NotExecutedError(ExportRefusedError):
+    """The notebook has never run: exported, it would be a blank document."""
+
+
 def _internal_error(where: str) -> InternalContentError:
     return InternalContentError(
         f"customer review contains internal-only content (an internal note or the internal "
@@ -111,7 +116,7 @@ def _internal_error(where: str) -> InternalContentError:
 
 def check_customer_html(html: str) -> None:
     """Raise if customer HTML holds internal markup, active content or an outside URL."""
-    if INTERNAL_ATTR in html:
+    if guards.has_attribute(html, INTERNAL_ATTR):
         raise _internal_error("the rendered HTML")
     problem = guards.html_problem(html)
     if problem:
@@ -226,6 +231,11 @@ class ReviewHTMLExporter(HTMLExporter):
     ) -> tuple[str, dict[str, Any]]:
         """Render the notebook through our template (without the BeautifulSoup pass), then
         refuse a customer document with internal, active or outside content."""
+        if not guards.executed(nb):
+            raise NotExecutedError(
+                "the notebook has not been executed (no code cell has run), so the review "
+                "would be blank; execute it first: valuereview render, papermill, or Run All "
+                "in Jupyter")
         resources = self._init_resources(resources)
         # Resolved here too, so the checks below never depend on the preprocessor's run.
         resources["vr_audience"] = resources.get("vr_audience") or guards.notebook_audience(nb)

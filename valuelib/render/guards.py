@@ -95,20 +95,34 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+def has_attribute(html: str, name: str) -> bool:
+    """Whether a tag in `html` carries the attribute `name`. Text that merely mentions the
+    name (escaped data, a goal quoting it) is not a tag: text never holds a raw ``<``."""
+    return re.search(r"<[A-Za-z][^<>]*\s" + re.escape(name) + r"(?=[\s=/>])", html) is not None
+
+
 def internal_markup(nb: Mapping[str, Any], marker: str) -> str | None:
-    """Where `marker` (the internal-only attribute) occurs in what a reader could be shown:
-    a markdown cell's text or any textual output of a code cell. Raw cells never render."""
+    """Where a tag with `marker` (the internal-only attribute) occurs in what a reader could
+    be shown: a markdown cell's text or any textual output of a code cell. Raw cells never
+    render."""
     for index, cell in enumerate(nb.get("cells", [])):
         kind = cell.get("cell_type")
-        if kind == "markdown" and marker in _text(cell.get("source", "")):
+        if kind == "markdown" and has_attribute(_text(cell.get("source", "")), marker):
             return f"cell {index} (markdown)"
         if kind != "code":
             continue
         for output in cell.get("outputs", []):
             for mime, value in (output.get("data") or {}).items():
-                if isinstance(value, (str, list)) and marker in _text(value):
+                if isinstance(value, (str, list)) and has_attribute(_text(value), marker):
                     return f"cell {index} ({mime} output)"
     return None
+
+
+def executed(nb: Mapping[str, Any]) -> bool:
+    """Whether any code cell of the notebook has run (has an output or an execution count):
+    a stored, never-run notebook would export as a blank document."""
+    return any(cell.get("outputs") or cell.get("execution_count")
+               for cell in nb.get("cells", []) if cell.get("cell_type") == "code")
 
 
 # --- active content and outside references in customer HTML ---------------------------------
