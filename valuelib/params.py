@@ -161,9 +161,8 @@ def plain_problem(value: Any) -> tuple[Where, str] | None:
 
 @dataclass(frozen=True)
 class Type:
-    """What a parameter's value must be: `label` for messages, `accepts` for its own level,
-    `items` for a list's items or a mapping's values, `keys` for the keys a mapping must have,
-    and `rule` for any further check of the whole value (a reason, or None)."""
+    """A parameter's type: `accepts` its top level, `items` each list item or mapping value,
+    `keys` a mapping's exact keys, `rule` the whole value (a reason or None); `label` says it."""
 
     label: str
     accepts: Callable[[Any], bool]
@@ -259,9 +258,8 @@ SCHEMA: dict[str, Callable[[], Type]] = {
 
 
 def type_of_default(default: Any) -> Type:
-    """The type a parameter's value must have, from its default value in the notebook: int
-    for int, a number for float, the common item type of a list or mapping, anything for
-    None."""
+    """The type a value must have, from the notebook's default: int for int, a number for
+    float, the common item type of a list or mapping, anything plain for None."""
     if default is None:
         return ANY
     for simple, t in ((bool, BOOL), (str, TEXT), (int, WHOLE), (float, NUMBER)):
