@@ -123,10 +123,11 @@ def test_parameters_are_injected_as_papermill_does(server, tmp_path):
     assert ex.ok, ex.error
     tags = [c.metadata.get("tags", []) for c in ex.nb.cells]
     assert tags[0] == ["parameters"] and tags[1] == ["injected-parameters"]
-    assert 'account_id = "ACC-0042"' in ex.nb.cells[1].source
+    assert "account_id = 'ACC-0042'" in ex.nb.cells[1].source
     assert "limit = 21" in ex.nb.cells[1].source
     assert "got ACC-0042 42" in outputs_text(ex)
     assert ex.nb.metadata["papermill"]["parameters"] == {"account_id": "ACC-0042", "limit": 21}
+    assert ex.nb.metadata["papermill"]["input_path"] == str(nb_path)
 
 
 def _assert_failed_at(ex: Execution, cell: int, ename: str) -> None:

@@ -240,7 +240,7 @@ def test_executed_notebook_keeps_papermill_parameters(rendered):
     tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
     assert ["parameters"] in tags and ["injected-parameters"] in tags
     injected = "".join(nb["cells"][tags.index(["injected-parameters"])]["source"])
-    assert 'account_id = "ACC-0001"' in injected and 'quarter = "2026Q3"' in injected
+    assert "account_id = 'ACC-0001'" in injected and "quarter = '2026Q3'" in injected
 
 
 def test_account_figures_equal_the_metrics_on_the_warehouse_rows(rendered):

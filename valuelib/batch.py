@@ -180,17 +180,20 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
     notebook = nb_dir / NOTEBOOK
     portfolio_nb = nb_dir / PORTFOLIO_NOTEBOOK
     params_dir = opts.params_dir or root / "params"
-    allowed = set(params.notebook_parameters(notebook))
+    allowed = params.notebook_parameters(notebook)  # names and defaults: keys and types
     defaults, overrides = params.load(params_dir, allowed)
     portfolio_params = (
         params.load_file(params_dir / "portfolio.yaml",
-                         set(params.notebook_parameters(portfolio_nb)))
+                         params.notebook_parameters(portfolio_nb))
         if opts.portfolio else {}
     )
 
     audience = opts.audience
     with Warehouse.open(opts.db) as wh:
         contract.require(wh)
+        # A per-account file must name an account of the warehouse (selected or not).
+        params.check_account_files(params_dir, wh.read_table("accounts", ["account_id"])
+                                   ["account_id"].tolist())
         quarter, _ = extract.resolve_quarter(wh, opts.quarter,
                                              allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)

@@ -28,6 +28,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from ..record import METRICS_MIME
+from .inject import parameterize
 
 log = logging.getLogger(__name__)
 
@@ -287,11 +288,19 @@ def execute(
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vr-exec-") as tmp:
         out = Path(tmp) / "executed.ipynb"
+        # The injected cell is ours (plain values as literals), never papermill's translation.
+        try:
+            source = Path(tmp) / "parameterized.ipynb"
+            nbformat.write(parameterize(nbformat.read(notebook, as_version=4), parameters),
+                           source)
+        except Exception as exc:  # noqa: BLE001 - unreadable notebook, a value not plain data
+            return Execution(None, CellError(None, type(exc).__name__, _first_line(str(exc))),
+                             time.perf_counter() - t0)
         try:
             nb = papermill.execute_notebook(
-                str(notebook),
+                str(source),
                 str(out),
-                parameters=parameters,
+                parameters=None,
                 engine_name=ENGINE_NAME,
                 kernel_name=kernel_name,
                 progress_bar=False,
@@ -302,15 +311,23 @@ def execute(
                 cwd=str(cwd) if cwd else tmp,
                 **engine_kwargs,
             )
-            return Execution(nb, None, time.perf_counter() - t0)
+            return Execution(_input_path(nb, notebook), None, time.perf_counter() - t0)
         except PapermillExecutionError as exc:
             nb = nbformat.read(out, as_version=4) if out.exists() else None
             err = CellError(_code_index(nb, exc.cell_index), exc.ename, exc.evalue, exc.source)
-            return Execution(nb, err, time.perf_counter() - t0)
+            return Execution(_input_path(nb, notebook), err, time.perf_counter() - t0)
         except Exception as exc:  # noqa: BLE001 - kernel failed to start, bad notebook
             nb = nbformat.read(out, as_version=4) if out.exists() else None
             err = CellError(None, type(exc).__name__, _first_line(str(exc)))
-            return Execution(nb, err, time.perf_counter() - t0)
+            return Execution(_input_path(nb, notebook), err, time.perf_counter() - t0)
+
+
+def _input_path(nb: NotebookNode | None, notebook: str | Path) -> NotebookNode | None:
+    """Record the template notebook, not the temporary parameterized copy, as papermill's
+    input path."""
+    if nb is not None and "papermill" in nb.metadata:
+        nb.metadata["papermill"]["input_path"] = str(notebook)
+    return nb
 
 
 def _code_index(nb: NotebookNode | None, index: int | None) -> int | None:
