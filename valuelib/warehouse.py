@@ -85,10 +85,8 @@ def resolve_url(db: str | None = None) -> str:
 
 
 def sqlalchemy_url(url: str) -> str:
-    """The URL to give SQLAlchemy: `postgres://` and a driverless `postgresql://` name psycopg 3.
-
-    SQLAlchemy rejects `postgres://`, and its default PostgreSQL driver depends on its version.
-    """
+    """The URL to give SQLAlchemy: `postgres://` and a driverless `postgresql://` name psycopg 3
+    (SQLAlchemy rejects `postgres://`, and its default PostgreSQL driver depends on its version)."""
     scheme, sep, rest = url.partition("://")
     dialect, _, driver = scheme.partition("+")
     if sep and dialect.lower() in ("postgresql", "postgres"):
@@ -351,11 +349,8 @@ def _quote(name: str) -> str:
 
 
 def _userinfo(url: str) -> tuple[str, str] | None:
-    """(user, password) of `url`, or None without a user part or password.
-
-    The user part ends at the @ before the host; a host never holds an @, so an unescaped @
-    in a password is read as part of it (SQLAlchemy would read it as the host's).
-    """
+    """(user, password) of `url`, or None; the user part ends at the last @ before the host (a
+    host never holds an @, so an unescaped @ stays in the password; SQLAlchemy's host takes it)."""
     rest = url.partition("://")[2]
     at = rest.find("@")
     while at >= 0:
@@ -368,7 +363,7 @@ def _userinfo(url: str) -> tuple[str, str] | None:
 
 
 def _redact(url: str) -> str:
-    """`url` with its password and any secret query parameter (password=, ...) shown as ***."""
+    """`url` with its password and any secret query parameter (password=, ...) as ***."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
