@@ -7,17 +7,63 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     := data/warehouse.duckdb
 ARGS   ?=
+# Exact versions (with hashes) of every dependency, extras included: `make lock` writes it from
+# pyproject.toml's ranges, `make venv` installs it, `make test-latest` tests past it.
+LOCK   := requirements/lock.txt
+EXTRAS := dev,dask
+comma  := ,
+# uv resolves the lock: one file for every platform and Python >= 3.11, in seconds. Pinned, so
+# the same pyproject.toml and lock give the same output on every machine.
+UV_VERSION := 0.13.9
+UV     := $(VENV)/.uv-$(UV_VERSION)
+LATEST := .venv-latest
 
-.PHONY: reports test test-fast lint bench bench-scale demo clean venv i18n
+.PHONY: reports test test-fast test-latest lint bench bench-scale demo clean venv i18n lock \
+	lock-upgrade
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The locked set first (hashes checked), then the project alone; anything the lock does not
+# list (left by an older lock) is removed.
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,dask]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python requirements/envlock.py prune $(LOCK)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
+
+$(UV):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q 'uv==$(UV_VERSION)'
+	@touch $(UV)
+
+# Keeps every pin that still satisfies pyproject.toml and resolves only what changed (an added
+# or removed dependency, a new range); `make lock-upgrade` moves every pin to the newest allowed,
+# `make lock LOCK_ARGS="--upgrade-package sqlalchemy"` one package.
+LOCK_ARGS ?=
+lock: $(UV)
+	@if grep -qs '^<<<<<<<' $(LOCK); then echo "$(LOCK) has merge conflict markers: take one" \
+		"side (git checkout --theirs $(LOCK)), then run make lock again" >&2; exit 1; fi
+	@mkdir -p $(dir $(LOCK))
+	$(BIN)/uv pip compile pyproject.toml $(patsubst %,--extra %,$(subst $(comma), ,$(EXTRAS))) \
+		--universal --python-version 3.11 --generate-hashes --no-config --quiet \
+		--custom-compile-command 'make lock' --output-file $(LOCK) $(LOCK_ARGS)
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+
+# The newest versions pyproject.toml allows, in a separate virtualenv made anew each time: the
+# next upstream change shows here before users see it. Prints what differs from the lock.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q -e '.[$(EXTRAS)]'
+	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(LATEST)/bin/python requirements/envlock.py diff $(LOCK)
+	$(LATEST)/bin/python -m pytest $(ARGS)
 
 demo: $(STAMP)
 	$(BIN)/valuereview demo-data

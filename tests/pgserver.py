@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 
 class Server:
-    """Start with `start()`, stop with `stop()`; `url(db)` gives a SQLAlchemy URL."""
+    """Start with `start()`, stop with `stop()`; `url(db)` gives the database's URL."""
 
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="vr-pg-"))
@@ -65,7 +65,8 @@ class Server:
         return self.url(name)
 
     def url(self, db: str = "postgres") -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{db}"
+        """The README's form, `postgresql://user@host:port/db`, without naming a driver."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
     def log(self) -> str:
         p = self.dir / "server.log"

@@ -1,5 +1,5 @@
-"""PostgreSQL for real: a PostgreSQL 15 server in a temporary folder, loaded with the demo,
-checked, rendered, and compared with the same render on DuckDB."""
+"""PostgreSQL for real: a PostgreSQL 15 server in a temporary folder, loaded with the demo
+through the README's URL form, checked, rendered, and compared with the same render on DuckDB."""
 
 from __future__ import annotations
 
@@ -23,7 +23,12 @@ def pg_url():
         pytest.skip("PostgreSQL 15 server binaries not installed")
     server = pgserver.Server().start()
     try:
-        yield server.create_database("valuereview")
+        url = server.create_database("valuereview")
+        assert url.startswith("postgresql://postgres@127.0.0.1:")  # the README's form
+        run = valuereview("demo-data", "--accounts", "30", "--db", url)
+        assert run.code == 0, run.stderr
+        assert "accounts 30" in run.stdout
+        yield url
     finally:
         server.stop()
 
@@ -38,9 +43,6 @@ def _render(db: str, out) -> dict:
 
 
 def test_demo_data_check_and_render_match_duckdb(pg_url, tmp_path):
-    run = valuereview("demo-data", "--accounts", "30", "--db", pg_url)
-    assert run.code == 0, run.stderr
-    assert "accounts 30" in run.stdout and "***" not in pg_url
     check = valuereview("check-data", "--db", pg_url)
     assert check.code == 0, check.stderr
     assert "the data contract holds" in check.stdout
@@ -53,10 +55,39 @@ def test_demo_data_check_and_render_match_duckdb(pg_url, tmp_path):
         assert on_pg[aid] == on_duck[aid], f"{aid}: metrics.json differs between databases"
 
 
+def test_every_postgres_url_form_connects(pg_url):
+    rest = pg_url.split("://", 1)[1]
+    for scheme in ("postgres", "postgresql+psycopg"):
+        check = valuereview("check-data", "--db", f"{scheme}://{rest}")
+        assert check.code == 0, check.stderr
+        assert check.stdout.startswith(f"{scheme}://postgres@127.0.0.1:")
+        assert "the data contract holds" in check.stdout
+
+
+def test_password_is_never_printed(pg_url, tmp_path):
+    secret = "Sw0rdf1sh-q9"
+    with_password = pg_url.replace("postgres@", f"postgres:{secret}@")
+    check = valuereview("check-data", "--db", with_password)
+    assert check.code == 0, check.stderr
+    assert secret not in check.stdout and "postgres:***@127.0.0.1" in check.stdout
+    # An error from the server, and an unescaped @ that would make the rest look like a host.
+    wrong_db = with_password.rsplit("/", 1)[0] + "/no_such_db"
+    at_sign = with_password.replace(secret, f"{secret}@x")
+    in_query = pg_url.rsplit("/", 1)[0] + f"/no_such_db?password={secret}"
+    for url in (wrong_db, at_sign, in_query):
+        run = valuereview("render", "--db", url, "--out", str(tmp_path / "out"))
+        assert run.code == 2, run.stderr
+        assert secret not in run.stdout + run.stderr
+        assert "cannot connect to warehouse" in run.stderr and "***" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_bad_data_on_postgres_is_reported(pg_url):
     import sqlalchemy as sa
 
-    engine = sa.create_engine(pg_url)
+    from valuelib.warehouse import sqlalchemy_url
+
+    engine = sa.create_engine(sqlalchemy_url(pg_url))
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE bad_copy AS SELECT * FROM nps_responses"))
         conn.execute(sa.text("UPDATE nps_responses SET score = 12 "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,32 @@ _DUCK_TYPES = {
 }
 
 
+#: PostgreSQL's driver, installed with valuereview: `postgresql://` and `postgres://` name it.
+PG_DRIVER = "psycopg"
+#: Python module of a database driver -> the package that provides it, for error messages.
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "pymysql": "PyMySQL",
+    "MySQLdb": "mysqlclient",
+    "mysql": "mysql-connector-python",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "oracledb": "oracledb",
+}
+#: SQLAlchemy dialects that other packages add -> the package, for error messages.
+DIALECT_PACKAGES = {
+    "snowflake": "snowflake-sqlalchemy",
+    "bigquery": "sqlalchemy-bigquery",
+    "redshift": "sqlalchemy-redshift",
+    "databricks": "databricks-sqlalchemy",
+    "trino": "trino[sqlalchemy]",
+}
+#: Query parameters of a URL whose values are secrets (password=, sslpassword=, token=, ...).
+_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token)[^=&#]*=)([^&#]*)", re.I)
+
+
 class WarehouseError(RuntimeError):
     """The warehouse could not be opened or read; the message names the URL or table."""
 
@@ -54,6 +81,16 @@ def resolve_url(db: str | None = None) -> str:
             url = str(project_root() / DEFAULT_DB)
     if "://" not in url:
         url = f"duckdb:///{url}"
+    return url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL to give SQLAlchemy: `postgres://` and a driverless `postgresql://` name psycopg 3
+    (SQLAlchemy rejects `postgres://`, and its default PostgreSQL driver depends on its version)."""
+    scheme, sep, rest = url.partition("://")
+    dialect, _, driver = scheme.partition("+")
+    if sep and dialect.lower() in ("postgresql", "postgres"):
+        return f"postgresql+{driver or PG_DRIVER}://{rest}"
     return url
 
 
@@ -104,17 +141,10 @@ class Warehouse:
                 raise WarehouseError(f"cannot open DuckDB warehouse {url}: {exc}") from exc
             self._engine = None
         else:
-            import sqlalchemy as sa
-
-            self.kind = url.split(":", 1)[0].split("+", 1)[0]
             self.path = None
             self._duck = None
-            try:
-                self._engine = sa.create_engine(url, future=True)
-                with self._engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
-            except Exception as exc:  # noqa: BLE001 - any driver error: say which URL failed
-                raise WarehouseError(f"cannot connect to warehouse {_redact(url)}: {exc}") from exc
+            self._engine = _connect(url)
+            self.kind = self._engine.dialect.name
 
     @classmethod
     def open(cls, db: str | None = None, *, read_only: bool = True) -> Warehouse:
@@ -242,7 +272,7 @@ class Warehouse:
             return
         dtype = {c: _sqlalchemy_type(t) for c, t in types.items() if c in df.columns}
         with self._engine.begin() as conn:
-            if self.kind == "postgresql" and self._engine.dialect.driver == "psycopg2":
+            if self._engine.dialect.driver == "psycopg":
                 # Create the typed table, then stream the rows with COPY: far faster than
                 # INSERTs for the demo's hundreds of thousands of usage rows.
                 df.head(0).to_sql(table, conn, if_exists="replace", index=False, dtype=dtype)
@@ -253,22 +283,110 @@ class Warehouse:
 
 
 def _copy_into(conn, table: str, df: pd.DataFrame) -> None:
-    """COPY `df` into an existing PostgreSQL table as CSV; missing values travel as \\N, so
-    an empty string stays an empty string."""
+    """COPY `df` into an existing PostgreSQL table as CSV through psycopg; missing values travel
+    as \\N, so an empty string stays an empty string."""
     import io
 
     buf = io.StringIO()
     df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S")
     buf.seek(0)
     cols = ", ".join(_quote(c) for c in df.columns)
-    cursor = conn.connection.driver_connection.cursor()
-    cursor.copy_expert(
-        f"COPY {_quote(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
+    sql = f"COPY {_quote(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        while chunk := buf.read(1 << 20):
+            copy.write(chunk)
+
+
+def _connect(url: str):
+    """A SQLAlchemy engine for `url`, checked with `SELECT 1`; every failure is a WarehouseError
+    that says what to do and never shows the URL's password."""
+    import sqlalchemy as sa
+
+    shown = _redact(url)
+    target = sqlalchemy_url(url)
+    info = _userinfo(target)
+    if info is not None and "@" in info[1]:
+        raise WarehouseError(
+            f"cannot connect to warehouse {shown}: its password holds an unescaped '@'; "
+            "write it as %40")
+    scheme = target.split("://", 1)[0]
+    try:
+        engine = sa.create_engine(target)
+    except sa.exc.NoSuchModuleError:
+        dialect = scheme.split("+", 1)[0]
+        package = DIALECT_PACKAGES.get(dialect.lower())
+        hint = (f"install it with `{sys.executable} -m pip install {package}`" if package
+                else "check the URL's scheme, or install the package that provides it")
+        raise WarehouseError(f"cannot connect to warehouse {shown}: SQLAlchemy has no "
+                             f"database dialect {scheme!r}; {hint}") from None
+    except ImportError as exc:
+        module = (exc.name or "").split(".", 1)[0]
+        if not module:
+            raise WarehouseError(f"cannot connect to warehouse {shown}: cannot load its "
+                                 f"database driver: {_scrub(str(exc), url)}") from None
+        package = DRIVER_PACKAGES.get(module, module)
+        hint = ("; or leave the driver out: postgresql://... uses psycopg 3, which valuereview "
+                "installs" if scheme.startswith("postgresql+") and module != PG_DRIVER else "")
+        raise WarehouseError(
+            f"cannot connect to warehouse {shown}: its database driver is not installed "
+            f"(Python module {module!r}): install it with "
+            f"`{sys.executable} -m pip install '{package}'`{hint}") from None
+    except sa.exc.ArgumentError as exc:
+        raise WarehouseError(f"cannot connect to warehouse {shown}: not a database URL "
+                             f"({_scrub(str(exc), url)})") from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any driver error: say which URL failed
+        engine.dispose()
+        raise WarehouseError(
+            f"cannot connect to warehouse {shown}: {_scrub(str(exc), url)}") from None
+    return engine
 
 
 def _quote(name: str) -> str:
     return f'"{name}"'
 
 
+def _userinfo(url: str) -> tuple[str, str] | None:
+    """(user, password) of `url`, or None; the user part ends at the last @ before the host (a
+    host never holds an @, so an unescaped @ stays in the password; SQLAlchemy's host takes it)."""
+    rest = url.partition("://")[2]
+    at = rest.find("@")
+    while at >= 0:
+        more = re.split(r"[/?#]", rest[at + 1 :], maxsplit=1)[0].find("@")
+        if more < 0:
+            break
+        at += 1 + more
+    user, colon, password = rest[: max(at, 0)].partition(":")
+    return (user, password) if at >= 0 and colon and "/" not in user else None
+
+
 def _redact(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """`url` with its password and any secret query parameter (password=, ...) as ***."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    info = _userinfo(url)
+    if info is not None:
+        rest = f"{info[0]}:***@" + rest[len(info[0]) + 1 + len(info[1]) + 1 :]
+    return scheme + sep + _SECRET_PARAM.sub(r"\1***", rest)
+
+
+def _secrets(url: str) -> set[str]:
+    """Every password and secret query value in `url`, as written and percent-decoded."""
+    from urllib.parse import unquote, unquote_plus
+
+    info = _userinfo(url)
+    found = {info[1] if info else ""}
+    found.update(m.group(2) for m in _SECRET_PARAM.finditer(url))
+    found |= {unquote(s) for s in found} | {unquote_plus(s) for s in found}
+    return {s for s in found if s}
+
+
+def _scrub(message: str, url: str) -> str:
+    """`message` (a driver's error) with the URL redacted and every secret of it as ***."""
+    message = message.replace(url, _redact(url))
+    for secret in sorted(_secrets(url), key=len, reverse=True):
+        message = message.replace(secret, "***")
+    return message
