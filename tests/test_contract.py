@@ -200,6 +200,14 @@ def test_bad_account_ids(tables, bad_id):
     assert "1-64" in p.fix
 
 
+def test_the_portfolio_reviews_id_is_not_an_account_id(tables):
+    """Its manifest entry and task id are the portfolio review's; an account may not take it."""
+    for df in tables.values():
+        df.loc[df["account_id"] == "ACC-0001", "account_id"] = "portfolio"
+    p = only(check(tables), "accounts", "account_id")
+    assert "'portfolio', which is the portfolio review's" in p.message
+
+
 def test_rows_for_unknown_accounts(tables):
     u = tables["usage"]
     u.loc[u["account_id"] == "ACC-0002", "account_id"] = "ACC-9999"

@@ -566,6 +566,10 @@ class _Checker:
             report("account_id", bad, "an id that is not 1-64 of A-Z a-z 0-9 _ -",
                    "rename these accounts, in every table, to ids of 1-64 letters, digits, _ "
                    "or - (ids become file names and URLs)")
+            reserved = present(s) & (s.astype(str) == schema.PORTFOLIO_ID)
+            report("account_id", reserved,
+                   f"the id {schema.PORTFOLIO_ID!r}, which is the portfolio review's",
+                   "rename this account, in every table")
         if "currency" in df.columns:
             from babel.numbers import list_currencies
 

@@ -27,12 +27,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .schema import PORTFOLIO_ID
+
 __all__ = ["DOCUMENT_FORMATS", "PORTFOLIO_ID", "QuarterLayout"]
 
 #: Files that are the document itself; everything else a task returns is a record of the run.
 DOCUMENT_FORMATS = ("html", "pdf")
-#: The portfolio review's id in manifests and tasks (never a valid account id: lower case).
-PORTFOLIO_ID = "portfolio"
 
 _SHARE = "customer"
 _INTERNAL = "internal"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 #: Account ids are 1-64 of A-Za-z0-9_- so that they are safe as file names and in URLs.
 ACCOUNT_ID_RE = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
+#: The portfolio review's id among the accounts' in manifests and tasks: no account may have it.
+PORTFOLIO_ID = "portfolio"
 
 #: Logical column types. `warehouse.py` maps them to DuckDB / SQLAlchemy types.
 TEXT, DATE, TIMESTAMP, FLOAT, INT, BOOL = "text", "date", "timestamp", "float", "int", "bool"
