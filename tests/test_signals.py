@@ -43,6 +43,17 @@ class _Command:
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
 
+    def catches(self, sig: int) -> bool:
+        """Whether the command has installed its own handler for `sig` (the kernel's record of
+        the process: /proc/PID/status, SigCgt), i.e. its first moment of its own."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return False
+        mask = next(int(ln.split()[1], 16) for ln in status.splitlines()
+                    if ln.startswith("SigCgt:"))
+        return bool(mask >> (sig - 1) & 1)
+
     def send(self, sig: int) -> None:
         if sig == signal.SIGINT:  # a terminal signals the whole foreground group
             os.killpg(self.proc.pid, sig)
@@ -83,8 +94,9 @@ def _finish_and_check(db: Path, out: Path, done: list[str]) -> None:
 
 
 @pytest.mark.parametrize("sig, delay", [
-    (signal.SIGINT, 0.3),    # while the command and the preloading process import
-    (signal.SIGTERM, 0.3),
+    # The command's first moment: as soon as its handler is installed, before its imports.
+    (signal.SIGINT, 0.0),
+    (signal.SIGTERM, 0.0),
     (signal.SIGINT, 2.5),    # while the preloading process imports, before any document
     (signal.SIGTERM, 2.5),
 ])
@@ -92,6 +104,12 @@ def test_an_early_signal_renders_nothing_and_exits_128_plus_signal(demo_db, tmp_
                                                                    delay):
     out = tmp_path / "out"
     cmd = _Command(_args(demo_db, out))
+    # Python catches SIGINT itself from its start; SIGTERM only once the command's own
+    # handlers (both at once) are in place.
+    deadline = time.monotonic() + 60
+    while not cmd.catches(signal.SIGTERM) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert cmd.catches(signal.SIGTERM), "the command never installed its signal handlers"
     time.sleep(delay)
     cmd.send(sig)
     code = cmd.wait()

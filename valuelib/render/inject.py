@@ -56,6 +56,7 @@ def parameterize(nb: NotebookNode, parameters: dict[str, Any]) -> NotebookNode:
     source = parameters_source(parameters)
     nb = nbformat.v4.upgrade(nb)
     cell = nbformat.v4.new_code_cell(source=source)
+    cell["id"] = INJECTED_TAG  # a fixed id, not a random one: same inputs, same notebook
     cell.metadata["tags"] = [INJECTED_TAG]
     injected, params_cell = _tagged(nb, INJECTED_TAG), _tagged(nb, PARAMETERS_TAG)
     if injected >= 0:
