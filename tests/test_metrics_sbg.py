@@ -74,6 +74,11 @@ def test_sbg_ltv_is_the_literal_metrics_formula():
     assert sbg_ltv(1, 1, 100, 1.0, 0.0, 1) == pytest.approx(50.0)
 
 
+def test_sbg_ltv_worked_example():
+    # docs/metrics.md#shifted-beta-geometric-retention: 50 × (1/2 + 1/3 + 1/4) = 54.17
+    assert round(sbg_ltv(1, 1, 100, 0.5, 0.0, 3), 2) == 54.17
+
+
 @pytest.mark.parametrize(
     ("call", "name"),
     [
