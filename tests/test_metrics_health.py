@@ -1,4 +1,4 @@
-"""Health score, its ROC AUC back-test and peer percentile ranks (METRICS.md, "Health
+"""Health score, its ROC AUC back-test and peer percentile ranks (docs/metrics.md, "Health
 score" and "Peer benchmarks")."""
 
 import dataclasses

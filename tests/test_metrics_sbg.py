@@ -1,4 +1,4 @@
-"""Shifted-beta-geometric retention (Fader & Hardie 2007; METRICS.md)."""
+"""Shifted-beta-geometric retention (Fader & Hardie 2007; docs/metrics.md)."""
 
 import dataclasses
 import math
@@ -53,7 +53,7 @@ def test_retention_and_survival_by_hand():
     assert r[0] == pytest.approx(b / (a + b))
     assert r[2] == pytest.approx((b + 2) / (a + b + 2))
     assert sbg_survival(a, b, 3) == pytest.approx(np.cumprod(r))
-    # the recursion of METRICS.md: P(T=t) = P(T=t-1)(b+t-2)/(a+b+t-1), S(t) = 1 - sum P
+    # the recursion of docs/metrics.md: P(T=t) = P(T=t-1)(b+t-2)/(a+b+t-1), S(t) = 1 - sum P
     p = [a / (a + b)]
     for t in range(2, 4):
         p.append(p[-1] * (b + t - 2) / (a + b + t - 1))
