@@ -91,7 +91,7 @@ clean:
 i18n: $(STAMP)
 	$(BIN)/python -m valuelib.i18n_tools
 
-# Benchmark protocol of ../shared/METRICS.md: naive papermill loop (A), in-process floor (B),
+# Benchmark protocol of docs/metrics.md: naive papermill loop (A), in-process floor (B),
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
 # Options pass through: make bench ARGS="--naive-sample 10 --keep" (see benchmarks/bench.py).
 bench: $(STAMP)

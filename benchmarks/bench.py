@@ -1,6 +1,6 @@
 """Benchmark `valuereview render` against a naive papermill loop and an in-process floor.
 
-This is the "Benchmark protocol" of ../shared/METRICS.md (issue 4, item 6): one run, on one
+This is the "Benchmark protocol" of docs/metrics.md (issue 4, item 6): one run, on one
 machine, with the project's template and notebook, over the same deterministic demo accounts
 (``valuereview demo-data --seed 7``), in a scratch folder under ``benchmarks/work/``.
 
@@ -114,7 +114,7 @@ RESULTS_HEADER = """# Benchmark results
 
 Appended by `make bench` (40 accounts) and `make bench-scale` (1,000 accounts, C and D only),
 i.e. `python -m benchmarks.bench`; the protocol is "Benchmark protocol" in
-`../shared/METRICS.md`, the targets are in issue 4. One row per run. Absolute times depend on
+`docs/metrics.md`, the targets are in issue 4. One row per run. Absolute times depend on
 the machine and on what else runs on it; ratios from one run do not.
 
 Columns:

@@ -68,7 +68,7 @@ def test_missing_columns_are_each_named(tables):
     p = only(problems, "usage", "events")
     assert p.message == "column is missing"
     assert p.fix == ("add column `events` (type int) to table `usage`; "
-                     "see DESIGN.md, data contract")
+                     "see docs/architecture.md#data-contract")
 
 
 def test_column_name_in_wrong_case_gets_a_hint(tables):
@@ -239,7 +239,8 @@ def test_empty_accounts(tables):
     problems = check(tables)
     assert [str(p) for p in problems] == [
         "accounts: the warehouse has no accounts; fix: load your accounts into `accounts` (or "
-        "run `valuereview demo-data` for the demo warehouse); see DESIGN.md, data contract"
+        "run `valuereview demo-data` for the demo warehouse); "
+        "see docs/architecture.md#data-contract"
     ]
 
 

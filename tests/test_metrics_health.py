@@ -1,4 +1,4 @@
-"""Health score, its ROC AUC back-test and peer percentile ranks (METRICS.md, "Health
+"""Health score, its ROC AUC back-test and peer percentile ranks (docs/metrics.md, "Health
 score" and "Peer benchmarks")."""
 
 import dataclasses
@@ -37,6 +37,13 @@ def test_missing_component_weight_is_spread_over_the_rest():
     assert result.weights["support"] == 0.0
     assert sum(result.weights.values()) == pytest.approx(1.0)
     assert result.weights["adoption"] == pytest.approx(0.2 / 0.7)
+
+
+def test_missing_component_worked_example():
+    # docs/metrics.md#health-score: (0.2 · 80 + 0.3 · 90 + 0.2 · 54) / 0.7 = 76.9
+    result = health_score(dict(SCORES, support=None), WEIGHTS)
+    assert round(result.score, 1) == 76.9
+    assert round(result.weights["adoption"], 4) == round(0.2 / 0.7, 4) == 0.2857
 
 
 def test_two_missing_components():

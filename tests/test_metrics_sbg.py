@@ -1,4 +1,4 @@
-"""Shifted-beta-geometric retention (Fader & Hardie 2007; METRICS.md)."""
+"""Shifted-beta-geometric retention (Fader & Hardie 2007; docs/metrics.md)."""
 
 import dataclasses
 import math
@@ -53,7 +53,7 @@ def test_retention_and_survival_by_hand():
     assert r[0] == pytest.approx(b / (a + b))
     assert r[2] == pytest.approx((b + 2) / (a + b + 2))
     assert sbg_survival(a, b, 3) == pytest.approx(np.cumprod(r))
-    # the recursion of METRICS.md: P(T=t) = P(T=t-1)(b+t-2)/(a+b+t-1), S(t) = 1 - sum P
+    # the recursion of docs/metrics.md: P(T=t) = P(T=t-1)(b+t-2)/(a+b+t-1), S(t) = 1 - sum P
     p = [a / (a + b)]
     for t in range(2, 4):
         p.append(p[-1] * (b + t - 2) / (a + b + t - 1))
@@ -72,6 +72,11 @@ def test_sbg_ltv_is_the_literal_metrics_formula():
     assert sbg_ltv(1, 1, 100, 0.5, 0.1, 2) == pytest.approx(50 * ((1 / 2) / 1.1 + (1 / 3) / 1.1**2))
     # The first payment (S(0) = 1) is not included.
     assert sbg_ltv(1, 1, 100, 1.0, 0.0, 1) == pytest.approx(50.0)
+
+
+def test_sbg_ltv_worked_example():
+    # docs/metrics.md#shifted-beta-geometric-retention: 50 × (1/2 + 1/3 + 1/4) = 54.17
+    assert round(sbg_ltv(1, 1, 100, 0.5, 0.0, 3), 2) == 54.17
 
 
 @pytest.mark.parametrize(

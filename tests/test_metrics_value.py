@@ -1,4 +1,4 @@
-"""Lifetime and return: the worked examples of METRICS.md, "Lifetime and return"."""
+"""Lifetime and return: the worked examples of docs/metrics.md, "Lifetime and return"."""
 
 import math
 

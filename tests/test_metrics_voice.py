@@ -1,4 +1,4 @@
-"""Voice of the customer: METRICS.md, "Voice of the customer"."""
+"""Voice of the customer: docs/metrics.md, "Voice of the customer"."""
 
 import math
 

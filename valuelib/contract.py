@@ -25,7 +25,7 @@ from . import schema
 from .warehouse import Warehouse
 
 MAX_EXAMPLES = 5
-_SEE = "see DESIGN.md, data contract"
+_SEE = "see docs/architecture.md#data-contract"
 
 # Storage families of database column types.
 _TEXT, _INT, _FLOAT, _DATE, _TS, _BOOL, _OTHER = (

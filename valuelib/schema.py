@@ -1,6 +1,6 @@
 """The data contract as data: every table the warehouse must have, its columns and their types.
 
-DESIGN.md's contract table is the source; `contract.py` checks a warehouse against this,
+docs/architecture.md#data-contract describes it; `contract.py` checks a warehouse against this,
 `warehouse.py` uses the types when it writes, `extract.py` when it reads.
 """
 

@@ -1,7 +1,7 @@
 """valuelib.metrics: every figure in a value review, as a pure function.
 
-No I/O, no plotting, no logging (DESIGN.md, "metrics"). Each formula and its worked
-example is in METRICS.md; percentages are returned in percent (90.0, not 0.9), and
+No I/O, no plotting, no logging (docs/architecture.md, "Data flow"). Each formula and its worked
+example is in docs/metrics.md; percentages are returned in percent (90.0, not 0.9), and
 an input that makes a formula meaningless raises ``ValueError`` naming that input.
 
 Modules: ``retention`` (CRR, logo churn, GRR, NRR, DRR, revenue churn), ``value``

@@ -2,7 +2,7 @@
 
 Every check raises ``ValueError`` whose message starts with the argument's name, so a
 notebook can turn it into "not enough data" and a developer can see which input was
-wrong (METRICS.md, introduction).
+wrong (docs/metrics.md, "Conventions").
 """
 
 from __future__ import annotations

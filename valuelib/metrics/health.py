@@ -1,6 +1,6 @@
 """The account health score and its back-test against real churn (ROC AUC).
 
-Formula and worked example: METRICS.md, section "Health score".
+Formula and worked example: docs/metrics.md, section "Health score".
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def health_score(scores: Mapping[str, float | None], weights: Mapping[str, float
     score = Σ wᵢ·sᵢ / Σ wᵢ over components whose score is not None (each sᵢ on 0–100),
     so a missing component's weight is spread over the rest. ``weights`` must name the
     same components as ``scores``. Drivers are ordered by wᵢ·(100 − sᵢ), largest
-    first, ties in input order. Source: METRICS.md, "Health score".
+    first, ties in input order. Source: docs/metrics.md, "Health score".
     """
     if not isinstance(scores, Mapping):
         raise ValueError(f"scores must be a mapping of component -> score, got {scores!r}")
@@ -97,7 +97,7 @@ def roc_auc(scores: Iterable[float], positives: Iterable[bool]) -> float:
     AUC = P(score of a random positive > score of a random negative), ties counting
     one half (the Mann–Whitney U statistic / (n₊·n₋)). To back-test the health score
     against churn, pass −health as scores and churned as positives. Both classes must
-    be present. Source: METRICS.md, "Health score" (back-test, ROC AUC).
+    be present. Source: docs/metrics.md, "Back-test".
     """
     values = number_array("scores", scores)
     flags = _flags("positives", positives)

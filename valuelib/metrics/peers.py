@@ -1,6 +1,6 @@
 """Peer benchmarks: where an account stands among its segment.
 
-Rules: METRICS.md, section "Peer benchmarks"; DESIGN.md ("not enough peers").
+Rules: docs/metrics.md, section "Peer benchmarks"; docs/architecture.md, "Bundles".
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def percentile_rank(value: float, peers: Iterable[float]) -> float:
 
     rank = (peers strictly below value + ½ · peers equal to value) / n × 100.
     ``peers`` are the other accounts of the segment (not the account itself); fewer
-    than 5 raises ValueError ("not enough peers"). Source: METRICS.md, "Peer benchmarks".
+    than 5 raises ValueError ("not enough peers"). Source: docs/metrics.md, "Peer benchmarks".
     """
     x = number("value", value)
     others = number_array("peers", peers)

@@ -1,9 +1,9 @@
 """Periods and ARR movements: quarters, month windows and the retention figures.
 
 Quarters are strings like ``"2026Q3"``. Months are dates on the first day of the month
-(DESIGN.md, data contract: ``arr_history.month``). :func:`arr_movements` derives new,
-expansion, contraction and churn from month-over-month ARR (DESIGN.md, "arr_history");
-:func:`retention_figures` feeds them to the formulas of METRICS.md, "Retention", so every
+(docs/architecture.md, "Data contract": ``arr_history.month``). :func:`arr_movements` derives new,
+expansion, contraction and churn from month-over-month ARR (docs/architecture.md, "Data contract");
+:func:`retention_figures` feeds them to the formulas of docs/metrics.md, "Retention", so every
 document computes retention the same way.
 """
 
@@ -59,8 +59,8 @@ def _format(year: int, quarter: int, name: str) -> str:
 def parse_quarter(q: str) -> tuple[int, int]:
     """Year and quarter number: ``"2026Q3"`` → ``(2026, 3)``.
 
-    Anything else raises ValueError naming ``quarter``. Source: DESIGN.md, "CLI and
-    outputs" (``--quarter 2026Q3``).
+    Anything else raises ValueError naming ``quarter``. Source: docs/metrics.md, "Periods and
+    ARR movements" (``--quarter 2026Q3``).
     """
     return _parse(q, "quarter")
 
@@ -68,7 +68,7 @@ def parse_quarter(q: str) -> tuple[int, int]:
 def quarter_bounds(q: str) -> tuple[date, date]:
     """First and last day of a quarter: ``"2026Q3"`` → (2026-07-01, 2026-09-30).
 
-    Quarter k spans months 3k − 2 .. 3k. Source: DESIGN.md, "CLI and outputs".
+    Quarter k spans months 3k − 2 .. 3k. Source: docs/metrics.md, "Periods and ARR movements".
     """
     year, quarter = _parse(q, "quarter")
     last_month = 3 * quarter
@@ -81,8 +81,8 @@ def quarter_bounds(q: str) -> tuple[date, date]:
 def quarter_months(q: str) -> list[date]:
     """First days of a quarter's three months: ``"2026Q3"`` → July, August, September 1.
 
-    Months 3k − 2 .. 3k of quarter k, as ``arr_history.month`` holds them (DESIGN.md,
-    data contract).
+    Months 3k − 2 .. 3k of quarter k, as ``arr_history.month`` holds them (docs/architecture.md,
+    "Data contract").
     """
     year, quarter = _parse(q, "quarter")
     return [date(year, 3 * quarter - 2 + i, 1) for i in range(3)]
@@ -91,7 +91,7 @@ def quarter_months(q: str) -> list[date]:
 def quarter_of(d: date) -> str:
     """The quarter a date (or datetime / Timestamp) falls in: 2026-08-15 → ``"2026Q3"``.
 
-    Quarter = (month − 1) // 3 + 1. Source: DESIGN.md, "CLI and outputs".
+    Quarter = (month − 1) // 3 + 1. Source: docs/metrics.md, "Periods and ARR movements".
     """
     if not isinstance(d, date) or d is pd.NaT:
         raise ValueError(f"d must be a date, got {d!r}")
@@ -102,7 +102,7 @@ def shift_quarter(q: str, n: int) -> str:
     """The quarter ``n`` quarters after ``q`` (before it when n < 0).
 
     Counts quarters as 4 × year + (quarter − 1) + n: ("2026Q3", 2) → "2027Q1". Used for
-    quarter-over-quarter change (DESIGN.md, "What a value review holds").
+    quarter-over-quarter change (docs/metrics.md, "Review figures").
     """
     year, quarter = _parse(q, "quarter")
     steps = whole("n", n, minimum=-(10**6))
@@ -114,7 +114,7 @@ def quarters_between(a: str, b: str) -> list[str]:
     """Every quarter from ``a`` to ``b``, both included, in order; b before a is an error.
 
     Quarter-index range 4·year(a) + q(a) − 1 .. 4·year(b) + q(b) − 1, for trends
-    (DESIGN.md, "What a value review holds").
+    (docs/metrics.md, "Review figures").
     """
     first = _parse(a, "a")
     last = _parse(b, "b")
@@ -151,7 +151,7 @@ def trailing_months(end_month: date, n: int = 12) -> tuple[date, date]:
 
     start = end_month − (n − 1) months. Fed to :func:`arr_movements`, the window
     compares ARR n months before ``end_month`` with ARR in ``end_month``
-    (trailing-twelve-month retention for n = 12; METRICS.md, "Retention").
+    (trailing-twelve-month retention for n = 12; docs/metrics.md, "Retention").
     """
     end = _month(end_month, "end_month")
     count = whole("n", n, minimum=1)
@@ -217,8 +217,8 @@ def arr_movements(arr_history: pd.DataFrame, start_month: date, end_month: date)
     otherwise expansion = max(end − start, 0), contraction = max(start − end, 0).
     Returns one row per account with ARR at either point, columns account_id,
     start_arr, end_arr, new, expansion, contraction, churned (floats), sorted by
-    account_id; no rows for an empty history. Sources: DESIGN.md ("arr_history");
-    METRICS.md, "Retention".
+    account_id; no rows for an empty history. Sources: docs/architecture.md, "Data contract";
+    docs/metrics.md, "Periods and ARR movements".
     """
     history = _history(arr_history)
     start = _month(start_month, "start_month")
@@ -253,7 +253,7 @@ def movement_totals(movements: pd.DataFrame) -> dict[str, float | int]:
     Amounts (floats): start_arr, end_arr, new, expansion, contraction, churned.
     Counts (ints): start_customers (start_arr > 0), end_customers (end_arr > 0),
     new_customers (new > 0), cancelled_customers (churned > 0).
-    Source: METRICS.md, "Retention" (S, E, N and the ARR inputs).
+    Source: docs/metrics.md, "Retention" (S, E, N and the ARR inputs).
     """
     if not isinstance(movements, pd.DataFrame):
         raise ValueError(f"movements must be a pandas DataFrame, got {type(movements)}")
@@ -283,7 +283,7 @@ def retention_figures(movements: pd.DataFrame) -> dict[str, float | None]:
     """GRR, NRR, CRR, logo churn, gross/net DRR and gross/net revenue churn, in percent.
 
     Computed from :func:`movement_totals` with :func:`grr`, :func:`nrr`, :func:`crr`,
-    :func:`logo_churn`, :func:`drr` and :func:`revenue_churn` (METRICS.md, "Retention").
+    :func:`logo_churn`, :func:`drr` and :func:`revenue_churn` (docs/metrics.md, "Retention").
     Keys: grr, nrr, crr, logo_churn, gross_drr, net_drr, gross_revenue_churn,
     net_revenue_churn. A figure is None when its denominator is 0 — no ARR (revenue
     figures) or no customers (crr, logo_churn) at the start of the window. This is the

@@ -1,6 +1,6 @@
 """Customer and revenue retention: CRR, logo churn, GRR, NRR, DRR and revenue churn.
 
-Formulas and worked examples: METRICS.md, section "Retention". All results are in
+Formulas and worked examples: docs/metrics.md, section "Retention". All results are in
 percent. Revenue inputs are ARR amounts for one period: ARR at its start (``start_arr``,
 ARR₀) and the ARR lost to churned accounts, lost to contraction and gained by expansion
 of accounts that were customers at the start. New customers' ARR is never an input.
@@ -21,7 +21,7 @@ def crr(start_customers: float, end_customers: float, new_customers: float) -> f
     """Customer (logo) retention rate in percent.
 
     CRR = (E − N) / S × 100, with S customers at the start of the period, E at its end
-    and N new customers won during it. Source: METRICS.md, "Retention" (``crr``).
+    and N new customers won during it. Source: docs/metrics.md, "Retention" (``crr``).
     """
     start = positive("start_customers", start_customers)
     end = non_negative("end_customers", end_customers)
@@ -40,7 +40,7 @@ def crr(start_customers: float, end_customers: float, new_customers: float) -> f
 def logo_churn(start_customers: float, cancelled: float) -> float:
     """Logo churn in percent: customers who cancelled / customers at the start × 100.
 
-    Source: METRICS.md, "Retention" (logo churn).
+    Source: docs/metrics.md, "Retention" (logo churn).
     """
     start = positive("start_customers", start_customers)
     lost = non_negative("cancelled", cancelled)
@@ -72,7 +72,7 @@ def grr(start_arr: float, churned_arr: float, contraction_arr: float) -> float:
     """Gross revenue retention in percent, never above 100.
 
     GRR = (ARR₀ − churned − contraction) / ARR₀ × 100. Churned plus contraction may not
-    exceed ARR₀. Source: METRICS.md, "Retention" (``grr``).
+    exceed ARR₀. Source: docs/metrics.md, "Retention" (``grr``).
     """
     start, lost = _lost_arr(start_arr, churned_arr, contraction_arr)
     return float((start - lost) / start * 100.0)
@@ -84,7 +84,7 @@ def nrr(
     """Net revenue retention in percent (new customers excluded).
 
     NRR = (ARR₀ − churned − contraction + expansion) / ARR₀ × 100.
-    Source: METRICS.md, "Retention" (``nrr``).
+    Source: docs/metrics.md, "Retention" (``nrr``).
     """
     start, lost = _lost_arr(start_arr, churned_arr, contraction_arr)
     expansion = non_negative("expansion_arr", expansion_arr)
@@ -101,7 +101,7 @@ def drr(
     """Dollar retention rate in percent: ``kind="net"`` is NRR, ``kind="gross"`` is GRR.
 
     Net: (ARR₀ − churned − contraction + expansion) / ARR₀ × 100; gross drops expansion.
-    Documents must say which kind they show. Source: METRICS.md, "Retention" (``drr``);
+    Documents must say which kind they show. Source: docs/metrics.md, "Retention" (``drr``);
     the (ARR₁ − new + expansion − contraction) / ARR₀ variant it warns about is not used.
     """
     _check_kind(kind)
@@ -122,7 +122,7 @@ def revenue_churn(
     """Revenue churn in percent; net churn below zero is "negative churn".
 
     Gross = (churned + contraction) / ARR₀ × 100; net = (churned + contraction −
-    expansion) / ARR₀ × 100. Source: METRICS.md, "Retention" (revenue churn).
+    expansion) / ARR₀ × 100. Source: docs/metrics.md, "Retention" (revenue churn).
     """
     _check_kind(kind)
     start, lost = _lost_arr(start_arr, churned_arr, contraction_arr)

@@ -1,7 +1,7 @@
 """Shifted-beta-geometric (sBG) retention: fit a cohort, project survival and LTV.
 
 Model: Fader, P. S. & Hardie, B. G. S. (2007), "How to Project Customer Retention",
-Journal of Interactive Marketing 21(1). Summary and worked example: METRICS.md,
+Journal of Interactive Marketing 21(1). Summary and worked example: docs/metrics.md,
 section "Shifted-beta-geometric retention".
 
 Each customer churns at the end of any period with a probability θ that stays fixed
@@ -69,7 +69,7 @@ def sbg_retention(alpha: float, beta: float, periods: int) -> np.ndarray:
     """Retention rates r_1..r_periods with r_t = (β + t − 1) / (α + β + t − 1).
 
     Source: Fader & Hardie 2007, "How to Project Customer Retention", J. Interactive
-    Marketing (eq. for r_t); METRICS.md, "Shifted-beta-geometric retention".
+    Marketing (eq. for r_t); docs/metrics.md, "Shifted-beta-geometric retention".
     """
     a, b = _check_params(alpha, beta)
     n = whole("periods", periods, minimum=1)
@@ -81,7 +81,7 @@ def sbg_survival(alpha: float, beta: float, periods: int) -> np.ndarray:
     """Survival S(1)..S(periods), where S(t) = r_1 · … · r_t (and S(0) = 1).
 
     Source: Fader & Hardie 2007, "How to Project Customer Retention", J. Interactive
-    Marketing; METRICS.md, "Shifted-beta-geometric retention".
+    Marketing; docs/metrics.md, "Shifted-beta-geometric retention".
     """
     a, b = _check_params(alpha, beta)
     n = whole("periods", periods, minimum=1)
@@ -99,11 +99,11 @@ def sbg_ltv(
 ) -> float:
     """Projected, discounted lifetime value of a new customer over ``horizon`` periods.
 
-    LTV = margin × Σ_{t=1..horizon} S(t) · ARPA / (1 + d)^t — the METRICS.md formula
+    LTV = margin × Σ_{t=1..horizon} S(t) · ARPA / (1 + d)^t — the docs/metrics.md formula
     taken literally: the payment of period t counts only if the customer survived to t
     and is discounted t periods, so the cohort's first payment (period 0, S(0) = 1) is
     NOT included; add ARPA × margin to count it. ARPA, d and the model's period must
-    be the same (e.g. all yearly). Sources: METRICS.md, "Shifted-beta-geometric
+    be the same (e.g. all yearly). Sources: docs/metrics.md, "Shifted-beta-geometric
     retention"; Fader & Hardie 2007, "How to Project Customer Retention", J.
     Interactive Marketing.
     """
@@ -125,7 +125,7 @@ def fit_sbg(survivors: Iterable[float]) -> SBGFit:
     values: with one period only α/(α+β) is identified). Maximises
     LL = Σ_t (S_{t−1} − S_t)·log P(T=t) + S_n·log S(n) (the last group right-censored)
     over log α, log β with scipy.optimize (Nelder–Mead). Source: Fader & Hardie 2007,
-    "How to Project Customer Retention", J. Interactive Marketing; METRICS.md,
+    "How to Project Customer Retention", J. Interactive Marketing; docs/metrics.md,
     "Shifted-beta-geometric retention".
     """
     counts = number_array("survivors", survivors)

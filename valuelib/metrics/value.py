@@ -1,6 +1,6 @@
 """Lifetime value and return: LTV, ROI, payback and value realized against a target.
 
-Formulas and worked examples: METRICS.md, section "Lifetime and return".
+Formulas and worked examples: docs/metrics.md, section "Lifetime and return".
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def ltv(arpa: float, gross_margin: float, churn_rate: float) -> float:
 
     All three per the same period (e.g. per month); ``gross_margin`` and ``churn_rate``
     are fractions (0.8 and 0.02, not 80 and 2). The expected lifetime is 1 / churn_rate.
-    Source: METRICS.md, "Lifetime and return" (``ltv``).
+    Source: docs/metrics.md, "Lifetime and return" (``ltv``).
     """
     revenue = non_negative("arpa", arpa)
     margin = in_range("gross_margin", gross_margin, 0.0, 1.0)
@@ -26,7 +26,7 @@ def ltv(arpa: float, gross_margin: float, churn_rate: float) -> float:
 def roi(benefit: float, cost: float) -> float:
     """Return on investment in percent: (benefit − cost) / cost × 100.
 
-    Show it with the multiple, :func:`roi_multiple`. Source: METRICS.md, "Lifetime and
+    Show it with the multiple, :func:`roi_multiple`. Source: docs/metrics.md, "Lifetime and
     return" (``roi``).
     """
     gain = non_negative("benefit", benefit)
@@ -37,7 +37,7 @@ def roi(benefit: float, cost: float) -> float:
 def roi_multiple(benefit: float, cost: float) -> float:
     """Return as a multiple: benefit / cost (2.5 is shown as "2.5×").
 
-    Source: METRICS.md, "Lifetime and return" (``roi``: "also show the multiple").
+    Source: docs/metrics.md, "Lifetime and return" (``roi``: "also show the multiple").
     """
     gain = non_negative("benefit", benefit)
     spend = positive("cost", cost)
@@ -48,7 +48,7 @@ def payback_months(cost: float, monthly_net_benefit: float) -> float:
     """Payback period in months: cost / monthly net benefit.
 
     For CAC payback the monthly net benefit is ARPA × gross margin. A benefit of zero
-    or less never pays back and is refused. Source: METRICS.md, "Lifetime and return"
+    or less never pays back and is refused. Source: docs/metrics.md, "Lifetime and return"
     (payback).
     """
     spend = non_negative("cost", cost)
@@ -62,7 +62,7 @@ def value_realized_pct(baseline: float, current: float, target: float) -> float:
     (current − baseline) / (target − baseline) × 100. The sign of (target − baseline)
     carries the direction, so it works unchanged when lower is better (target <
     baseline). Going the wrong way gives 0, passing the target gives 100.
-    Source: METRICS.md, "Lifetime and return" (``value_realized_pct``).
+    Source: docs/metrics.md, "Lifetime and return" (``value_realized_pct``).
     """
     start = number("baseline", baseline)
     now = number("current", current)

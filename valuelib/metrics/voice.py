@@ -1,6 +1,6 @@
 """Voice of the customer: NPS, CSAT and the online-review sales estimate.
 
-Formulas and worked examples: METRICS.md, section "Voice of the customer".
+Formulas and worked examples: docs/metrics.md, section "Voice of the customer".
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def nps(scores: Iterable[float]) -> float:
     """Net Promoter Score, −100..100: % promoters (9–10) − % detractors (0–6).
 
     ``scores`` are whole numbers 0–10, one per answer; drop unanswered surveys before
-    calling (a NaN is refused). Source: METRICS.md, "Voice of the customer" (``nps``).
+    calling (a NaN is refused). Source: docs/metrics.md, "Voice of the customer" (``nps``).
     """
     answers = scale_scores("scores", scores, 0, 10)
     promoters = int((answers >= 9).sum())
@@ -28,7 +28,7 @@ def csat(ratings: Iterable[float]) -> float:
     """Customer satisfaction in percent: answers of 4 or 5 / all answers × 100.
 
     ``ratings`` are whole numbers 1–5; drop tickets without a rating before calling.
-    Source: METRICS.md, "Voice of the customer" (``csat``).
+    Source: docs/metrics.md, "Voice of the customer" (``csat``).
     """
     answers = scale_scores("ratings", ratings, 1, 5)
     return float(int((answers >= 4).sum()) / answers.size * 100.0)
@@ -46,7 +46,7 @@ def review_sales_impact(
     V% = 7.9 × (0.62·P − 0.17·N² + 0.15·R): P positive, N negative and R resolved
     negative reviews (R <= N). The raw formula is unbounded and depends on scale, so
     documents label it an estimate and pass ``clip=(lo, hi)`` to bound it.
-    Source: METRICS.md, "Voice of the customer" (``review_sales_impact``; formula
+    Source: docs/metrics.md, "Voice of the customer" (``review_sales_impact``; formula
     commissioned by Trustpilot, 2014).
     """
     p = non_negative("positive", positive)
