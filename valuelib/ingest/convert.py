@@ -68,6 +68,8 @@ class AccountIndex:
 
     ids: set[str]
     by: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Ids whose accounts row this import rejected (named in the message of their rows).
+    rejected: set[str] = field(default_factory=set)
 
     def resolve(self, value: str, match: str | None) -> str | None:
         if match is None:
@@ -75,10 +77,18 @@ class AccountIndex:
         return self.by.get(match, {}).get(value)
 
 
-def convert(df: pd.DataFrame, spec: TableSpec, accounts: AccountIndex | None
+_FAILED = object()  # a value that did not parse (its problem is recorded already)
+
+
+def convert(df: pd.DataFrame, spec: TableSpec, accounts: AccountIndex | None,
+            line_of: Callable[[str, int], int] | None = None
             ) -> tuple[pd.DataFrame, list[Rejected]]:
     """Convert one table's rows (all its files, with FILE and LINE columns); return the
-    accepted rows (target columns, kept columns, FILE, LINE) and the rejected ones."""
+    accepted rows (target columns, kept columns, FILE, LINE) and the rejected ones.
+
+    `line_of(file, record)` turns a record number into the file's line for messages (CSV
+    records may span lines); it is only called for rows that are rejected or named."""
+    line_of = line_of or (lambda _file, record: record)
     target = target_table(spec)
     n = len(df)
     problems: list[list[Problem]] = [[] for _ in range(n)]
@@ -101,12 +111,16 @@ def convert(df: pd.DataFrame, spec: TableSpec, accounts: AccountIndex | None
             continue
         values = out[col.name]
         for i, v in enumerate(values):
+            if v is _FAILED:
+                values[i] = None
+                continue
             for p in _constraints(col, v, spec):
                 problems[i].append(p)
     _relations(spec, out, problems)
-    _duplicates(spec, target, out, df, problems)
+    _duplicates(spec, target, out, df, problems, line_of)
     bad = [i for i in range(n) if problems[i]]
-    rejected = [Rejected(spec.name, str(df[FILE].iat[i]), int(df[LINE].iat[i]),
+    rejected = [Rejected(spec.name, str(df[FILE].iat[i]),
+                         line_of(str(df[FILE].iat[i]), int(df[LINE].iat[i])),
                          ids[i] if ids[i] is not None else _raw_account(df, spec, i),
                          problems[i]) for i in bad]
     keep = [i for i in range(n) if not problems[i]]
@@ -164,8 +178,11 @@ def _account_ids(df: pd.DataFrame, spec: TableSpec, accounts: AccountIndex | Non
             found = accounts.resolve(text, spec.match) if accounts is not None else None
             if found is None:
                 where = f"accounts.{spec.match}" if spec.match else "accounts.account_id"
-                problems[i].append(Problem("unknown_account", f"unknown account {text!r} (not "
-                                           f"in {where})", spec.account, text))
+                why = ("its row in accounts was rejected"
+                       if accounts is not None and spec.match is None and text in accounts.rejected
+                       else f"not in {where}")
+                problems[i].append(Problem("unknown_account", f"unknown account {text!r} "
+                                           f"({why})", spec.account, text))
             ids.append(found)
     return ids
 
@@ -201,6 +218,7 @@ def _column(df: pd.DataFrame, spec: TableSpec, col: schema.Column, cspec: Column
             code, detail = error
             problems[i].append(Problem(code, f"{code.replace('_', ' ')} in {col.name}: "
                                        f"{detail}", col.name, v))
+            value = _FAILED
         values.append(value)
     return values
 
@@ -407,7 +425,8 @@ def _invoice_periods(spec: TableSpec, out: dict[str, list[Any]],
 
 
 def _duplicates(spec: TableSpec, target: schema.Table, out: dict[str, list[Any]],
-                df: pd.DataFrame, problems: list[list[Problem]]) -> None:
+                df: pd.DataFrame, problems: list[list[Problem]],
+                line_of: Callable[[str, int], int]) -> None:
     """Rows that repeat the table's key: the first (in file and line order) stays, every
     later one is rejected, naming the first."""
     if spec.derive or not target.key:
@@ -420,8 +439,9 @@ def _duplicates(spec: TableSpec, target: schema.Table, out: dict[str, list[Any]]
         if key in first:
             j = first[key]
             shown = ", ".join(f"{k}={_text(v)}" for k, v in zip(target.key, key, strict=True))
-            where = (f"line {df[LINE].iat[j]}" if df[FILE].iat[j] == df[FILE].iat[i]
-                     else f"{df[FILE].iat[j]} line {df[LINE].iat[j]}")
+            line = line_of(str(df[FILE].iat[j]), int(df[LINE].iat[j]))
+            where = (f"line {line}" if df[FILE].iat[j] == df[FILE].iat[i]
+                     else f"{df[FILE].iat[j]} line {line}")
             problems[i].append(Problem("duplicate_key", f"duplicate key ({shown}): also on "
                                        f"{where}", target.key[0], key[0]))
         elif not problems[i]:

@@ -100,10 +100,11 @@ def run_import(mapping_file: str | Path, sources: list[str] | None = None, *,
         out: dict[str, tuple[pd.DataFrame, dict[str, str]]] = {}
         for name in order:
             spec = mapping.tables[name]
-            accepted, bad = convert(frames[name], spec, accounts if name != "accounts" else None)
-            _fix_lines(bad, files[name], frames[name])
+            accepted, bad = convert(frames[name], spec,
+                                    accounts if name != "accounts" else None,
+                                    _line_resolver(files[name], frames[name]))
             if name == "accounts":
-                accounts = _index_from(accepted, mapping)
+                accounts = _index_from(accepted, mapping, {r.account for r in bad})
             rep = TableReport(name, [f.shown for f in files[name]], read=len(frames[name]),
                               rejected=len(bad))
             rejected.extend(bad)
@@ -166,25 +167,27 @@ def _read_all(files: list[SourceFile], spec: TableSpec) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _fix_lines(bad: list[Rejected], files: list[SourceFile], df: pd.DataFrame) -> None:
-    """Record numbers become file lines (CSV records may span lines) for rejected rows only."""
+def _line_resolver(files: list[SourceFile], df: pd.DataFrame):  # noqa: ANN202
+    """(file, record number) -> the file's line, computed per file on first use."""
     by_shown = {f.shown: f for f in files}
     counts = df[FILE].value_counts().to_dict() if len(df) else {}
-    for r in bad:
-        src = by_shown.get(r.file)
+
+    def line_of(shown: str, record: int) -> int:
+        src = by_shown.get(shown)
         if src is None or src.format not in ("csv", "json"):
-            continue
-        lines = line_numbers(src, int(counts.get(r.file, 0)))
-        if 1 <= r.line <= len(lines):
-            r.line = lines[r.line - 1]
+            return record
+        lines = line_numbers(src, int(counts.get(shown, 0)))
+        return lines[record - 1] if 1 <= record <= len(lines) else record
+
+    return line_of
 
 
-def _index_from(accepted: pd.DataFrame, mapping: Mapping) -> AccountIndex:
+def _index_from(accepted: pd.DataFrame, mapping: Mapping, rejected: set) -> AccountIndex:
     ids = set(accepted["account_id"])
     spec = mapping.tables["accounts"]
     by = {col: {str(v): a for v, a in zip(accepted[col], accepted["account_id"], strict=True)
                 if v is not None} for col in spec.keep}
-    return AccountIndex(ids, by)
+    return AccountIndex(ids, by, {r for r in rejected if r} - ids)
 
 
 def _accounts_index(mapping: Mapping, frames: dict[str, pd.DataFrame],
