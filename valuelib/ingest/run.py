@@ -208,8 +208,8 @@ def _accounts_index(mapping: Mapping, frames: dict[str, pd.DataFrame],
                                        "accounts table has no such column")
             df = wh.read_table("accounts", ["account_id", *matches])
     except WarehouseError as exc:
-        raise ImportFailed(f"{mapping.path}: the mapping imports no accounts, and the "
-                           f"warehouse's cannot be read: {exc}") from exc
+        raise ImportFailed(f"{mapping.path}: the mapping imports no accounts and the "
+                           f"warehouse's cannot be read ({exc}): import accounts first") from exc
     ids = {str(a) for a in df["account_id"] if a is not None}
     by = {m: {str(v): str(a) for v, a in zip(df[m], df["account_id"], strict=True)
               if v is not None and not pd.isna(v)} for m in matches}
