@@ -51,9 +51,11 @@ class Rejected:
 
     @property
     def reason(self) -> str:
+        """Every problem's message, in one line."""
         return "; ".join(p.message for p in self.problems)
 
     def as_dict(self) -> dict[str, Any]:
+        """The row as the load report lists it."""
         return {
             "table": self.table, "file": self.file, "line": self.line, "account": self.account,
             "reason": self.reason,
@@ -72,6 +74,7 @@ class AccountIndex:
     rejected: set[str] = field(default_factory=set)
 
     def resolve(self, value: str, match: str | None) -> str | None:
+        """The account id that `value` names (through the kept column `match`), or None."""
         if match is None:
             return value if value in self.ids else None
         return self.by.get(match, {}).get(value)

@@ -113,6 +113,7 @@ class Mapping:
 
     @property
     def folder(self) -> Path:
+        """Where relative sources (and, by default, the load report) are."""
         return self.path.parent
 
 

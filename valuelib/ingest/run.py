@@ -42,6 +42,7 @@ class TableReport:
     as_of: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The table's entry in the load report."""
         d: dict[str, Any] = {"files": self.files, "rows_read": self.read,
                              "rows_rejected": self.rejected, "rows_loaded": self.loaded}
         if self.derived_from:
@@ -64,6 +65,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The load report (import-report.json)."""
         return {
             "mapping": str(self.mapping),
             "warehouse": self.warehouse,

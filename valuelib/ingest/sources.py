@@ -111,8 +111,9 @@ def read(src: SourceFile, spec: TableSpec) -> pd.DataFrame:
             lines = None
     except WarehouseError as exc:
         raise SourceError(f"tables.{spec.name}: {exc}") from exc
-    except (OSError, ValueError, KeyError) as exc:
-        raise SourceError(f"tables.{spec.name}: {src.path}: cannot read it: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises zip, XML and its own errors
+        raise SourceError(f"tables.{spec.name}: {src.path}: cannot read it as {src.format}: "
+                          f"{exc}") from exc
     df = df.reset_index(drop=True)
     df[FILE] = src.shown
     df[LINE] = lines if lines is not None else range(1, len(df) + 1)
