@@ -80,6 +80,11 @@ COMMANDS: dict[str, Known] = {
     ".venv/bin/valuereview check-data": Known(),
     ".venv/bin/valuereview render --quarter 2026Q3": Known(),
     "make i18n": Known(),
+    # "Your own data": three CSV files to rendered reviews.
+    "make venv": Known(),
+    "cp -r examples/quickstart my-team": Known(),
+    "export VALUEREVIEW_DB=$PWD/my-team/warehouse.duckdb": Known(),
+    ".venv/bin/valuereview import --mapping my-team/mapping.yaml": Known(),
 }
 
 
@@ -182,3 +187,17 @@ def test_make_i18n_as_documented(project):
     run = _run_block(_block("make i18n"), project, _env(project), timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "every catalog translates every message" in run.stdout + run.stderr
+
+
+def test_your_own_data_from_three_csv_files(project):
+    """README, "Your own data": the quickstart's CSV files imported, checked and rendered."""
+    assert sorted(p.name for p in (project / "examples" / "quickstart").iterdir()) == [
+        "accounts.csv", "mapping.yaml", "nps.csv", "subscriptions.csv"]
+    run = _run_block(_block("make venv"), project, _env(project))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert (project / "my-team" / "warehouse.duckdb").is_file()
+    assert (project / "my-team" / "import-report.json").is_file()
+    layout = QuarterLayout(project / "output", "2026Q3")
+    review = layout.path("customer", "NORTHWIND", "value-review.html")
+    assert "Northwind Traders" in review.read_text(encoding="utf-8")
+    assert layout.path("customer", "NORTHWIND", "value-review.pdf").is_file()

@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
         description="Quarterly customer value reviews: one notebook per account, rendered to "
                     "HTML and PDF, plus the portfolio review.",
-        epilog="examples:\n  valuereview demo-data\n  valuereview check-data\n"
+        epilog="examples:\n  valuereview demo-data\n"
+               "  valuereview import --mapping exports/mapping.yaml\n"
+               "  valuereview check-data\n"
                "  valuereview render --quarter 2026Q3 --accounts segment=Enterprise",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -42,6 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--accounts", type=int, default=120, help="number of accounts (120)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (7)")
     demo.add_argument("--db", help=db_help)
+
+    imp = sub.add_parser(
+        "import", formatter_class=_formatter,
+        help="load a team's exports (CSV, Parquet, Excel, JSON lines) into the warehouse",
+        description="Load exports into the warehouse's contract tables as a mapping file says "
+                    "(docs/import.md): renames, constants, value maps, date formats, the "
+                    "account column, and arr_history derived from subscription or invoice "
+                    "lines. Each table named in the mapping is replaced, all in one "
+                    "transaction. Every rejected row is listed with its file, line and reason "
+                    "in the load report (import-report.json beside the mapping, or --report); "
+                    "a rejection means nothing is written and exit 1, unless --allow-rejects.",
+        epilog="examples:\n  valuereview import --mapping exports/mapping.yaml\n"
+               "  valuereview import exports/2026-10/ --mapping mapping.yaml\n"
+               "  valuereview import arr_history=stripe.csv --mapping mapping.yaml "
+               "--allow-rejects",
+    )
+    imp.add_argument("sources", nargs="*", metavar="SOURCE",
+                     help="a folder (where the mapping's relative sources are looked up), a "
+                          "file (goes to the table whose source names it) or TABLE=FILE; "
+                          "default: the sources in the mapping, beside it")
+    imp.add_argument("--mapping", required=True, metavar="FILE", help="the mapping (YAML)")
+    imp.add_argument("--db", help=db_help)
+    imp.add_argument("--allow-rejects", action="store_true",
+                     help="load the other rows even if some are rejected (exit 0)")
+    imp.add_argument("--report", metavar="FILE",
+                     help="where to write the load report (import-report.json beside the "
+                          "mapping)")
 
     check = sub.add_parser(
         "check-data", formatter_class=_formatter,
@@ -156,6 +185,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  - {pr}", file=sys.stderr)
         return EXIT_BAD
     print(f"{where}: the data contract holds")
+    return EXIT_OK
+
+
+#: Rejected rows shown on stderr; the load report lists them all.
+_SHOWN_REJECTS = 50
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import exports as the mapping says; print the counts and every rejection, write the
+    report. Exit 0 loaded, 1 rows rejected (nothing written unless --allow-rejects), 2 bad
+    mapping, file or warehouse (nothing written)."""
+    from .ingest import ImportFailed, run_import
+    from .warehouse import WarehouseError
+
+    try:
+        result = run_import(args.mapping, args.sources, db=args.db,
+                            allow_rejects=args.allow_rejects, report=args.report)
+    except (ImportFailed, WarehouseError) as exc:
+        _err(f"{exc}; nothing imported")
+        return EXIT_BAD
+    print(f"import {result.mapping} -> {result.warehouse}")
+    for name, t in result.tables.items():
+        if t.derived_from:
+            what = (f"{t.read} {t.derived_from[:-1]} line(s) read, {t.rejected} rejected, "
+                    f"{t.loaded} monthly row(s) loaded (as of {t.as_of})")
+        else:
+            what = f"{t.read} row(s) read, {t.rejected} rejected, {t.loaded} loaded"
+        print(f"  {name}: {what}")
+    for r in result.rejected[:_SHOWN_REJECTS]:
+        print(f"valuereview: rejected {r.table}: {r.file} line {r.line}: {r.reason}",
+              file=sys.stderr)
+    if len(result.rejected) > _SHOWN_REJECTS:
+        print(f"valuereview: ... and {len(result.rejected) - _SHOWN_REJECTS} more rejected "
+              f"row(s), all listed in {result.report_path}", file=sys.stderr)
+    print(f"load report: {result.report_path}")
+    if result.rejected and not result.written:
+        _err(f"{len(result.rejected)} row(s) rejected; nothing was written (fix them, or pass "
+             "--allow-rejects to load the other rows)")
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -375,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         early = interrupt.restore_defaults()
         if early is not None:
             return _exit(interrupt.exit_status(early), argv)
-    handler = {"demo-data": cmd_demo, "check-data": cmd_check, "render": cmd_render}
+    handler = {"demo-data": cmd_demo, "import": cmd_import, "check-data": cmd_check,
+               "render": cmd_render}
     return _exit(handler[args.command](args), argv)
 
 

@@ -162,3 +162,23 @@ TABLES: dict[str, Table] = {
 
 #: Columns that hold internal-only content: never in a customer document.
 INTERNAL_COLUMNS: dict[str, tuple[str, ...]] = {"success_plan": ("internal_note",)}
+
+
+def known_currency(code: object) -> bool:
+    """Whether `code` is an ISO 4217 currency code (in capitals) that Babel knows."""
+    from babel.numbers import list_currencies
+
+    return isinstance(code, str) and code in list_currencies()
+
+
+def known_locale(tag: object) -> bool:
+    """Whether `tag` is a BCP 47 tag (``en-GB``) that Babel can parse."""
+    from babel import Locale
+
+    if not isinstance(tag, str):
+        return False
+    try:
+        Locale.parse(tag, sep="-")
+    except Exception:  # noqa: BLE001 - babel raises ValueError, TypeError or UnknownLocaleError
+        return False
+    return True

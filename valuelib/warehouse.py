@@ -247,39 +247,111 @@ class Warehouse:
         self, table: str, df: pd.DataFrame, types: dict[str, str] | None = None
     ) -> None:
         """Create or replace `table` from `df`; `types` maps columns to logical schema types."""
+        self.replace_tables({table: (df, types)})
+
+    def replace_tables(
+        self, tables: dict[str, tuple[pd.DataFrame, dict[str, str] | None]]
+    ) -> None:
+        """Create or replace every table in one transaction: all of them are replaced, or (on
+        any error) none, and the warehouse stays as it was. Values map to `types` (logical
+        schema types; the contract's for its tables when None)."""
         if self.read_only:
             raise WarehouseError(f"warehouse {self.display_url} is open read-only")
-        _ident(table)
-        types = types or (
-            {c.name: c.type for c in schema.TABLES[table].columns} if table in schema.TABLES else {}
-        )
-        for c in df.columns:
-            _ident(c)
+        typed = {}
+        for table, (df, types) in tables.items():
+            _ident(table)
+            for c in df.columns:
+                _ident(c)
+            typed[table] = (df, types or (
+                {c.name: c.type for c in schema.TABLES[table].columns}
+                if table in schema.TABLES else {}))
         if self._duck is not None:
-            select = ", ".join(
-                f"CAST({_quote(c)} AS {_DUCK_TYPES[types[c]]}) AS {_quote(c)}"
-                if c in types
-                else _quote(c)
-                for c in df.columns
-            )
-            self._duck.register("_vr_incoming", df)
+            self._duck.execute("BEGIN TRANSACTION")
             try:
-                self._duck.execute(
-                    f"CREATE OR REPLACE TABLE {_quote(table)} AS SELECT {select} FROM _vr_incoming"
-                )
-            finally:
-                self._duck.unregister("_vr_incoming")
+                for table, (df, types) in typed.items():
+                    self._duck_replace(table, df, types)
+            except BaseException:
+                self._duck.execute("ROLLBACK")
+                raise
+            self._duck.execute("COMMIT")
             return
-        dtype = {c: _sqlalchemy_type(t) for c, t in types.items() if c in df.columns}
         with self._engine.begin() as conn:
-            if self._engine.dialect.driver == "psycopg":
-                # Create the typed table, then stream the rows with COPY: far faster than
-                # INSERTs for the demo's hundreds of thousands of usage rows.
-                df.head(0).to_sql(table, conn, if_exists="replace", index=False, dtype=dtype)
-                _copy_into(conn, table, df)
-            else:
-                df.to_sql(table, conn, if_exists="replace", index=False, dtype=dtype,
-                          method="multi", chunksize=2000)
+            for table, (df, types) in typed.items():
+                self._sql_replace(conn, table, df, types)
+
+    def _duck_replace(self, table: str, df: pd.DataFrame, types: dict[str, str]) -> None:
+        select = ", ".join(
+            f"CAST({_quote(c)} AS {_DUCK_TYPES[types[c]]}) AS {_quote(c)}"
+            if c in types
+            else _quote(c)
+            for c in df.columns
+        )
+        self._duck.register("_vr_incoming", df)
+        try:
+            self._duck.execute(
+                f"CREATE OR REPLACE TABLE {_quote(table)} AS SELECT {select} FROM _vr_incoming"
+            )
+        finally:
+            self._duck.unregister("_vr_incoming")
+
+    def _sql_replace(self, conn, table: str, df: pd.DataFrame, types: dict[str, str]) -> None:  # noqa: ANN001
+        dtype = {c: _sqlalchemy_type(t) for c, t in types.items() if c in df.columns}
+        if self._engine.dialect.driver == "psycopg":
+            # Create the typed table, then stream the rows with COPY: far faster than
+            # INSERTs for the demo's hundreds of thousands of usage rows.
+            df.head(0).to_sql(table, conn, if_exists="replace", index=False, dtype=dtype)
+            _copy_into(conn, table, df)
+        else:
+            df.to_sql(table, conn, if_exists="replace", index=False, dtype=dtype,
+                      method="multi", chunksize=2000)
+
+
+# -- reading export files ------------------------------------------------------------------
+
+
+def sniff_csv(path: Path) -> tuple[str, str]:
+    """The delimiter and quote character DuckDB's sniffer finds in a CSV file."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        row = con.execute("SELECT Delimiter, Quote FROM sniff_csv($p)", {"p": str(path)}).fetchone()
+    delimiter, quote = row
+    return delimiter or ",", quote if quote and quote != "(empty)" else '"'
+
+
+def read_file(path: Path, fmt: str, *, delimiter: str | None = None,
+              quote: str | None = None) -> pd.DataFrame:
+    """Every row of one export file, in file order, with DuckDB's own reader.
+
+    `fmt` is csv (every value read as text, the header row required), parquet or json
+    (newline-delimited or an array of objects; nested objects become dicts). The path is a
+    bound parameter. Raises WarehouseError naming the file when DuckDB cannot read it.
+    """
+    import duckdb
+
+    options = {"p": str(path)}
+    if fmt == "csv":
+        sql = "SELECT * FROM read_csv($p, all_varchar = true, header = true"
+        if delimiter:
+            sql += ", delim = $d"
+            options["d"] = delimiter
+        if quote:
+            sql += ", quote = $q"
+            options["q"] = quote
+        sql += ")"
+    elif fmt == "parquet":
+        sql = "SELECT * FROM read_parquet($p)"
+    elif fmt == "json":
+        sql = "SELECT * FROM read_json($p, format = 'auto')"
+    else:
+        raise WarehouseError(f"{path}: DuckDB does not read {fmt!r} files here")
+    try:
+        with duckdb.connect() as con:
+            con.execute("SET preserve_insertion_order = true")
+            df = con.execute(sql, options).df()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot read it as {fmt}: {exc}") from exc
+    return df.astype(object).where(df.notna(), None)
 
 
 def _copy_into(conn, table: str, df: pd.DataFrame) -> None:
@@ -360,6 +432,11 @@ def _userinfo(url: str) -> tuple[str, str] | None:
         at += 1 + more
     user, colon, password = rest[: max(at, 0)].partition(":")
     return (user, password) if at >= 0 and colon and "/" not in user else None
+
+
+def redact(url: str) -> str:
+    """A URL with its password replaced by ***, for messages and reports."""
+    return _redact(url)
 
 
 def _redact(url: str) -> str:

@@ -1,0 +1,69 @@
+"""`valuereview import` into PostgreSQL: the quickstart loads, and a write that fails part-way
+rolls back every table of the import (one transaction)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pgserver
+import pytest
+import sqlalchemy as sa
+
+from valuelib import cli
+from valuelib.warehouse import Warehouse
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    if not pgserver.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
+        pytest.skip("PostgreSQL 15 server binaries not installed")
+    server = pgserver.Server().start()
+    try:
+        yield server.create_database("imports")
+    finally:
+        server.stop()
+
+
+def _contents(url: str) -> dict[str, list]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            names = sa.inspect(conn).get_table_names()
+            return {n: sorted(map(tuple, conn.execute(sa.text(f'SELECT * FROM "{n}"'))))
+                    for n in sorted(names)}
+    finally:
+        engine.dispose()
+
+
+def test_quickstart_into_postgres_and_rollback(pg_url, tmp_path, monkeypatch):
+    folder = tmp_path / "my-team"
+    shutil.copytree(QUICKSTART, folder)
+    args = ["import", "--mapping", str(folder / "mapping.yaml"), "--db", pg_url]
+    assert cli.main(args) == 0
+    before = _contents(pg_url)
+    assert len(before["accounts"]) == 4 and len(before["nps_responses"]) == 9
+    assert cli.main(args) == 0
+    assert _contents(pg_url) == before  # idempotent
+
+    (folder / "accounts.csv").write_text((folder / "accounts.csv").read_text().replace(
+        "Northwind Traders", "Northwind Renamed"))
+    real = Warehouse._sql_replace
+
+    def fail_on_nps(self, conn, name, df, types):
+        if name == "nps_responses":
+            raise RuntimeError("connection lost (simulated)")
+        return real(self, conn, name, df, types)
+
+    monkeypatch.setattr(Warehouse, "_sql_replace", fail_on_nps)
+    with pytest.raises(RuntimeError):
+        cli.main(args)
+    monkeypatch.undo()
+    assert _contents(pg_url) == before  # accounts was replaced, then rolled back
