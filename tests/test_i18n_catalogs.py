@@ -1,20 +1,26 @@
-"""Catalogs that cannot be half-used: a compiled catalog gettext cannot load is refused, naming
-its file, before a batch renders anything."""
+"""Catalogs that cannot be half-added: Plural-Forms checked against CLDR, the README's recipe
+for a new language followed to a rendered French review, and a broken compiled catalog refused
+before a batch renders."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import babel
+import babel.localedata
 import pytest
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from conftest import ROOT, valuereview
+from babel.messages.pofile import read_po, write_po
+from babel.plural import to_gettext
+from conftest import ROOT, QuarterLayout, valuereview
 
-from valuelib import i18n
+from valuelib import i18n, i18n_tools
 
 LOCALE = Path("valuelib") / "locale"
 
@@ -40,6 +46,81 @@ def copy_project(dest: Path) -> Path:
             shutil.copy2(src, dest / name)
     (dest / ".venv").symlink_to(sys.prefix)
     return dest
+
+
+def run_in(copy: Path, *args: str) -> subprocess.CompletedProcess:
+    """A command run in the copy, its Python code imported from the copy."""
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    env.pop("VALUEREVIEW_DB", None)
+    return subprocess.run(
+        list(args), cwd=copy, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def make_i18n(copy: Path, *words: str) -> subprocess.CompletedProcess:
+    """`make i18n` in the copy; `STAMP=` keeps make from reinstalling the shared virtualenv."""
+    return run_in(copy, *(words or ("make", "i18n")), "STAMP=")
+
+
+# ------------------------------------------------------------------ Plural-Forms and CLDR
+
+
+def test_plural_forms_check_names_the_first_count_that_disagrees():
+    problem = i18n_tools.plural_forms_problem
+    # The README's old recipe: Babel's own gettext form of CLDR's rule names CLDR's exponent.
+    fr_cldr = to_gettext(babel.Locale.parse("fr").plural_form)
+    assert "gettext cannot parse it (invalid token in plural form: e)" in problem("fr", fr_cldr)
+    # English's rule in French: CLDR's "one" is 0 and 1, so they part at 1.
+    assert "disagrees with CLDR at 1: gettext gives form 0 and CLDR 'one', but CLDR's 'one' " \
+        "was form 1 at 0" in problem("fr", "nplurals=2; plural=(n != 1);")
+    # Russian with two forms: 2 is "few", 0 was "many", both form 1.
+    assert "disagrees with CLDR at 2: gettext gives form 1 and CLDR 'few', but form 1 was " \
+        "CLDR's 'many' at 0" in problem("ru", "nplurals=2; plural=(n != 1);")
+    # A form no count reaches: French "many" starts at a million.
+    assert "has nplurals=3, but the counts 0–200 reach 2 CLDR categories (one, other)" in problem(
+        "fr", "nplurals=3; plural=(n > 1);"
+    )
+    assert "gives form 2 for 2, but nplurals=2" in problem(
+        "fr", "nplurals=2; plural=(n > 1 ? 2 : 0);"
+    )
+    assert "is not 'nplurals=N; plural=EXPRESSION;'" in problem("fr", "plural=(n > 1);")
+    assert problem("fr", "nplurals=2; plural=(n > 1);") is None
+    assert problem("fr", i18n_tools.plural_forms("fr")) is None
+
+
+def test_the_derived_header_suits_every_language_cldr_knows():
+    languages = sorted({i.split("_")[0] for i in babel.localedata.locale_identifiers()} - {"root"})
+    assert len(languages) > 300
+    wrong = {}
+    for lang in languages:
+        header = i18n_tools.plural_forms(lang)
+        if i18n_tools.plural_forms_problem(lang, header):
+            wrong[lang] = i18n_tools.plural_forms_problem(lang, header)
+    assert not wrong
+    assert i18n_tools.plural_forms("ja") == "nplurals=1; plural=(0);"
+    assert i18n_tools.plural_forms("ru").startswith("nplurals=3;")  # one, few, many
+    assert i18n_tools.plural_forms("ar").startswith("nplurals=6;")
+
+
+def test_make_i18n_fails_naming_language_file_and_count(tmp_path):
+    copy = copy_project(tmp_path)
+    for lang, header in (
+        ("ka", to_gettext(babel.Locale.parse("fr").plural_form)),
+        ("hy", "nplurals=2; plural=(n != 1);"),  # Armenian's "one" is 0 and 1
+    ):
+        po = copy / _po(lang)
+        text = po.read_text(encoding="utf-8")
+        text, n = re.subn(r'"Plural-Forms: [^"]*\\n"', f'"Plural-Forms: {header}\\\\n"', text)
+        assert n == 1
+        po.write_text(text, encoding="utf-8")
+    run = make_i18n(copy)
+    assert run.returncode != 0, run.stdout
+    lines = run.stderr.splitlines()
+    ka = next(x for x in lines if x.startswith(f"ka: {_po('ka')}: "))
+    assert "invalid token in plural form: e" in ka
+    hy = next(x for x in lines if x.startswith(f"hy: {_po('hy')}: "))
+    assert "disagrees with CLDR at 1: gettext gives form 0" in hy
+    assert "every catalog translates every message" not in run.stdout
 
 
 # ------------------------------------------------------------------ a broken compiled catalog
@@ -108,3 +189,84 @@ def test_a_broken_compiled_catalog_stops_the_render_naming_the_file(tmp_path, de
         f"fix {mo.with_suffix('.po')} and run make i18n; nothing rendered"
     )
     assert not out.exists() or not list(out.rglob("*.html"))
+
+
+# ------------------------------------------------------------------ the README's recipe
+
+
+def readme_recipe() -> tuple[list[str], str]:
+    """The shell commands of the README's "To add a language" recipe, and its text."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**To add a language**")
+    recipe = " ".join(readme[start : readme.find("\n\n", start)].split())
+    spans = re.findall(r"`([^`]+)`", recipe)
+    commands = [s for s in spans if s.startswith((".venv/bin/", "make "))]
+    # Every other code span is a name the steps below know; a new kind of step (a header to
+    # paste, say) fails here until this test follows it too.
+    assert set(spans) - set(commands) <= {"xx", "i18n.SUPPORTED", "Plural-Forms"}, spans
+    return commands, recipe
+
+
+@pytest.mark.slow
+def test_the_readme_recipe_adds_french_end_to_end(tmp_path, demo_db):
+    commands, recipe = readme_recipe()
+    assert commands[-1] == "make i18n" and "translate every entry" in recipe
+    assert "`xx` to `i18n.SUPPORTED`" in recipe
+    copy = copy_project(tmp_path / "project")
+    for command in commands[:-1]:
+        run = run_in(copy, *shlex.split(command.replace("xx", "fr")))
+        assert run.returncode == 0, (command, run.stdout, run.stderr)
+
+    # Translate every entry mechanically, each plural form marked with its number and count.
+    po = copy / _po("fr")
+    with open(po, "rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    assert catalog.num_plurals == 2
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.pluralizable:
+            count = ":{count}" if "{count}" in message.id[0] else ""
+            message.string = tuple(
+                f"[fr{i}{count}] {message.id[min(i, 1)]}" for i in range(catalog.num_plurals)
+            )
+        else:
+            message.string = f"[fr] {message.id}"
+    with open(po, "wb") as fh:
+        write_po(fh, catalog)
+    source = copy / "valuelib" / "i18n.py"
+    text, n = re.subn(r"^SUPPORTED = \((.*)\)$", r'SUPPORTED = (\1, "fr")', source.read_text(),
+                      flags=re.M)
+    assert n == 1
+    source.write_text(text)
+
+    run = make_i18n(copy, *shlex.split(commands[-1]))
+    assert run.returncode == 0, run.stderr
+    assert "every catalog translates every message (en, ka, hy, ha, ny, fr)" in run.stdout
+
+    out = tmp_path / "out"
+    run = valuereview(
+        "render", "--db", str(demo_db), "--out", str(out), "--accounts", "ACC-0001",
+        "--locale", "fr-FR", "--formats", "html", "--no-portfolio",
+        cwd=copy, env={"PYTHONPATH": str(copy)},
+    )
+    assert run.code == 0, run.stderr
+    q = QuarterLayout(out, next(p for p in out.iterdir() if p.is_dir()).name)
+    review = q.path("customer", "ACC-0001", "value-review.html").read_text(encoding="utf-8")
+    index = q.index("customer").read_text(encoding="utf-8")
+    assert '<html lang="fr-FR">' in review and "[fr] " in review
+
+    def form(count: int) -> int:  # CLDR's French: "one" for 0 and 1, "other" beyond
+        return ["one", "other"].index(babel.Locale.parse("fr").plural_form(count))
+
+    counted = [
+        (int(re.sub(r"\D", "", number)), int(i))
+        for i, number in re.findall(r"\[fr(\d):([^\]]+)\]", review)
+    ]
+    counted += [
+        (int(number), int(i))
+        for number, i in re.findall(r"<strong>(\d+)</strong> \[fr(\d)\]", index)
+    ]
+    assert counted and all(f == form(n) for n, f in counted), counted
+    # Where French and English part: nothing failed, and French says it in the singular.
+    assert (0, 0) in counted

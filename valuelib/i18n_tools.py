@@ -5,7 +5,9 @@ code, the notebooks' code cells and the Jinja templates (mapping in ``babel.cfg`
 ``valuelib/locale/valuereview.pot``, merges it into each ``<lang>/LC_MESSAGES/valuereview.po``,
 compiles each to ``.mo`` (checked in, so a plain install has them), and fails naming the
 language and the message when a catalog lacks a translation (fuzzy counts as missing), has
-a placeholder the message does not, or its ``.mo`` is stale. The tests run the same check.
+a placeholder the message does not, or its ``.mo`` is stale, and naming the language, the file
+and the first count where its ``Plural-Forms`` header and CLDR's plural rules disagree. The
+tests run the same check. ``--init xx`` creates a new language's catalog (README, "Languages").
 
 Files are rewritten only when their messages change, so running it twice changes nothing.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import babel
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
@@ -35,6 +38,12 @@ POT = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _HEADER_DATES = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
 _COPYRIGHT = "valuereview contributors"
+#: CLDR's plural categories in the order gettext numbers them (form 0 is the first present).
+CLDR_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+#: CLDR's plural operands for a whole number n: its integer digits are n, and it has no
+#: visible fraction digits and no exponent.
+_WHOLE_NUMBER_OPERANDS = {"n": "n", "i": "n", "v": "0", "w": "0", "f": "0", "t": "0", "c": "0",
+                          "e": "0"}
 
 
 def extract_ipynb(
@@ -93,14 +102,19 @@ def extract(root: Path = ROOT) -> Catalog:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one language's catalog."""
+    """One thing wrong with one language's catalog (a message of it, or its file)."""
 
     language: str
     msgid: str
     what: str
     context: str | None = None
+    file: str | None = None
 
     def __str__(self) -> str:
+        if self.file:
+            return f"{self.language}: {self.file}: {self.what}"
+        if not self.msgid:
+            return f"{self.language}: {self.what}"
         ctx = f" (context {self.context!r})" if self.context else ""
         return f"{self.language}: {self.what}: {self.msgid!r}{ctx}"
 
@@ -164,6 +178,91 @@ def check_catalog(template: Catalog, catalog: Catalog, language: str) -> list[Pr
     return problems
 
 
+def _c_expression(node: tuple[str, Any]) -> str:
+    """A node of a CLDR plural rule (Babel's ``PluralRule.abstract``) as a C expression over
+    a whole number ``n``, the only variable gettext's Plural-Forms know."""
+    kind, args = node
+    if kind in ("and", "or"):
+        return "(" + (" && " if kind == "and" else " || ").join(map(_c_expression, args)) + ")"
+    if kind == "not":
+        return f"!({_c_expression(args[0])})"
+    if kind == "mod":
+        return f"({_c_expression(args[0])} % {_c_expression(args[1])})"
+    if kind == "value":
+        return str(args[0])
+    if kind == "relation":  # "in" and "within" agree on whole numbers
+        _, operand, (_, ranges) = args
+        x = _c_expression(operand)
+        return "(" + " || ".join(
+            f"{x} == {_c_expression(lo)}" if lo == hi
+            else f"({x} >= {_c_expression(lo)} && {x} <= {_c_expression(hi)})"
+            for lo, hi in ranges
+        ) + ")"
+    if kind in _WHOLE_NUMBER_OPERANDS:
+        return _WHOLE_NUMBER_OPERANDS[kind]
+    raise ValueError(f"unknown node {kind!r} in a CLDR plural rule")
+
+
+def plural_forms(language: str) -> str:
+    """The ``Plural-Forms`` header CLDR's plural rules give `language` on whole numbers.
+
+    One form per category the counts of i18n.PLURAL_CHECK_COUNTS reach, numbered in CLDR's
+    order; a category only larger numbers reach (French "many": a million) is left out.
+    """
+    rule = babel.Locale.parse(language).plural_form
+    reached = {rule(n) for n in i18n.PLURAL_CHECK_COUNTS}
+    forms = [c for c in CLDR_CATEGORIES if c in reached]
+    conditions = [(tag, _c_expression(node)) for tag, node in rule.abstract if tag in reached]
+    otherwise = "other" if "other" in reached else conditions.pop()[0]
+    expression = str(forms.index(otherwise))
+    for tag, condition in reversed(conditions):
+        expression = f"{condition} ? {forms.index(tag)} : {expression}"
+    return f"nplurals={len(forms)}; plural=({expression});"
+
+
+def plural_forms_problem(language: str, value: str) -> str | None:
+    """Why a ``Plural-Forms`` value does not suit `language` (None: it does).
+
+    It must parse with gettext, and on every count of i18n.PLURAL_CHECK_COUNTS its form and
+    CLDR's plural category must correspond one to one, with one form per category reached.
+    """
+    try:
+        nplurals, plural = i18n.parse_plural_forms(value)
+    except ValueError as exc:
+        return str(exc)
+    try:
+        rule = babel.Locale.parse(language).plural_form
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        return f"CLDR has no plural rules for {language!r} to check Plural-Forms {value!r}"
+    problem = i18n.plural_range_problem(nplurals, plural)
+    if problem:
+        return f"Plural-Forms {value!r}: {problem}"
+    category_of: dict[int, tuple[str, int]] = {}  # form → (CLDR category, first count)
+    form_of: dict[str, tuple[int, int]] = {}  # CLDR category → (form, first count)
+    for n in i18n.PLURAL_CHECK_COUNTS:
+        form, category = plural(n), rule(n)
+        had_category, at = category_of.setdefault(form, (category, n))
+        if had_category != category:
+            return (
+                f"Plural-Forms {value!r} disagrees with CLDR at {n}: gettext gives form {form} "
+                f"and CLDR {category!r}, but form {form} was CLDR's {had_category!r} at {at}"
+            )
+        had_form, at = form_of.setdefault(category, (form, n))
+        if had_form != form:
+            return (
+                f"Plural-Forms {value!r} disagrees with CLDR at {n}: gettext gives form {form} "
+                f"and CLDR {category!r}, but CLDR's {category!r} was form {had_form} at {at}"
+            )
+    if nplurals != len(form_of):
+        reached = [c for c in CLDR_CATEGORIES if c in form_of]
+        return (
+            f"Plural-Forms {value!r} has nplurals={nplurals}, but the counts "
+            f"{i18n.PLURAL_CHECK_COUNTS.start}–{i18n.PLURAL_CHECK_COUNTS.stop - 1} reach "
+            f"{len(reached)} CLDR categories ({', '.join(reached)})"
+        )
+    return None
+
+
 def catalog_paths(locale_dir: Path = i18n.LOCALE_DIR) -> dict[str, Path]:
     """language → its .po file."""
     return {
@@ -171,9 +270,21 @@ def catalog_paths(locale_dir: Path = i18n.LOCALE_DIR) -> dict[str, Path]:
     }
 
 
-def _read_po(path: Path, language: str) -> Catalog:
-    with open(path, "rb") as fh:
-        return read_po(fh, locale=language, domain=i18n.DOMAIN)
+def _read_po(path: Path, language: str | None) -> Catalog:
+    """A .po or .pot file as a catalog; CatalogError naming the file when Babel cannot read it."""
+    try:
+        with open(path, "rb") as fh:
+            return read_po(fh, locale=language, domain=i18n.DOMAIN)
+    except (OSError, ValueError) as exc:
+        raise i18n.CatalogError(f"{_shown(path)}: cannot be read: {exc}") from None
+
+
+def _shown(path: Path) -> str:
+    """A path as messages show it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _mo_is_current(catalog: Catalog, mo_path: Path) -> bool:
@@ -196,7 +307,7 @@ def _text(context: str | bytes | None) -> str | None:
 
 
 def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -> list[Problem]:
-    """Every problem of every catalog against the extracted messages (empty: all good)."""
+    """Every problem of every catalog against the extracted messages and CLDR (empty: good)."""
     template = template if template is not None else extract()
     problems: list[Problem] = []
     paths = catalog_paths(locale_dir)
@@ -204,14 +315,22 @@ def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -
         if language != i18n.SOURCE_LANGUAGE and language not in paths:
             problems.append(Problem(language, "", "no catalog"))
     for language, path in paths.items():
-        catalog = _read_po(path, language)
+        try:
+            catalog = _read_po(path, language)
+        except i18n.CatalogError as exc:
+            problems.append(Problem(language, "", str(exc)))
+            continue
+        plural = plural_forms_problem(language, catalog.plural_forms)
+        if plural:
+            problems.append(Problem(language, "", plural, file=_shown(path)))
         problems.extend(check_catalog(template, catalog, language))
         if not _mo_is_current(catalog, path.with_suffix(".mo")):
             problems.append(
                 Problem(
                     language,
-                    str(path.with_suffix(".mo").name),
+                    "",
                     "compiled catalog is missing or stale (run make i18n)",
+                    file=_shown(path.with_suffix(".mo")),
                 )
             )
     return problems
@@ -262,8 +381,41 @@ def update(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) 
     return changed
 
 
+def init(language: str, locale_dir: Path = i18n.LOCALE_DIR) -> Path:
+    """Create `language`'s catalog from the template: every message untranslated, and the
+    ``Plural-Forms`` header CLDR gives it (plural_forms). Refuses to overwrite a catalog."""
+    if not re.fullmatch(r"[a-z]{2,3}", language):
+        raise i18n.CatalogError(f"--init {language!r}: give a language code such as fr or de")
+    try:
+        locale = babel.Locale.parse(language)
+    except (ValueError, babel.UnknownLocaleError):
+        raise i18n.CatalogError(f"--init {language!r}: CLDR has no data for it") from None
+    path = locale_dir / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    if path.exists():
+        raise i18n.CatalogError(f"{_shown(path)} exists already: edit it, then run make i18n")
+    pot = locale_dir / f"{i18n.DOMAIN}.pot"
+    template = _read_po(pot, None) if pot.is_file() else extract()
+    catalog = Catalog(
+        locale=language,
+        domain=i18n.DOMAIN,
+        project="valuereview",
+        header_comment=(
+            f"# {locale.english_name} translations for valuereview.\n"
+            "# This file is distributed under the same license as the valuereview project."
+        ),
+        copyright_holder=_COPYRIGHT,
+        charset="utf-8",
+        fuzzy=False,
+    )
+    catalog.mime_headers = [("Plural-Forms", plural_forms(language))]
+    catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_dump(write_po, catalog, width=96, sort_output=True, ignore_obsolete=True))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m valuelib.i18n_tools [--check-only]``: see the module docstring."""
+    """``python -m valuelib.i18n_tools [--check-only | --init LANG]``: see the module docstring."""
     parser = argparse.ArgumentParser(
         prog="python -m valuelib.i18n_tools", description=__doc__.split("\n\n")[0]
     )
@@ -272,12 +424,32 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only check the catalogs against the code; write nothing",
     )
+    parser.add_argument(
+        "--init",
+        metavar="LANG",
+        help="create the catalog of a new language (e.g. fr) from the template and stop",
+    )
     args = parser.parse_args(argv)
+    if args.init:
+        try:
+            path = init(args.init)
+        except i18n.CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"created {_shown(path)}: translate every msgstr, add {args.init!r} to "
+            "i18n.SUPPORTED and run make i18n"
+        )
+        return 0
     template = extract()
     print(f"{len(template)} messages extracted")
-    if not args.check_only:
-        for path in update(template):
-            print(f"updated {Path(path).relative_to(ROOT)}")
+    try:
+        if not args.check_only:
+            for path in update(template):
+                print(f"updated {_shown(Path(path))}")
+    except i18n.CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     problems = check(template)
     for problem in problems:
         print(problem, file=sys.stderr)
