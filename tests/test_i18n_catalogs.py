@@ -1,6 +1,6 @@
 """Catalogs that cannot be half-added: Plural-Forms checked against CLDR, the README's recipe
-for a new language followed to a rendered French review, and a broken compiled catalog refused
-before a batch renders."""
+for a new language followed to a rendered French review, a broken compiled catalog refused
+before a batch renders, and `make i18n` reproducible byte for byte."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from conftest import ROOT, QuarterLayout, valuereview
 from valuelib import i18n, i18n_tools
 
 LOCALE = Path("valuelib") / "locale"
+SHIPPED = ("ka", "hy", "ha", "ny")
 
 
 def _po(lang: str) -> Path:
@@ -60,6 +62,12 @@ def run_in(copy: Path, *args: str) -> subprocess.CompletedProcess:
 def make_i18n(copy: Path, *words: str) -> subprocess.CompletedProcess:
     """`make i18n` in the copy; `STAMP=` keeps make from reinstalling the shared virtualenv."""
     return run_in(copy, *(words or ("make", "i18n")), "STAMP=")
+
+
+def locale_files(root: Path) -> dict[str, bytes]:
+    """Every file of valuelib/locale under `root`, by relative path."""
+    base = root / LOCALE
+    return {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()}
 
 
 # ------------------------------------------------------------------ Plural-Forms and CLDR
@@ -189,6 +197,40 @@ def test_a_broken_compiled_catalog_stops_the_render_naming_the_file(tmp_path, de
         f"fix {mo.with_suffix('.po')} and run make i18n; nothing rendered"
     )
     assert not out.exists() or not list(out.rglob("*.html"))
+
+
+# ------------------------------------------------------------------ reproducible make i18n
+
+
+def test_make_i18n_reproduces_the_checked_in_catalogs_byte_for_byte(tmp_path):
+    checked_in = locale_files(ROOT)
+    assert set(checked_in) >= {f"{lang}/LC_MESSAGES/{i18n.DOMAIN}.mo" for lang in SHIPPED}
+    copy = copy_project(tmp_path)
+    for attempt in (1, 2):
+        run = run_in(copy, str(copy / ".venv" / "bin" / "python"), "-m", "valuelib.i18n_tools")
+        assert run.returncode == 0, run.stderr
+        assert "updated" not in run.stdout, (attempt, run.stdout)
+        assert locale_files(copy) == checked_in, attempt
+    for lang in SHIPPED:
+        text = (copy / _po(lang)).read_text(encoding="utf-8")
+        assert "Creation-Date" not in text and "Revision-Date" not in text
+        assert "Generated-By" not in text and re.search(r"^#: \S+:\d", text, re.M) is None
+
+
+def test_the_compiled_catalog_is_what_gettext_reads(tmp_path):
+    """compile_mo writes GNU's format: gettext finds every message, context and plural form."""
+    with open(ROOT / _po("ka"), "rb") as fh:
+        catalog = read_po(fh, locale="ka")
+    data = i18n_tools.compile_mo(catalog)
+    magic, revision, n, originals, translations = struct.unpack("<5I", data[:20])
+    assert (magic, revision, originals, translations) == (0x950412DE, 0, 28, 28 + 8 * n)
+    path = tmp_path / "ka.mo"
+    path.write_bytes(data)
+    t = i18n.load_catalog(path)
+    assert t.pgettext("note", "Note") == "შენიშვნა"
+    assert t.ngettext("{count} answer", "{count} answers", 2) == "{count} პასუხი"
+    translated = [m for m in catalog if m.id and m.string and not m.fuzzy]
+    assert n == len(translated) + 1  # and the header
 
 
 # ------------------------------------------------------------------ the README's recipe

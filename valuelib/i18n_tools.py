@@ -9,7 +9,9 @@ a placeholder the message does not, or its ``.mo`` is stale, and naming the lang
 and the first count where its ``Plural-Forms`` header and CLDR's plural rules disagree. The
 tests run the same check. ``--init xx`` creates a new language's catalog (README, "Languages").
 
-Files are rewritten only when their messages change, so running it twice changes nothing.
+The files are reproducible: no dates or tool versions in their headers, references without
+line numbers (a message's file, so edits elsewhere in it change nothing), ``.mo`` files written
+by ``compile_mo``; running it on a clean checkout changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import io
 import json
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +31,6 @@ import babel
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from . import i18n
@@ -36,14 +38,22 @@ from . import i18n
 ROOT = Path(__file__).resolve().parents[1]
 POT = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_HEADER_DATES = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
 _COPYRIGHT = "valuereview contributors"
+#: Header fields left out of every .pot, .po and .mo: they change on each run or each Babel
+#: release without saying anything about the messages (git has the dates).
+VOLATILE_HEADERS = ("POT-Creation-Date", "PO-Revision-Date", "Generated-By")
+_VOLATILE_LINE = re.compile(r'"(?:' + "|".join(VOLATILE_HEADERS) + r'): [^"]*"')
+_HEADER_COMMENT = (
+    "# Translations template for valuereview.\n"
+    "# This file is distributed under the same license as the valuereview project."
+)
 #: CLDR's plural categories in the order gettext numbers them (form 0 is the first present).
 CLDR_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 #: CLDR's plural operands for a whole number n: its integer digits are n, and it has no
 #: visible fraction digits and no exponent.
 _WHOLE_NUMBER_OPERANDS = {"n": "n", "i": "n", "v": "0", "w": "0", "f": "0", "t": "0", "c": "0",
                           "e": "0"}
+_MO_MAGIC = 0x950412DE
 
 
 def extract_ipynb(
@@ -84,6 +94,7 @@ def extract(root: Path = ROOT) -> Catalog:
     template = Catalog(
         project="valuereview",
         domain=i18n.DOMAIN,
+        header_comment=_HEADER_COMMENT,
         copyright_holder=_COPYRIGHT,
         charset="utf-8",
         fuzzy=False,
@@ -287,23 +298,62 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _mo_is_current(catalog: Catalog, mo_path: Path) -> bool:
-    if not mo_path.is_file():
-        return False
-    with open(mo_path, "rb") as fh:
-        compiled = read_mo(fh)
-    want = {
-        (m.context, _ids(m)[0]): _strings(m)
-        for m in catalog
-        if m.id and not m.fuzzy and all(_strings(m))
-    }
-    have = {(_text(m.context), _ids(m)[0]): _strings(m) for m in compiled if m.id}
-    return want == have
+def _header(catalog: Catalog) -> str:
+    """A catalog's header fields as the .mo holds them: UTF-8, nothing volatile."""
+    fields = [
+        (name, "text/plain; charset=utf-8" if name == "Content-Type" else value)
+        for name, value in catalog.mime_headers
+        if name not in VOLATILE_HEADERS
+    ]
+    return "".join(f"{name}: {value}\n" for name, value in fields)
 
 
-def _text(context: str | bytes | None) -> str | None:
-    """A message context as text (Babel's .mo reader leaves contexts as bytes)."""
-    return context.decode("utf-8") if isinstance(context, bytes) else context
+def compile_mo(catalog: Catalog) -> bytes:
+    """The GNU .mo file of a catalog, the same bytes for the same catalog (no hash table).
+
+    Like msgfmt it leaves out fuzzy and untranslated messages; originals are sorted by their
+    UTF-8 bytes, a context joined to its message by EOT and plural forms by NUL.
+    """
+    entries = {b"": _header(catalog).encode("utf-8")}
+    for message in catalog:
+        strings = _strings(message)
+        if not message.id or message.fuzzy or not all(strings):
+            continue
+        key = "\x00".join(_ids(message))
+        if message.context:
+            key = f"{message.context}\x04{key}"
+        entries[key.encode("utf-8")] = "\x00".join(strings).encode("utf-8")
+    originals = sorted(entries)
+    n = len(originals)
+    originals_table, translations_table = 28, 28 + 8 * n
+    strings_start = translations_table + 8 * n
+    table: list[int] = []
+    blob = bytearray()
+    for text in [*originals, *(entries[k] for k in originals)]:
+        table += [len(text), strings_start + len(blob)]
+        blob += text + b"\x00"
+    head = struct.pack(
+        "<7I", _MO_MAGIC, 0, n, originals_table, translations_table, 0, strings_start
+    )
+    return head + struct.pack(f"<{len(table)}I", *table) + bytes(blob)
+
+
+def po_bytes(catalog: Catalog, *, template: bool = False) -> bytes:
+    """A catalog as the .po (or .pot) file `make i18n` writes: UTF-8, sorted by message,
+    references without line numbers, header without VOLATILE_HEADERS."""
+    catalog.charset = "utf-8"
+    buf = io.BytesIO()
+    write_po(
+        buf,
+        catalog,
+        width=96,
+        sort_output=True,
+        ignore_obsolete=not template,
+        include_lineno=False,
+    )
+    head, blank, body = buf.getvalue().decode("utf-8").partition("\n\n")
+    kept = [line for line in head.split("\n") if not _VOLATILE_LINE.fullmatch(line)]
+    return ("\n".join(kept) + blank + body).encode("utf-8")
 
 
 def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -> list[Problem]:
@@ -324,36 +374,23 @@ def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -
         if plural:
             problems.append(Problem(language, "", plural, file=_shown(path)))
         problems.extend(check_catalog(template, catalog, language))
-        if not _mo_is_current(catalog, path.with_suffix(".mo")):
+        mo = path.with_suffix(".mo")
+        if not mo.is_file() or mo.read_bytes() != compile_mo(catalog):
             problems.append(
                 Problem(
                     language,
                     "",
                     "compiled catalog is missing or stale (run make i18n)",
-                    file=_shown(path.with_suffix(".mo")),
+                    file=_shown(mo),
                 )
             )
     return problems
 
 
-def _dump(write: Any, catalog: Catalog, **kw: Any) -> bytes:
-    buf = io.BytesIO()
-    write(buf, catalog, **kw)
-    return buf.getvalue()
-
-
-def _write_if_changed(path: Path, data: bytes, *, po: bool = False) -> bool:
-    """Write `data` unless the file already holds it (for .po/.pot: ignoring header dates)."""
-    if path.is_file():
-        old = path.read_bytes()
-        if po:
-            same = _HEADER_DATES.sub("", old.decode("utf-8")) == _HEADER_DATES.sub(
-                "", data.decode("utf-8")
-            )
-        else:
-            same = old == data
-        if same:
-            return False
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` unless the file already holds exactly it."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return True
@@ -364,19 +401,15 @@ def update(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) 
     template = template if template is not None else extract()
     changed = []
     pot = locale_dir / f"{i18n.DOMAIN}.pot"
-    if _write_if_changed(pot, _dump(write_po, template, width=96, sort_output=True), po=True):
+    if _write_if_changed(pot, po_bytes(template, template=True)):
         changed.append(str(pot))
     for language, path in catalog_paths(locale_dir).items():
         catalog = _read_po(path, language)
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
-        if _write_if_changed(
-            path,
-            _dump(write_po, catalog, width=96, sort_output=True, ignore_obsolete=True),
-            po=True,
-        ):
+        if _write_if_changed(path, po_bytes(catalog)):
             changed.append(str(path))
         catalog = _read_po(path, language)
-        if _write_if_changed(path.with_suffix(".mo"), _dump(write_mo, catalog)):
+        if _write_if_changed(path.with_suffix(".mo"), compile_mo(catalog)):
             changed.append(str(path.with_suffix(".mo")))
     return changed
 
@@ -410,7 +443,7 @@ def init(language: str, locale_dir: Path = i18n.LOCALE_DIR) -> Path:
     catalog.mime_headers = [("Plural-Forms", plural_forms(language))]
     catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_dump(write_po, catalog, width=96, sort_output=True, ignore_obsolete=True))
+    path.write_bytes(po_bytes(catalog))
     return path
 
 
