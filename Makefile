@@ -87,7 +87,9 @@ clean:
 
 # Messages of valuelib, the notebooks and the templates (babel.cfg) → valuelib/locale/*.pot,
 # merged into every catalog and compiled to .mo; fails naming the language and the message
-# when any catalog lacks a translation (fuzzy counts as missing). See README, "Languages".
+# when any catalog lacks a translation (fuzzy counts as missing), and the language, the file
+# and the first count when a Plural-Forms header disagrees with CLDR. The same sources give
+# the same bytes, so a clean checkout stays clean. See README, "Languages".
 i18n: $(STAMP)
 	$(BIN)/python -m valuelib.i18n_tools
 

@@ -83,12 +83,10 @@ def test_the_notebook_extractor_reads_code_cells_only():
 
 
 def test_plural_forms_headers_follow_cldr():
-    from babel.plural import to_gettext
-
     for lang in LANGUAGES[1:]:
         po = i18n.LOCALE_DIR / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
-        header = to_gettext(babel.Locale.parse(lang).plural_form)
-        assert f'"Plural-Forms: {header}\\n"' in po.read_text(encoding="utf-8"), lang
+        header = re.search(r'"Plural-Forms: (.*)\\n"', po.read_text(encoding="utf-8"))[1]
+        assert i18n_tools.plural_forms_problem(lang, header) is None, (lang, header)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -175,6 +175,9 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
 def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             on_plan: Callable[[int], None] | None, stop: StopOnSignals) -> Result:
     t0 = time.perf_counter()
+    from .i18n import check_catalogs
+
+    check_catalogs()  # a catalog gettext cannot load stops the batch before anything renders
     root = opts.root
     nb_dir = opts.notebooks or root / "notebooks"
     notebook = nb_dir / NOTEBOOK

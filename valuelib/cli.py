@@ -294,7 +294,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from . import batch, contract
     from .dask_runner import DaskSetupError
     from .extract import SelectionError
-    from .i18n import known, normalise
+    from .i18n import CatalogError, known, normalise
     from .params import ParamsError
     from .warehouse import WarehouseError
 
@@ -353,7 +353,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         for pr in exc.problems:
             print(f"  - {pr}", file=sys.stderr)
         return EXIT_BAD
-    except (SelectionError, ParamsError, WarehouseError, DaskSetupError) as exc:
+    except (SelectionError, ParamsError, CatalogError, WarehouseError, DaskSetupError) as exc:
         progress.stop()
         _err(f"{exc}; nothing rendered")
         return EXIT_BAD

@@ -15,14 +15,19 @@ fallback chain, and each fallback is logged once per tag (per process):
 
 Messages are English sentences with named ``{placeholders}``, translated whole and filled
 with ``str.format`` after translation, so word order is the translator's; counts use
-``ngettext`` with the catalog's own ``Plural-Forms``.
+``ngettext`` with the catalog's own ``Plural-Forms``. A compiled catalog gettext cannot use
+(unreadable, or a ``Plural-Forms`` it cannot parse or that names a form beyond ``nplurals``)
+raises ``CatalogError`` naming the file, and ``check_catalogs`` finds them all before a batch.
 """
 
 from __future__ import annotations
 
+import gettext
 import logging
 import pickle
 import re
+import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -178,14 +183,92 @@ def _parses(tag: str) -> bool:
     return True
 
 
+#: The counts a ``Plural-Forms`` header is tried on, by ``make i18n`` (against CLDR) and when a
+#: catalog is loaded: every whole number up to 200 meets the ones, teens and hundreds of CLDR's
+#: rules for whole numbers.
+PLURAL_CHECK_COUNTS = range(201)
+
+_PLURAL_FORMS = re.compile(r"\s*nplurals\s*=\s*(\d+)\s*;\s*plural\s*=\s*([^;]+?)\s*;?\s*")
+
+
+class CatalogError(Exception):
+    """A message catalog gettext cannot use; the message names the file and what is wrong."""
+
+
+def parse_plural_forms(value: str) -> tuple[int, Callable[[int], int]]:
+    """``nplurals`` and the plural function of a ``Plural-Forms`` value, parsed by gettext.
+
+    Raises ValueError saying what is wrong (its shape, or the expression gettext refuses).
+    """
+    m = _PLURAL_FORMS.fullmatch(value or "")
+    if not m:
+        raise ValueError(f"Plural-Forms {value!r} is not 'nplurals=N; plural=EXPRESSION;'")
+    nplurals, expression = int(m[1]), m[2]
+    if nplurals < 1:
+        raise ValueError(f"Plural-Forms {value!r}: nplurals must be at least 1")
+    try:
+        return nplurals, gettext.c2py(expression)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"Plural-Forms {value!r}: gettext cannot parse it ({exc})") from None
+
+
+def plural_range_problem(nplurals: int, plural: Callable[[int], int]) -> str | None:
+    """The first count of PLURAL_CHECK_COUNTS whose form is not one of the `nplurals` forms."""
+    for n in PLURAL_CHECK_COUNTS:
+        try:
+            form = plural(n)
+        except ArithmeticError as exc:  # e.g. "n % 0"
+            return f"the plural formula fails for {n} ({exc})"
+        if not 0 <= form < nplurals:
+            return f"the plural formula gives form {form} for {n}, but nplurals={nplurals}"
+    return None
+
+
+def load_catalog(path: Path) -> Translations:
+    """A compiled catalog (.mo) as rendering uses it, checked: CatalogError when unusable."""
+    po = path.with_suffix(".po")
+    fix = f"fix {po} and run make i18n" if po.is_file() else "recompile it"
+    try:
+        with open(path, "rb") as fh:
+            t = Translations(fh, domain=DOMAIN)
+    except (OSError, ValueError, IndexError, struct.error) as exc:
+        # ValueError includes gettext's "invalid token in plural form" and bad encodings.
+        raise CatalogError(f"{path}: gettext cannot load it ({exc}); {fix}") from None
+    value = t.info().get("plural-forms")
+    try:
+        problem = (
+            plural_range_problem(*parse_plural_forms(value)) if value
+            else "it has no Plural-Forms header"
+        )
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise CatalogError(f"{path}: {problem}; {fix}")
+    return t
+
+
 @lru_cache(maxsize=16)
 def _catalog(language: str) -> NullTranslations:
     if language == SOURCE_LANGUAGE:
         return NullTranslations()
-    t = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
-    if not isinstance(t, Translations):  # pragma: no cover - languages() found its .mo
-        log.warning("catalog for %r could not be loaded; the text is English", language)
-    return t
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.is_file():  # pragma: no cover - languages() found its .mo
+        log.warning("no catalog %s; the text is English", path)
+        return NullTranslations()
+    return load_catalog(path)
+
+
+def check_catalogs(langs: Iterable[str] | None = None) -> None:
+    """Load the catalog of each language (default: every compiled one, any of which an
+    account's locale may name) so a broken one stops a batch before anything renders."""
+    problems = []
+    for language in languages() if langs is None else langs:
+        try:
+            _catalog(language)
+        except CatalogError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CatalogError("\n".join(problems))
 
 
 class Translator:
@@ -303,19 +386,25 @@ def declare_document(tr: Translator, title: str) -> None:
 
 __all__ = [
     "C_",
+    "CatalogError",
     "DOCUMENT_MIME",
     "KEYWORDS",
     "N_",
+    "PLURAL_CHECK_COUNTS",
     "Resolution",
     "SUPPORTED",
     "Translator",
+    "check_catalogs",
     "cldr_gaps",
     "declare_document",
     "document_facts",
     "known",
     "languages",
+    "load_catalog",
     "normalise",
     "page_counter_css",
+    "parse_plural_forms",
+    "plural_range_problem",
     "resolve",
     "translator",
 ]

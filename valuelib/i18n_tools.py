@@ -5,9 +5,13 @@ code, the notebooks' code cells and the Jinja templates (mapping in ``babel.cfg`
 ``valuelib/locale/valuereview.pot``, merges it into each ``<lang>/LC_MESSAGES/valuereview.po``,
 compiles each to ``.mo`` (checked in, so a plain install has them), and fails naming the
 language and the message when a catalog lacks a translation (fuzzy counts as missing), has
-a placeholder the message does not, or its ``.mo`` is stale. The tests run the same check.
+a placeholder the message does not, or its ``.mo`` is stale, and naming the language, the file
+and the first count where its ``Plural-Forms`` header and CLDR's plural rules disagree. The
+tests run the same check. ``--init xx`` creates a new language's catalog (README, "Languages").
 
-Files are rewritten only when their messages change, so running it twice changes nothing.
+The files are reproducible: no dates or tool versions in their headers, references without
+line numbers (a message's file, so edits elsewhere in it change nothing), ``.mo`` files written
+by ``compile_mo``; running it on a clean checkout changes nothing.
 """
 
 from __future__ import annotations
@@ -16,16 +20,17 @@ import argparse
 import io
 import json
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import babel
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from . import i18n
@@ -33,8 +38,22 @@ from . import i18n
 ROOT = Path(__file__).resolve().parents[1]
 POT = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_HEADER_DATES = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"$', re.MULTILINE)
 _COPYRIGHT = "valuereview contributors"
+#: Header fields left out of every .pot, .po and .mo: they change on each run or each Babel
+#: release without saying anything about the messages (git has the dates).
+VOLATILE_HEADERS = ("POT-Creation-Date", "PO-Revision-Date", "Generated-By")
+_VOLATILE_LINE = re.compile(r'"(?:' + "|".join(VOLATILE_HEADERS) + r'): [^"]*"')
+_HEADER_COMMENT = (
+    "# Translations template for valuereview.\n"
+    "# This file is distributed under the same license as the valuereview project."
+)
+#: CLDR's plural categories in the order gettext numbers them (form 0 is the first present).
+CLDR_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+#: CLDR's plural operands for a whole number n: its integer digits are n, and it has no
+#: visible fraction digits and no exponent.
+_WHOLE_NUMBER_OPERANDS = {"n": "n", "i": "n", "v": "0", "w": "0", "f": "0", "t": "0", "c": "0",
+                          "e": "0"}
+_MO_MAGIC = 0x950412DE
 
 
 def extract_ipynb(
@@ -75,6 +94,7 @@ def extract(root: Path = ROOT) -> Catalog:
     template = Catalog(
         project="valuereview",
         domain=i18n.DOMAIN,
+        header_comment=_HEADER_COMMENT,
         copyright_holder=_COPYRIGHT,
         charset="utf-8",
         fuzzy=False,
@@ -93,14 +113,19 @@ def extract(root: Path = ROOT) -> Catalog:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one language's catalog."""
+    """One thing wrong with one language's catalog (a message of it, or its file)."""
 
     language: str
     msgid: str
     what: str
     context: str | None = None
+    file: str | None = None
 
     def __str__(self) -> str:
+        if self.file:
+            return f"{self.language}: {self.file}: {self.what}"
+        if not self.msgid:
+            return f"{self.language}: {self.what}"
         ctx = f" (context {self.context!r})" if self.context else ""
         return f"{self.language}: {self.what}: {self.msgid!r}{ctx}"
 
@@ -164,6 +189,91 @@ def check_catalog(template: Catalog, catalog: Catalog, language: str) -> list[Pr
     return problems
 
 
+def _c_expression(node: tuple[str, Any]) -> str:
+    """A node of a CLDR plural rule (Babel's ``PluralRule.abstract``) as a C expression over
+    a whole number ``n``, the only variable gettext's Plural-Forms know."""
+    kind, args = node
+    if kind in ("and", "or"):
+        return "(" + (" && " if kind == "and" else " || ").join(map(_c_expression, args)) + ")"
+    if kind == "not":
+        return f"!({_c_expression(args[0])})"
+    if kind == "mod":
+        return f"({_c_expression(args[0])} % {_c_expression(args[1])})"
+    if kind == "value":
+        return str(args[0])
+    if kind == "relation":  # "in" and "within" agree on whole numbers
+        _, operand, (_, ranges) = args
+        x = _c_expression(operand)
+        return "(" + " || ".join(
+            f"{x} == {_c_expression(lo)}" if lo == hi
+            else f"({x} >= {_c_expression(lo)} && {x} <= {_c_expression(hi)})"
+            for lo, hi in ranges
+        ) + ")"
+    if kind in _WHOLE_NUMBER_OPERANDS:
+        return _WHOLE_NUMBER_OPERANDS[kind]
+    raise ValueError(f"unknown node {kind!r} in a CLDR plural rule")
+
+
+def plural_forms(language: str) -> str:
+    """The ``Plural-Forms`` header CLDR's plural rules give `language` on whole numbers.
+
+    One form per category the counts of i18n.PLURAL_CHECK_COUNTS reach, numbered in CLDR's
+    order; a category only larger numbers reach (French "many": a million) is left out.
+    """
+    rule = babel.Locale.parse(language).plural_form
+    reached = {rule(n) for n in i18n.PLURAL_CHECK_COUNTS}
+    forms = [c for c in CLDR_CATEGORIES if c in reached]
+    conditions = [(tag, _c_expression(node)) for tag, node in rule.abstract if tag in reached]
+    otherwise = "other" if "other" in reached else conditions.pop()[0]
+    expression = str(forms.index(otherwise))
+    for tag, condition in reversed(conditions):
+        expression = f"{condition} ? {forms.index(tag)} : {expression}"
+    return f"nplurals={len(forms)}; plural=({expression});"
+
+
+def plural_forms_problem(language: str, value: str) -> str | None:
+    """Why a ``Plural-Forms`` value does not suit `language` (None: it does).
+
+    It must parse with gettext, and on every count of i18n.PLURAL_CHECK_COUNTS its form and
+    CLDR's plural category must correspond one to one, with one form per category reached.
+    """
+    try:
+        nplurals, plural = i18n.parse_plural_forms(value)
+    except ValueError as exc:
+        return str(exc)
+    try:
+        rule = babel.Locale.parse(language).plural_form
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        return f"CLDR has no plural rules for {language!r} to check Plural-Forms {value!r}"
+    problem = i18n.plural_range_problem(nplurals, plural)
+    if problem:
+        return f"Plural-Forms {value!r}: {problem}"
+    category_of: dict[int, tuple[str, int]] = {}  # form → (CLDR category, first count)
+    form_of: dict[str, tuple[int, int]] = {}  # CLDR category → (form, first count)
+    for n in i18n.PLURAL_CHECK_COUNTS:
+        form, category = plural(n), rule(n)
+        had_category, at = category_of.setdefault(form, (category, n))
+        if had_category != category:
+            return (
+                f"Plural-Forms {value!r} disagrees with CLDR at {n}: gettext gives form {form} "
+                f"and CLDR {category!r}, but form {form} was CLDR's {had_category!r} at {at}"
+            )
+        had_form, at = form_of.setdefault(category, (form, n))
+        if had_form != form:
+            return (
+                f"Plural-Forms {value!r} disagrees with CLDR at {n}: gettext gives form {form} "
+                f"and CLDR {category!r}, but CLDR's {category!r} was form {had_form} at {at}"
+            )
+    if nplurals != len(form_of):
+        reached = [c for c in CLDR_CATEGORIES if c in form_of]
+        return (
+            f"Plural-Forms {value!r} has nplurals={nplurals}, but the counts "
+            f"{i18n.PLURAL_CHECK_COUNTS.start}–{i18n.PLURAL_CHECK_COUNTS.stop - 1} reach "
+            f"{len(reached)} CLDR categories ({', '.join(reached)})"
+        )
+    return None
+
+
 def catalog_paths(locale_dir: Path = i18n.LOCALE_DIR) -> dict[str, Path]:
     """language → its .po file."""
     return {
@@ -171,32 +281,83 @@ def catalog_paths(locale_dir: Path = i18n.LOCALE_DIR) -> dict[str, Path]:
     }
 
 
-def _read_po(path: Path, language: str) -> Catalog:
-    with open(path, "rb") as fh:
-        return read_po(fh, locale=language, domain=i18n.DOMAIN)
+def _read_po(path: Path, language: str | None) -> Catalog:
+    """A .po or .pot file as a catalog; CatalogError naming the file when Babel cannot read it."""
+    try:
+        with open(path, "rb") as fh:
+            return read_po(fh, locale=language, domain=i18n.DOMAIN)
+    except (OSError, ValueError) as exc:
+        raise i18n.CatalogError(f"{_shown(path)}: cannot be read: {exc}") from None
 
 
-def _mo_is_current(catalog: Catalog, mo_path: Path) -> bool:
-    if not mo_path.is_file():
-        return False
-    with open(mo_path, "rb") as fh:
-        compiled = read_mo(fh)
-    want = {
-        (m.context, _ids(m)[0]): _strings(m)
-        for m in catalog
-        if m.id and not m.fuzzy and all(_strings(m))
-    }
-    have = {(_text(m.context), _ids(m)[0]): _strings(m) for m in compiled if m.id}
-    return want == have
+def _shown(path: Path) -> str:
+    """A path as messages show it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
-def _text(context: str | bytes | None) -> str | None:
-    """A message context as text (Babel's .mo reader leaves contexts as bytes)."""
-    return context.decode("utf-8") if isinstance(context, bytes) else context
+def _header(catalog: Catalog) -> str:
+    """A catalog's header fields as the .mo holds them: UTF-8, nothing volatile."""
+    fields = [
+        (name, "text/plain; charset=utf-8" if name == "Content-Type" else value)
+        for name, value in catalog.mime_headers
+        if name not in VOLATILE_HEADERS
+    ]
+    return "".join(f"{name}: {value}\n" for name, value in fields)
+
+
+def compile_mo(catalog: Catalog) -> bytes:
+    """The GNU .mo file of a catalog, the same bytes for the same catalog (no hash table).
+
+    Like msgfmt it leaves out fuzzy and untranslated messages; originals are sorted by their
+    UTF-8 bytes, a context joined to its message by EOT and plural forms by NUL.
+    """
+    entries = {b"": _header(catalog).encode("utf-8")}
+    for message in catalog:
+        strings = _strings(message)
+        if not message.id or message.fuzzy or not all(strings):
+            continue
+        key = "\x00".join(_ids(message))
+        if message.context:
+            key = f"{message.context}\x04{key}"
+        entries[key.encode("utf-8")] = "\x00".join(strings).encode("utf-8")
+    originals = sorted(entries)
+    n = len(originals)
+    originals_table, translations_table = 28, 28 + 8 * n
+    strings_start = translations_table + 8 * n
+    table: list[int] = []
+    blob = bytearray()
+    for text in [*originals, *(entries[k] for k in originals)]:
+        table += [len(text), strings_start + len(blob)]
+        blob += text + b"\x00"
+    head = struct.pack(
+        "<7I", _MO_MAGIC, 0, n, originals_table, translations_table, 0, strings_start
+    )
+    return head + struct.pack(f"<{len(table)}I", *table) + bytes(blob)
+
+
+def po_bytes(catalog: Catalog, *, template: bool = False) -> bytes:
+    """A catalog as the .po (or .pot) file `make i18n` writes: UTF-8, sorted by message,
+    references without line numbers, header without VOLATILE_HEADERS."""
+    catalog.charset = "utf-8"
+    buf = io.BytesIO()
+    write_po(
+        buf,
+        catalog,
+        width=96,
+        sort_output=True,
+        ignore_obsolete=not template,
+        include_lineno=False,
+    )
+    head, blank, body = buf.getvalue().decode("utf-8").partition("\n\n")
+    kept = [line for line in head.split("\n") if not _VOLATILE_LINE.fullmatch(line)]
+    return ("\n".join(kept) + blank + body).encode("utf-8")
 
 
 def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -> list[Problem]:
-    """Every problem of every catalog against the extracted messages (empty: all good)."""
+    """Every problem of every catalog against the extracted messages and CLDR (empty: good)."""
     template = template if template is not None else extract()
     problems: list[Problem] = []
     paths = catalog_paths(locale_dir)
@@ -204,37 +365,32 @@ def check(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) -
         if language != i18n.SOURCE_LANGUAGE and language not in paths:
             problems.append(Problem(language, "", "no catalog"))
     for language, path in paths.items():
-        catalog = _read_po(path, language)
+        try:
+            catalog = _read_po(path, language)
+        except i18n.CatalogError as exc:
+            problems.append(Problem(language, "", str(exc)))
+            continue
+        plural = plural_forms_problem(language, catalog.plural_forms)
+        if plural:
+            problems.append(Problem(language, "", plural, file=_shown(path)))
         problems.extend(check_catalog(template, catalog, language))
-        if not _mo_is_current(catalog, path.with_suffix(".mo")):
+        mo = path.with_suffix(".mo")
+        if not mo.is_file() or mo.read_bytes() != compile_mo(catalog):
             problems.append(
                 Problem(
                     language,
-                    str(path.with_suffix(".mo").name),
+                    "",
                     "compiled catalog is missing or stale (run make i18n)",
+                    file=_shown(mo),
                 )
             )
     return problems
 
 
-def _dump(write: Any, catalog: Catalog, **kw: Any) -> bytes:
-    buf = io.BytesIO()
-    write(buf, catalog, **kw)
-    return buf.getvalue()
-
-
-def _write_if_changed(path: Path, data: bytes, *, po: bool = False) -> bool:
-    """Write `data` unless the file already holds it (for .po/.pot: ignoring header dates)."""
-    if path.is_file():
-        old = path.read_bytes()
-        if po:
-            same = _HEADER_DATES.sub("", old.decode("utf-8")) == _HEADER_DATES.sub(
-                "", data.decode("utf-8")
-            )
-        else:
-            same = old == data
-        if same:
-            return False
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` unless the file already holds exactly it."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return True
@@ -245,25 +401,54 @@ def update(template: Catalog | None = None, locale_dir: Path = i18n.LOCALE_DIR) 
     template = template if template is not None else extract()
     changed = []
     pot = locale_dir / f"{i18n.DOMAIN}.pot"
-    if _write_if_changed(pot, _dump(write_po, template, width=96, sort_output=True), po=True):
+    if _write_if_changed(pot, po_bytes(template, template=True)):
         changed.append(str(pot))
     for language, path in catalog_paths(locale_dir).items():
         catalog = _read_po(path, language)
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
-        if _write_if_changed(
-            path,
-            _dump(write_po, catalog, width=96, sort_output=True, ignore_obsolete=True),
-            po=True,
-        ):
+        if _write_if_changed(path, po_bytes(catalog)):
             changed.append(str(path))
         catalog = _read_po(path, language)
-        if _write_if_changed(path.with_suffix(".mo"), _dump(write_mo, catalog)):
+        if _write_if_changed(path.with_suffix(".mo"), compile_mo(catalog)):
             changed.append(str(path.with_suffix(".mo")))
     return changed
 
 
+def init(language: str, locale_dir: Path = i18n.LOCALE_DIR) -> Path:
+    """Create `language`'s catalog from the template: every message untranslated, and the
+    ``Plural-Forms`` header CLDR gives it (plural_forms). Refuses to overwrite a catalog."""
+    if not re.fullmatch(r"[a-z]{2,3}", language):
+        raise i18n.CatalogError(f"--init {language!r}: give a language code such as fr or de")
+    try:
+        locale = babel.Locale.parse(language)
+    except (ValueError, babel.UnknownLocaleError):
+        raise i18n.CatalogError(f"--init {language!r}: CLDR has no data for it") from None
+    path = locale_dir / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    if path.exists():
+        raise i18n.CatalogError(f"{_shown(path)} exists already: edit it, then run make i18n")
+    pot = locale_dir / f"{i18n.DOMAIN}.pot"
+    template = _read_po(pot, None) if pot.is_file() else extract()
+    catalog = Catalog(
+        locale=language,
+        domain=i18n.DOMAIN,
+        project="valuereview",
+        header_comment=(
+            f"# {locale.english_name} translations for valuereview.\n"
+            "# This file is distributed under the same license as the valuereview project."
+        ),
+        copyright_holder=_COPYRIGHT,
+        charset="utf-8",
+        fuzzy=False,
+    )
+    catalog.mime_headers = [("Plural-Forms", plural_forms(language))]
+    catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(po_bytes(catalog))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m valuelib.i18n_tools [--check-only]``: see the module docstring."""
+    """``python -m valuelib.i18n_tools [--check-only | --init LANG]``: see the module docstring."""
     parser = argparse.ArgumentParser(
         prog="python -m valuelib.i18n_tools", description=__doc__.split("\n\n")[0]
     )
@@ -272,12 +457,32 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only check the catalogs against the code; write nothing",
     )
+    parser.add_argument(
+        "--init",
+        metavar="LANG",
+        help="create the catalog of a new language (e.g. fr) from the template and stop",
+    )
     args = parser.parse_args(argv)
+    if args.init:
+        try:
+            path = init(args.init)
+        except i18n.CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"created {_shown(path)}: translate every msgstr, add {args.init!r} to "
+            "i18n.SUPPORTED and run make i18n"
+        )
+        return 0
     template = extract()
     print(f"{len(template)} messages extracted")
-    if not args.check_only:
-        for path in update(template):
-            print(f"updated {Path(path).relative_to(ROOT)}")
+    try:
+        if not args.check_only:
+            for path in update(template):
+                print(f"updated {_shown(Path(path))}")
+    except i18n.CatalogError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     problems = check(template)
     for problem in problems:
         print(problem, file=sys.stderr)
