@@ -108,6 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="BCP 47 tag such as ka-GE: the language and number formats of every "
                         "document and of index.html (default: each account's own locale; "
                         "the index and portfolio review in English)")
+
+    init = sub.add_parser(
+        "init", formatter_class=_formatter,
+        help="make a new team repository that renders with this valuereview",
+        description="Make DIR a team repository: the packaged notebooks/ and params/ to edit "
+                    "(they take precedence over the packaged ones), an empty templates/ for a "
+                    "template override, a Makefile (make reports, make test), .gitignore, "
+                    "requirements.txt and .github/workflows/reports.yml.",
+        epilog="example:\n  valuereview init reviews && cd reviews && make reports",
+    )
+    init.add_argument("dir", metavar="DIR", help="the new repository's folder (empty or new)")
+    init.add_argument("--force", action="store_true",
+                      help="write into a non-empty DIR, adding only the files it lacks")
     return p
 
 
@@ -153,6 +166,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  - {pr}", file=sys.stderr)
         return EXIT_BAD
     print(f"{where}: the data contract holds")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .project import InitError, init
+
+    try:
+        result = init(Path(args.dir), force=args.force)
+    except (InitError, OSError) as exc:
+        _err(str(exc))
+        return EXIT_BAD
+    for rel in result.kept:
+        print(f"kept {rel} (already there)")
+    print(f"{result.root}: wrote {len(result.written)} files; next: cd {result.root} && "
+          "make reports")
     return EXIT_OK
 
 
@@ -371,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         early = interrupt.restore_defaults()
         if early is not None:
             return _exit(interrupt.exit_status(early), argv)
-    handler = {"demo-data": cmd_demo, "check-data": cmd_check, "render": cmd_render}
+    handler = {"demo-data": cmd_demo, "check-data": cmd_check, "render": cmd_render,
+               "init": cmd_init}
     return _exit(handler[args.command](args), argv)
 
 
