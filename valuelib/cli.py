@@ -99,10 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recycle a worker after this many accounts (50)")
     r.add_argument("--worker-memory-mb", type=float, default=None,
                    help="recycle a worker once its processes pass this memory (1200)")
-    r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
+    r.add_argument("--params", help="folder of parameter YAML files (the project's params/, "
+                                    "else the packaged one)")
     r.add_argument("--notebooks", metavar="DIR",
                    help="folder holding value_review.ipynb and portfolio_review.ipynb "
-                        "(the project's notebooks/)")
+                        "(the project's notebooks/, else the packaged one)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     r.add_argument("--locale", metavar="TAG",
                    help="BCP 47 tag such as ka-GE: the language and number formats of every "

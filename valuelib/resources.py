@@ -44,8 +44,11 @@ def is_project(folder: Path) -> bool:
 def project_root(start: Path | None = None) -> Path | None:
     """The project folder: the nearest of `start` (the working directory) and its parents
     that is a project, else the checkout valuelib runs from if it is one, else None."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
+    try:
+        here = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory was removed: no project of its own
+        here = None
+    for folder in (here, *here.parents) if here else ():
         if is_project(folder):
             return folder
     return _CHECKOUT if is_project(_CHECKOUT) else None
