@@ -27,11 +27,12 @@ from typing import Any
 
 import valuelib
 
-from . import contract, extract, params, pool, schema
+from . import contract, extract, params, pool, resources, schema
 from .bundle import sha256, write_atomic
 from .interrupt import Interrupted, StopOnSignals
 from .layout import PORTFOLIO_ID, QuarterLayout
 from .render import worker
+from .render.templates import TEMPLATE_DIR
 from .warehouse import Warehouse, project_root
 
 NOTEBOOK = "value_review.ipynb"
@@ -115,7 +116,7 @@ def _tree_hash(paths: list[Path]) -> str:
 
 def code_hash(root: Path, notebook: Path) -> str:
     """Hash of what shapes every document: notebook, template and valuelib source."""
-    template = list((root / "templates").rglob("*"))
+    template = list(TEMPLATE_DIR.rglob("*"))  # the project's or the packaged one
     source = list(Path(valuelib.__file__).parent.rglob("*.py"))
     h = hashlib.sha256()
     h.update(valuelib.__version__.encode())
@@ -179,10 +180,10 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
 
     check_catalogs()  # a catalog gettext cannot load stops the batch before anything renders
     root = opts.root
-    nb_dir = opts.notebooks or root / "notebooks"
+    nb_dir = opts.notebooks or resources.folder("notebooks")
     notebook = nb_dir / NOTEBOOK
     portfolio_nb = nb_dir / PORTFOLIO_NOTEBOOK
-    params_dir = opts.params_dir or root / "params"
+    params_dir = opts.params_dir or resources.folder("params")
     allowed = params.notebook_parameters(notebook)  # names and defaults: keys and types
     defaults, overrides = params.load(params_dir, allowed)
     portfolio_params = (

@@ -128,10 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recycle a worker after this many accounts (50)")
     r.add_argument("--worker-memory-mb", type=float, default=None,
                    help="recycle a worker once its processes pass this memory (1200)")
-    r.add_argument("--params", help="folder of parameter YAML files (the project's params/)")
+    r.add_argument("--params", help="folder of parameter YAML files (the project's params/, "
+                                    "else the packaged one)")
     r.add_argument("--notebooks", metavar="DIR",
                    help="folder holding value_review.ipynb and portfolio_review.ipynb "
-                        "(the project's notebooks/)")
+                        "(the project's notebooks/, else the packaged one)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     r.add_argument("--allow-incomplete-quarter", action="store_true",
                    help="render a quarter the data does not reach the end of (the cover "
@@ -140,6 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="BCP 47 tag such as ka-GE: the language and number formats of every "
                         "document and of index.html (default: each account's own locale; "
                         "the index and portfolio review in English)")
+
+    init = sub.add_parser(
+        "init", formatter_class=_formatter,
+        help="make a new team repository that renders with this valuereview",
+        description="Make DIR a team repository: the packaged notebooks/ and params/ to edit "
+                    "(they take precedence over the packaged ones), an empty templates/ for a "
+                    "template override, a Makefile (make reports, make test), .gitignore, "
+                    "requirements.txt and .github/workflows/reports.yml.",
+        epilog="example:\n  valuereview init reviews && cd reviews && make reports",
+    )
+    init.add_argument("dir", metavar="DIR", help="the new repository's folder (empty or new)")
+    init.add_argument("--force", action="store_true",
+                      help="write into a non-empty DIR, adding only the files it lacks")
     return p
 
 
@@ -224,6 +238,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         _err(f"{len(result.rejected)} row(s) rejected; nothing was written (fix them, or pass "
              "--allow-rejects to load the other rows)")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .project import InitError, init
+
+    try:
+        result = init(Path(args.dir), force=args.force)
+    except (InitError, OSError) as exc:
+        _err(str(exc))
+        return EXIT_BAD
+    for rel in result.kept:
+        print(f"kept {rel} (already there)")
+    print(f"{result.root}: wrote {len(result.written)} files; next: cd {result.root} && "
+          "make reports")
     return EXIT_OK
 
 
@@ -444,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         if early is not None:
             return _exit(interrupt.exit_status(early), argv)
     handler = {"demo-data": cmd_demo, "import": cmd_import, "check-data": cmd_check,
-               "render": cmd_render}
+               "render": cmd_render, "init": cmd_init}
     return _exit(handler[args.command](args), argv)
 
 

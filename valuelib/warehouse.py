@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
+from . import resources, schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
 ENV_VAR = "VALUEREVIEW_DB"
@@ -64,8 +64,9 @@ class WarehouseError(RuntimeError):
 
 
 def project_root() -> Path:
-    """The checkout this package runs from (where `data/`, `params/` and `output/` live)."""
-    return Path(__file__).resolve().parents[1]
+    """The project folder (where `data/` lives; see `valuelib.resources`), else the working
+    directory."""
+    return resources.project_root() or Path.cwd()
 
 
 def resolve_url(db: str | None = None) -> str:
