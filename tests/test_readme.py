@@ -74,8 +74,9 @@ class Known:
 #: Every documented command, by its text (or a regex prefix for command families).
 COMMANDS: dict[str, Known] = {
     "make reports": Known(),
-    "make test": Known("the test suite itself: running it from inside the suite would recurse "
-                       "(CI runs it: .ci/run ends with `make test`)"),
+    "make test": Known("in this checkout, the test suite itself: running it from inside the "
+                       "suite would recurse (CI runs it: .ci/run ends with `make test`); in a "
+                       "team repository made by valuereview init, run by tests/test_wheel.py"),
     "export VALUEREVIEW_DB=…": Known(),
     ".venv/bin/valuereview check-data": Known(),
     ".venv/bin/valuereview render --quarter 2026Q3": Known(),
@@ -85,6 +86,11 @@ COMMANDS: dict[str, Known] = {
     "cp -r examples/quickstart my-team": Known(),
     "export VALUEREVIEW_DB=$PWD/my-team/warehouse.duckdb": Known(),
     ".venv/bin/valuereview import --mapping my-team/mapping.yaml": Known(),
+    # "Installing from a wheel": needs the wheel installed in a virtualenv of its own.
+    "valuereview init reviews": Known("run by tests/test_wheel.py, in a virtualenv installed "
+                                      "from the built wheel, outside the checkout"),
+    "cd reviews && make reports": Known("run by tests/test_wheel.py (the team repository made "
+                                        "by valuereview init, from the wheel)"),
 }
 
 
