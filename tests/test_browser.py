@@ -70,3 +70,46 @@ def test_portfolio_and_index_load_nothing_else(rendered, browser):
         assert requests == [path.as_uri()], f"{name} requested more: {requests}"
     _, facts = _open(browser, rendered.index, 390)
     assert facts["scroll"] <= facts["width"], "the index fits a phone"
+
+
+def test_index_filters_and_sorts_in_the_browser(rendered, browser):
+    """The index's inline script: filter by segment and text, sort a figure by its raw value
+    (missing values last), and the table fits a laptop screen without sideways scrolling."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(rendered.index.as_uri(), wait_until="load")
+    assert requests == [rendered.index.as_uri()], requests
+
+    def visible() -> list[str]:
+        return page.evaluate("() => [...document.querySelectorAll('#vr-accounts tbody tr')]"
+                             ".filter(r => !r.hidden).map(r => r.id.slice(8))")
+
+    assert visible() == sorted(visible()) and len(visible()) == len(rendered.manifest()["accounts"])
+    wrap = page.evaluate("() => { const w = document.querySelector('.vr-table-wrap');"
+                         " return [w.scrollWidth, w.clientWidth]; }")
+    assert wrap[0] <= wrap[1], f"the accounts table overflows its box: {wrap}"
+
+    segments = {aid: e["segment"] for aid, e in rendered.manifest()["accounts"].items()}
+    segment = sorted(set(segments.values()))[0]
+    page.select_option("select[data-filter=segment]", segment)
+    assert visible() == sorted(a for a, s in segments.items() if s == segment)
+    assert page.inner_text(".vr-filter-count") == f"{len(visible())} of {len(segments)}"
+    page.select_option("select[data-filter=segment]", "")
+    first = rendered.metrics(sorted(segments)[0])["name"]
+    page.fill("input[data-filter=text]", first.lower()[:12])
+    assert sorted(segments)[0] in visible()
+    page.fill("input[data-filter=text]", "")
+
+    label = rendered.metrics(sorted(segments)[0])["figures"]["utilisation"]["label"]
+    button = page.locator("#vr-accounts thead button", has_text=label)
+    button.click()
+    values = {aid: rendered.metrics(aid)["figures"]["utilisation"]["value"] for aid in segments}
+    known = sorted((v, a) for a, v in values.items() if v is not None)
+    missing = sorted(a for a, v in values.items() if v is None)
+    assert visible()[:len(known)] == [a for _, a in known]
+    assert sorted(visible()[len(known):]) == missing
+    button.click()
+    assert visible()[:len(known)] == [a for _, a in reversed(known)]
+    assert page.get_attribute(f"th:has(button:text-is('{label}'))", "aria-sort") == "descending"
+    page.close()

@@ -155,12 +155,16 @@ def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
     return hashes
 
 
-def _headline(metrics_json: dict[str, Any] | None) -> dict[str, str]:
+#: The figures of a review that the index shows, by their keys in metrics.json.
+INDEX_FIGURES = ("value_quarter", "roi_multiple", "utilisation", "nps")
+
+
+def _headline(metrics_json: dict[str, Any] | None, field: str = "display") -> dict[str, Any]:
+    """The index's figures of one review, label → `field` (as shown, or the raw value)."""
     if not metrics_json:
         return {}
     figs = metrics_json.get("figures", {})
-    keys = ("value_quarter", "roi_multiple", "utilisation", "nps")
-    return {figs[k]["label"]: figs[k]["display"] for k in keys if k in figs}
+    return {figs[k]["label"]: figs[k].get(field) for k in INDEX_FIGURES if k in figs}
 
 
 def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
@@ -275,7 +279,9 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             hashes = _write_outputs(layout, audience, aid, res.files)
             layout.path(audience, aid, f"{res.stem}.error.ipynb").unlink(missing_ok=True)
             entry.update(status="rendered", outputs=hashes, timings=timings, error=None,
-                         headline=_headline(res.metrics), rendered_at=_now(), run=run_started)
+                         headline=_headline(res.metrics),
+                         headline_values=_headline(res.metrics, "value"),
+                         rendered_at=_now(), run=run_started)
             outcome = Outcome(aid, "rendered", res.seconds, entry=entry)
         else:
             kept = {}
@@ -286,6 +292,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                          error={"message": res.error, "cell": res.cell,
                                 "notebook": next(iter(kept), None)},
                          outputs=prev.get("outputs", {}), headline=prev.get("headline", {}),
+                         headline_values=prev.get("headline_values", {}),
                          rendered_at=prev.get("rendered_at"), run=run_started,
                          cache_key=None, failed_at=_now())
             outcome = Outcome(aid, "failed", res.seconds, res.error, res.cell, entry=entry)

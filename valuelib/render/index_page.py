@@ -124,6 +124,9 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator, href: Href) -> d
         if entry.get("rendered_at") else "",
         "gone": bool(entry.get("not_in_warehouse")),
         "headline": _headline(entry.get("headline"), tr),
+        # Raw figures for sorting (a figure's number, in the account's own currency).
+        "sort": {tr.gettext(str(label)): "" if value is None else repr(float(value))
+                 for label, value in dict(entry.get("headline_values") or {}).items()},
         "links": _links(href, account_id, "value-review", formats if keep else (),
                         notebook=failed, tr=tr),
     }
@@ -179,7 +182,11 @@ def render_index(
         }
 
     template = _environment().get_template(INDEX_TEMPLATE)
+    statuses = {row["status_class"]: row["status_label"] for row in rows}
     return template.render(
+        segments=sorted({row["segment"] for row in rows if row["segment"]}),
+        csms=sorted({row["csm"] for row in rows if row["csm"]}),
+        statuses=sorted(statuses.items()),
         quarter=quarter,
         generated_at=generated_at,
         rows=rows,
