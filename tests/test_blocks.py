@@ -107,7 +107,7 @@ def test_kpis_markup_and_escaping():
             ]
         )
     )
-    assert html.startswith('<dl class="vr-kpis">') and html.endswith("</dl>")
+    assert html.startswith('<dl class="vr-kpis vr-kpis--4">') and html.endswith("</dl>")
     assert html.count('<div class="vr-kpi ') == 4
     assert html.count(ESCAPED) == 3 and "<script" not in html
     assert '<div class="vr-kpi vr-kpi--up_good"><dt>' in html

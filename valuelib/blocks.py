@@ -293,7 +293,8 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
         if hint not in (None, ""):
             parts.append(f'<dd class="vr-kpi__hint">{_e(hint)}</dd>')
         cards.append(f'<div class="vr-kpi vr-kpi--{tone}">{"".join(parts)}</div>')
-    return Block(f'<dl class="vr-kpis">{"".join(cards)}</dl>', "kpis")
+    # The count lets print lay four cards in one row rather than three and an orphan.
+    return Block(f'<dl class="vr-kpis vr-kpis--{len(cards)}">{"".join(cards)}</dl>', "kpis")
 
 
 def badge(text: str, kind: str) -> Markup:
