@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DB     := data/warehouse.duckdb
 ARGS   ?=
 
-.PHONY: reports test test-fast lint bench bench-scale demo clean venv i18n
+.PHONY: reports test test-fast lint bench bench-scale demo clean venv i18n fonts
 
 venv: $(STAMP)
 
@@ -44,6 +44,11 @@ clean:
 # when any catalog lacks a translation (fuzzy counts as missing). See README, "Languages".
 i18n: $(STAMP)
 	$(BIN)/python -m valuelib.i18n_tools
+
+# The documents' fonts (valuelib/fonts/, checked in): cut again from Debian's fonts-dejavu-core,
+# fonts-dejavu-extra and fonts-noto-core, renamed, with their licences. See tools/subset_fonts.py.
+fonts: $(STAMP)
+	$(BIN)/python tools/subset_fonts.py
 
 # Benchmark protocol of ../shared/METRICS.md: naive papermill loop (A), in-process floor (B),
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
