@@ -20,6 +20,7 @@ with ``str.format`` after translation, so word order is the translator's; counts
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import pickle
 import re
@@ -289,16 +290,20 @@ def page_counter_css(tr: Translator) -> str:
 DOCUMENT_MIME = "application/vnd.valuereview.document+json"
 
 
-def document_facts(tr: Translator, title: str) -> dict[str, str]:
-    """What the HTML template needs to know about a document: lang, title, page footer."""
-    return {"lang": tr.html_lang, "title": title, "page_counter": page_counter_css(tr)}
+def document_facts(tr: Translator, title: str, as_of: dt.date | None = None) -> dict[str, str]:
+    """What the HTML template needs to know about a document: lang, title, page footer, and
+    the data's as-of date (the PDF's creation and modification dates, never the clock's)."""
+    facts = {"lang": tr.html_lang, "title": title, "page_counter": page_counter_css(tr)}
+    if as_of is not None:
+        facts["date"] = as_of.isoformat()
+    return facts
 
 
-def declare_document(tr: Translator, title: str) -> None:
+def declare_document(tr: Translator, title: str, as_of: dt.date | None = None) -> None:
     """Display the document facts (call once in a notebook; the template reads them)."""
     from IPython.display import display
 
-    display({DOCUMENT_MIME: document_facts(tr, title)}, raw=True)
+    display({DOCUMENT_MIME: document_facts(tr, title, as_of)}, raw=True)
 
 
 __all__ = [
