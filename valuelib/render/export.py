@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -252,8 +253,13 @@ class ReviewHTMLExporter(HTMLExporter):
 
 
 def _weasyprint() -> Any:
-    """Import WeasyPrint lazily: HTML-only runs and the CLI's --help stay fast."""
-    import weasyprint
+    """Import WeasyPrint lazily: HTML-only runs and the CLI's --help stay fast.
+
+    On a machine without fonts WeasyPrint warns at import that the output will be ugly; the
+    documents use only the bundled fonts (`valuelib.fonts`), so that warning is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "No fonts configured in FontConfig", UserWarning)
+        import weasyprint
 
     return weasyprint
 
