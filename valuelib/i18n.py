@@ -149,7 +149,7 @@ def resolve(tag: str | None) -> Resolution:
         notes.append(msg)
         log.info("locale %s: %s", tag, msg)
     lang = tag.split("-")[0]
-    if lang != SOURCE_LANGUAGE and lang not in languages():
+    if catalog_language(tag) != lang:
         notes.append(
             f"no catalog for language {lang!r}: the text is English "
             f"(catalogs: {', '.join(languages())})"
@@ -157,6 +157,21 @@ def resolve(tag: str | None) -> Resolution:
         log.warning("locale %s: %s", tag, notes[-1])
         lang = SOURCE_LANGUAGE
     return Resolution(tag, cldr, lang, tuple(notes))
+
+
+def catalog_language(tag: str | None) -> str:
+    """The language whose catalog a document in `tag` is written from: the tag's language if
+    a catalog for it ships, else English (no catalog). Quiet; `resolve` logs the fallback."""
+    lang = normalise(tag).split("-")[0]
+    return lang if lang == SOURCE_LANGUAGE or lang in languages() else SOURCE_LANGUAGE
+
+
+def catalog_path(language: str) -> Path | None:
+    """The compiled catalog (``.mo``) of `language`, or None for English (the messages)."""
+    if language == SOURCE_LANGUAGE:
+        return None
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    return path if path.is_file() else None
 
 
 def known(tag: object) -> bool:
@@ -314,6 +329,8 @@ __all__ = [
     "Resolution",
     "SUPPORTED",
     "Translator",
+    "catalog_language",
+    "catalog_path",
     "cldr_gaps",
     "declare_document",
     "document_facts",
