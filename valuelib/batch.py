@@ -18,6 +18,7 @@ renders the rest.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -118,8 +119,10 @@ def _tree_hash(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def library_versions() -> dict[str, str]:
-    """The installed version of each of DOCUMENT_LIBRARIES (read from package metadata)."""
+    """The installed version of each of DOCUMENT_LIBRARIES (read from package metadata once
+    per process: a run needs them twice, for the reviews and the portfolio)."""
     versions = {}
     for name in DOCUMENT_LIBRARIES:
         try:
