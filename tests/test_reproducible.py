@@ -58,7 +58,10 @@ def test_charts_find_every_family_in_the_bundled_files():
     from valuelib import charts
 
     charts.apply_style()
-    for family in fonts.SANS:
+    import matplotlib as mpl
+
+    assert mpl.rcParams["font.family"] == [*fonts.SANS, "sans-serif"]
+    for family in [*fonts.SANS, "sans-serif"]:  # the generic one is read as SANS again
         for weight in ("normal", "bold"):
             found = font_manager.findfont(
                 font_manager.FontProperties(family=family, weight=weight),

@@ -123,7 +123,9 @@ _EVENT_STYLE: dict[str, tuple[str, str]] = {
 #: Chart text uses the documents' fonts, the ones bundled in valuelib/fonts and nothing the
 #: machine has (`valuelib.fonts.SANS`): DejaVu Sans holds Latin (Hausa's ɓ ɗ ƙ ƴ, Chichewa's ŵ),
 #: Georgian and Armenian; the Noto families after it supply the currency signs DejaVu lacks
-#: (₾ lari, ֏ dram). The SVG names them and the PDF draws them with the same files.
+#: (₾ lari, ֏ dram). The SVG names them and the PDF draws them with the same files; the
+#: generic family after them (which matplotlib reads as FONT_FAMILIES again) is for a viewer of
+#: the SVG without them, such as Jupyter's.
 FONT_FAMILIES = fonts.SANS
 fonts.register_matplotlib()
 
@@ -132,7 +134,7 @@ FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
 MINUS = "\u2212"
 
 _STYLE_RC: dict[str, Any] = {
-    "font.family": list(FONT_FAMILIES),
+    "font.family": [*FONT_FAMILIES, "sans-serif"],
     "font.sans-serif": list(FONT_FAMILIES),
     "font.size": 10,
     "axes.titlesize": 11,
