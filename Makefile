@@ -19,7 +19,7 @@ UV     := $(VENV)/.uv-$(UV_VERSION)
 LATEST := .venv-latest
 
 .PHONY: reports test test-fast test-latest lint bench bench-scale demo clean venv i18n lock \
-	lock-upgrade
+	lock-upgrade fonts
 
 venv: $(STAMP)
 
@@ -92,6 +92,11 @@ clean:
 # the same bytes, so a clean checkout stays clean. See README, "Languages".
 i18n: $(STAMP)
 	$(BIN)/python -m valuelib.i18n_tools
+
+# The documents' fonts (valuelib/fonts/, checked in): cut again from Debian's fonts-dejavu-core,
+# fonts-dejavu-extra and fonts-noto-core, renamed, with their licences. See tools/subset_fonts.py.
+fonts: $(STAMP)
+	$(BIN)/python tools/subset_fonts.py
 
 # Benchmark protocol of docs/metrics.md: naive papermill loop (A), in-process floor (B),
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.

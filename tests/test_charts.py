@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import QuadMesh
 from matplotlib.container import BarContainer
 
-from valuelib import charts
+from valuelib import charts, fonts
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -196,7 +196,7 @@ def test_apply_style_is_idempotent_and_keeps_text_as_text():
     second = {k: mpl.rcParams[k] for k in first}
     assert first == second
     assert first["svg.fonttype"] == "none"
-    assert first["font.sans-serif"][0] == "DejaVu Sans"
+    assert first["font.sans-serif"] == list(fonts.SANS)  # the bundled families, nothing else
     assert first["axes.titlelocation"] == "left"
     assert not first["axes.spines.top"] and not first["axes.spines.right"]
     assert first["axes.grid.axis"] == "y"
@@ -547,8 +547,8 @@ def test_svg_keeps_text_as_text():
     svg = buf.getvalue()
     assert "<text" in svg
     assert "Cumulative value" in svg
-    assert "DejaVu Sans" in svg
-    assert 'id="DejaVuSans' not in svg  # glyphs were not converted to paths
+    assert "VR DejaVu Sans" in svg
+    assert 'id="DejaVuSans' not in svg and 'id="VRDejaVuSans' not in svg  # not drawn as paths
 
 
 # Data text that matplotlib would read as mathtext: one typesets, one raises when drawn.

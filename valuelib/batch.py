@@ -1,7 +1,9 @@
 """Render a quarter: decide which accounts need work, run them in parallel, write atomically.
 
-Each account's cache key hashes its bundle, the notebook, the template, valuelib's source and
-its parameters; an account whose key and outputs are unchanged is skipped. Failures are
+Each account's cache key hashes its bundle, the notebook, the template, valuelib's source, the
+bundled fonts, the versions of the libraries that render it, the PDF engine, the message
+catalog of its language, its parameters and the --locale override; an account whose key and
+outputs are unchanged is skipped. Failures are
 isolated: a failed account keeps its last good outputs, its executed notebook is saved beside
 them as `value-review.error.ipynb`, and the batch goes on. `manifest.json` and `index.html`
 are rewritten at the end.
@@ -16,7 +18,9 @@ renders the rest.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import time
@@ -27,17 +31,20 @@ from typing import Any
 
 import valuelib
 
-from . import contract, extract, params, pool, resources, schema
+from . import contract, extract, fonts, i18n, params, pool, resources, schema
 from .bundle import sha256, write_atomic
 from .interrupt import Interrupted, StopOnSignals
 from .layout import PORTFOLIO_ID, QuarterLayout
-from .render import worker
+from .render import PDF_ENGINE, worker
 from .render.templates import TEMPLATE_DIR
 from .warehouse import Warehouse, project_root
 
 NOTEBOOK = "value_review.ipynb"
 PORTFOLIO_NOTEBOOK = "portfolio_review.ipynb"
 FORMATS = ("html", "pdf")
+#: Libraries whose version changes what a document looks like: part of every cache key.
+DOCUMENT_LIBRARIES = ("nbconvert", "weasyprint", "pydyf", "fonttools", "matplotlib", "seaborn",
+                      "pandas", "babel")
 
 
 @dataclass
@@ -114,8 +121,22 @@ def _tree_hash(paths: list[Path]) -> str:
     return h.hexdigest()
 
 
+@functools.cache
+def library_versions() -> dict[str, str]:
+    """The installed version of each of DOCUMENT_LIBRARIES (read from package metadata once
+    per process: a run needs them twice, for the reviews and the portfolio)."""
+    versions = {}
+    for name in DOCUMENT_LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def code_hash(root: Path, notebook: Path) -> str:
-    """Hash of what shapes every document: notebook, template and valuelib source."""
+    """Hash of what shapes every document alike: notebook, template, valuelib source, the
+    bundled fonts, the rendering libraries' versions and the PDF engine (once per run)."""
     template = list(TEMPLATE_DIR.rglob("*"))  # the project's or the packaged one
     source = list(Path(valuelib.__file__).parent.rglob("*.py"))
     h = hashlib.sha256()
@@ -123,13 +144,44 @@ def code_hash(root: Path, notebook: Path) -> str:
     h.update(notebook.read_bytes())
     h.update(_tree_hash(template).encode())
     h.update(_tree_hash(source).encode())
+    h.update(fonts.digest().encode())
+    h.update(json.dumps({"pdf_engine": PDF_ENGINE, "libraries": library_versions()},
+                        sort_keys=True).encode())
     return h.hexdigest()
 
 
+def catalog_hash(language: str) -> str:
+    """Hash of the compiled message catalog a document in `language` is written from (empty
+    for English, which has none)."""
+    path = i18n.catalog_path(language)
+    return sha256(path.read_bytes()) if path is not None else ""
+
+
+class _Catalogs:
+    """A document tag → its language's catalog hash; each tag resolved and each catalog read
+    once per run."""
+
+    def __init__(self) -> None:
+        self._by_tag: dict[str | None, str] = {}
+        self._by_language: dict[str, str] = {}
+
+    def for_tag(self, tag: str | None) -> str:
+        if tag not in self._by_tag:
+            language = i18n.catalog_language(tag)
+            if language not in self._by_language:
+                self._by_language[language] = catalog_hash(language)
+            self._by_tag[tag] = self._by_language[language]
+        return self._by_tag[tag]
+
+
 def cache_key(bundle_hash: str, code: str, parameters: dict[str, Any],
-              formats: tuple[str, ...]) -> str:
+              formats: tuple[str, ...], *, catalog: str = "",
+              locale: str | None = None) -> str:
+    """A document's cache key: its bundle, `code_hash`, its parameters and formats, the hash
+    of its language's catalog (`catalog_hash`) and the run's --locale override."""
     payload = json.dumps({"bundle": bundle_hash, "code": code, "params": parameters,
-                          "formats": sorted(formats)}, sort_keys=True, default=str)
+                          "formats": sorted(formats), "catalog": catalog,
+                          "locale": locale}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -216,6 +268,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
     old = _load_manifest(layout.manifest(audience)).get("accounts", {})
     old_portfolio = _load_manifest(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
     code = code_hash(root, notebook)
+    catalogs = _Catalogs()
     tasks: list[worker.Task] = []
     outcomes: dict[str, Outcome] = {}
     entries: dict[str, dict[str, Any]] = {}
@@ -226,7 +279,9 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         p = params.for_account(defaults, overrides, aid)
         if opts.locale:
             p["locale"] = opts.locale
-        key = cache_key(ex.hashes[aid], code, {**p, "audience": audience}, opts.formats)
+        key = cache_key(ex.hashes[aid], code, {**p, "audience": audience}, opts.formats,
+                        catalog=catalogs.for_tag(p.get("locale") or ex.locales.get(aid)),
+                        locale=opts.locale)
         prev = old.get(aid, {})
         entry = {"account_id": aid, **ex.names[aid], "cache_key": key,
                  "bundle_sha256": ex.hashes[aid], "audience": audience,
@@ -246,7 +301,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
     if opts.portfolio:
         assert ex.portfolio_data is not None
         pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb), portfolio_params,
-                         opts.formats)
+                         opts.formats, catalog=catalogs.for_tag(portfolio_params.get("locale")),
+                         locale=opts.locale)
         prev = old_portfolio.get(PORTFOLIO_ID, {})
         entries[PORTFOLIO_ID] = {"account_id": PORTFOLIO_ID, "cache_key": pkey,
                                  "bundle_sha256": ex.portfolio_hash,

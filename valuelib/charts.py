@@ -7,7 +7,8 @@ can see is a parameter (English default) so reviews can be translated, and every
 on an axis goes through ``fmt=`` so callers can pass locale-aware formatting.
 
 Charts are embedded in reviews as inline SVG with ``svg.fonttype = "none"``: text stays
-text, set in the document fonts (DejaVu Sans, see FONT_FAMILIES), so keep labels short.
+text, set in the document fonts (the bundled DejaVu Sans, see FONT_FAMILIES), so keep labels
+short.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from matplotlib.colors import LinearSegmentedColormap, to_hex, to_rgb  # noqa: E
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
+
+from valuelib import fonts  # noqa: E402
 
 __all__ = [
     "PALETTE",
@@ -117,26 +120,22 @@ _EVENT_STYLE: dict[str, tuple[str, str]] = {
     "churn": (PALETTE["bad"], "X"),
 }
 
-#: Chart text uses the documents' fonts (templates/valuereview/static/review.css): DejaVu Sans
-#: holds Latin (Hausa's ɓ ɗ ƙ ƴ, Chichewa's ŵ), Georgian and Armenian; the Noto families after
-#: it supply the currency signs DejaVu lacks (₾ lari, ֏ dram). Families that are not installed
-#: are left out, so matplotlib never warns about them.
-FONT_FAMILIES = ("DejaVu Sans", "Noto Sans", "Noto Sans Armenian", "Noto Sans Georgian")
-
-
-def _installed_families(families: Sequence[str]) -> list[str]:
-    from matplotlib import font_manager
-
-    have = {f.name for f in font_manager.fontManager.ttflist}
-    return [f for f in families if f in have or f == families[0]]
+#: Chart text uses the documents' fonts, the ones bundled in valuelib/fonts and nothing the
+#: machine has (`valuelib.fonts.SANS`): DejaVu Sans holds Latin (Hausa's ɓ ɗ ƙ ƴ, Chichewa's ŵ),
+#: Georgian and Armenian; the Noto families after it supply the currency signs DejaVu lacks
+#: (₾ lari, ֏ dram). The SVG names them and the PDF draws them with the same files; the
+#: generic family after them (which matplotlib reads as FONT_FAMILIES again) is for a viewer of
+#: the SVG without them, such as Jupyter's.
+FONT_FAMILIES = fonts.SANS
+fonts.register_matplotlib()
 
 
 FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
 MINUS = "\u2212"
 
 _STYLE_RC: dict[str, Any] = {
-    "font.family": [*_installed_families(FONT_FAMILIES), "sans-serif"],
-    "font.sans-serif": _installed_families(FONT_FAMILIES),
+    "font.family": [*FONT_FAMILIES, "sans-serif"],
+    "font.sans-serif": list(FONT_FAMILIES),
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",

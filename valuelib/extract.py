@@ -58,6 +58,8 @@ class Extract:
     data: dict[str, bytes] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Each account's own locale (``accounts.locale``, empty when unset).
+    locales: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     #: Every account id in the warehouse, active in the quarter or not.
     known: frozenset[str] = frozenset()
@@ -328,6 +330,7 @@ def run(
             result.bundles[aid] = _write_private(bundle_dir / f"{aid}.json", data)
         result.data[aid] = data
         result.hashes[aid] = bundles.sha256(data)
+        result.locales[aid] = str(row.get("locale") or "")
         result.names[aid] = {
             "name": str(row["name"]),
             "segment": str(row["segment"]),

@@ -22,6 +22,7 @@ raises ``CatalogError`` naming the file, and ``check_catalogs`` finds them all b
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import logging
 import pickle
@@ -153,7 +154,7 @@ def resolve(tag: str | None) -> Resolution:
         notes.append(msg)
         log.info("locale %s: %s", tag, msg)
     lang = tag.split("-")[0]
-    if lang != SOURCE_LANGUAGE and lang not in languages():
+    if catalog_language(tag) != lang:
         notes.append(
             f"no catalog for language {lang!r}: the text is English "
             f"(catalogs: {', '.join(languages())})"
@@ -161,6 +162,21 @@ def resolve(tag: str | None) -> Resolution:
         log.warning("locale %s: %s", tag, notes[-1])
         lang = SOURCE_LANGUAGE
     return Resolution(tag, cldr, lang, tuple(notes))
+
+
+def catalog_language(tag: str | None) -> str:
+    """The language whose catalog a document in `tag` is written from: the tag's language if
+    a catalog for it ships, else English (no catalog). Quiet; `resolve` logs the fallback."""
+    lang = normalise(tag).split("-")[0]
+    return lang if lang == SOURCE_LANGUAGE or lang in languages() else SOURCE_LANGUAGE
+
+
+def catalog_path(language: str) -> Path | None:
+    """The compiled catalog (``.mo``) of `language`, or None for English (the messages)."""
+    if language == SOURCE_LANGUAGE:
+        return None
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    return path if path.is_file() else None
 
 
 def known(tag: object) -> bool:
@@ -372,16 +388,20 @@ def page_counter_css(tr: Translator) -> str:
 DOCUMENT_MIME = "application/vnd.valuereview.document+json"
 
 
-def document_facts(tr: Translator, title: str) -> dict[str, str]:
-    """What the HTML template needs to know about a document: lang, title, page footer."""
-    return {"lang": tr.html_lang, "title": title, "page_counter": page_counter_css(tr)}
+def document_facts(tr: Translator, title: str, as_of: dt.date | None = None) -> dict[str, str]:
+    """What the HTML template needs to know about a document: lang, title, page footer, and
+    the data's as-of date (the PDF's creation and modification dates, never the clock's)."""
+    facts = {"lang": tr.html_lang, "title": title, "page_counter": page_counter_css(tr)}
+    if as_of is not None:
+        facts["date"] = as_of.isoformat()
+    return facts
 
 
-def declare_document(tr: Translator, title: str) -> None:
+def declare_document(tr: Translator, title: str, as_of: dt.date | None = None) -> None:
     """Display the document facts (call once in a notebook; the template reads them)."""
     from IPython.display import display
 
-    display({DOCUMENT_MIME: document_facts(tr, title)}, raw=True)
+    display({DOCUMENT_MIME: document_facts(tr, title, as_of)}, raw=True)
 
 
 __all__ = [
@@ -394,6 +414,8 @@ __all__ = [
     "Resolution",
     "SUPPORTED",
     "Translator",
+    "catalog_language",
+    "catalog_path",
     "check_catalogs",
     "cldr_gaps",
     "declare_document",

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import threading
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from nbformat import NotebookNode
 from traitlets import default, validate
 from traitlets.config import Config
 
+from valuelib import fonts
 from valuelib.blocks import INTERNAL_ATTR
 from valuelib.render import guards
 from valuelib.render.templates import STATIC_DIR, TEMPLATE_DIR, TEMPLATE_NAME
@@ -74,8 +76,8 @@ DISPLAY_PRIORITY = [
 
 
 #: The only folders whose files WeasyPrint may read (symlinks resolved): the template's
-#: static assets. A bundled fonts folder is added here, and nowhere else.
-ALLOWED_FILE_ROOTS: tuple[Path, ...] = (STATIC_DIR,)
+#: static assets and the bundled fonts (`valuelib.fonts`).
+ALLOWED_FILE_ROOTS: tuple[Path, ...] = (STATIC_DIR, fonts.FONTS_DIR)
 
 #: The audience whose documents leave the company, and get every check below.
 CUSTOMER = "customer"
@@ -261,8 +263,13 @@ class ReviewHTMLExporter(HTMLExporter):
 
 
 def _weasyprint() -> Any:
-    """Import WeasyPrint lazily: HTML-only runs and the CLI's --help stay fast."""
-    import weasyprint
+    """Import WeasyPrint lazily: HTML-only runs and the CLI's --help stay fast.
+
+    On a machine without fonts WeasyPrint warns at import that the output will be ugly; the
+    documents use only the bundled fonts (`valuelib.fonts`), so that warning is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "No fonts configured in FontConfig", UserWarning)
+        import weasyprint
 
     return weasyprint
 
@@ -272,6 +279,16 @@ def _weasyprint() -> Any:
 _OWN_STYLES = re.compile(r'<style id="vr-(?:review|print)-css"[^>]*>.*?</style>\s*', re.DOTALL)
 _INLINE_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
 _ARIA_LABEL = re.compile(r'^<svg\b[^>]*?\saria-label="([^"]*)"')
+_FONT_FAMILY = re.compile(r'\sfont-family="([^"]*)"')
+
+
+def _font_family_list(match: re.Match[str]) -> str:
+    """A ``font-family`` attribute without spaces between its names: WeasyPrint's SVG text
+    splits the list at commas and strips only quotes, so ``'A', 'B'`` would look for a font
+    called `` 'B`` and leave every family after the first to the machine's fonts."""
+    names = (name.strip().strip("\"'").strip() for name in match.group(1).split(","))
+    return ' font-family="' + ",".join(f"'{name}'" for name in names if name) + '"'
+
 
 
 def _svg_as_image(match: re.Match[str]) -> str:
@@ -288,6 +305,7 @@ def _svg_as_image(match: re.Match[str]) -> str:
         return svg
     label = _ARIA_LABEL.match(svg)
     alt = label.group(1) if label else ""
+    svg = _FONT_FAMILY.sub(_font_family_list, svg)
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return f'<img class="vr-svg" alt="{alt}" src="data:image/svg+xml;base64,{data}">'
 
@@ -333,8 +351,8 @@ def review_url_fetcher(roots: Iterable[Path] = ALLOWED_FILE_ROOTS) -> Any:
 
 def _refused_message(url: str) -> str:
     shown = url if len(url) <= 200 else url[:200] + "…"
-    return (f"refused to read {shown!r}: a review may use only data: URLs and files of its "
-            f"template's static folder (no network, no other local file)")
+    return (f"refused to read {shown!r}: a review may use only data: URLs, files of its "
+            f"template's static folder and the bundled fonts (no network, no other local file)")
 
 
 def _embedded_files(pdf: Any) -> list[str]:
@@ -365,7 +383,11 @@ def _refuse_embedded_files(document: Any, pdf: Any) -> None:
 
 class _PDFWriter:
     """WeasyPrint with a reused font configuration, pre-parsed house CSS and a URL fetcher
-    that reads only what a review needs."""
+    that reads only what a review needs.
+
+    Text is set only in the bundled fonts (`valuelib.fonts`): their ``@font-face`` rules and
+    font stacks are a stylesheet applied after the house CSS, which never names them (a
+    browser reading the HTML has only its own fonts)."""
 
     def __init__(self, roots: Iterable[Path] = ALLOWED_FILE_ROOTS) -> None:
         weasyprint = _weasyprint()
@@ -385,6 +407,12 @@ class _PDFWriter:
                 )
                 for name in ("review.css", "print.css")
             ]
+            self._fonts = weasyprint.CSS(
+                string=fonts.stylesheet(),
+                base_url=fonts.FONTS_DIR.as_uri() + "/",
+                font_config=self._font_config,
+                url_fetcher=self._url_fetcher,
+            )
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -409,7 +437,7 @@ class _PDFWriter:
             document = self._html_cls(string=html, base_url=base_url, url_fetcher=self._url_fetcher)
             return document.write_pdf(
                 font_config=self._font_config,
-                stylesheets=self._stylesheets if own else None,
+                stylesheets=[*self._stylesheets, self._fonts] if own else [self._fonts],
                 finisher=_refuse_embedded_files if customer else None,
             )
 

@@ -100,6 +100,27 @@ def _forget_paths(nb: Any, task: Task) -> None:
         meta["output_path"] = f"{task.stem}.ipynb"
 
 
+#: Clock readings papermill and nbclient record in an executed notebook (when it ran, for how
+#: long): set to None (papermill's value before a run) or dropped, so the same inputs give the
+#: same notebook. The batch's manifest keeps each account's timings.
+_PAPERMILL_CLOCK = ("start_time", "end_time", "duration")
+
+
+def _forget_clock(nb: Any) -> None:
+    """Remove the times of day and durations from an executed notebook's metadata, and the
+    random id papermill gives the cell it injects (named after its tag instead)."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []) and "id" in cell:
+            cell["id"] = "injected-parameters"
+    for meta in [nb.metadata, *(cell.metadata for cell in nb.cells)]:
+        pm = meta.get("papermill")
+        if pm is not None:
+            for key in _PAPERMILL_CLOCK:
+                if key in pm:
+                    pm[key] = None
+        meta.pop("execution", None)
+
+
 def run(task: Task) -> TaskResult:
     """Execute and export one task; never raises for a notebook's own failure."""
     import nbformat
@@ -116,6 +137,7 @@ def run(task: Task) -> TaskResult:
     timings["execute"] = ex.seconds
     if ex.nb is not None:
         _forget_paths(ex.nb, task)
+        _forget_clock(ex.nb)
     if not ex.ok:
         failed = nbformat.writes(ex.nb).encode("utf-8") if ex.nb is not None else None
         return TaskResult(task.account_id, task.stem, False, error=str(ex.error),

@@ -1,0 +1,138 @@
+"""The documents' fonts, shipped inside the package so every machine draws the same glyphs.
+
+The PDF (WeasyPrint) and the charts (matplotlib) use only the font files of this folder: cuts
+of DejaVu Sans, Serif and Sans Mono (Latin with Hausa's and Chichewa's letters, Greek for the
+formulas, Georgian, Armenian) and of Noto Sans, Noto Sans Armenian and Noto Sans Georgian for
+what DejaVu lacks (the lari ₾, the dram ֏, Georgian capitals). Each cut is renamed with the
+``VR`` prefix, a family name no installed font has, so fontconfig never substitutes a font of
+the machine for one of ours. `tools/subset_fonts.py` rebuilds the files from Debian's font
+packages; LICENSE-DejaVu.txt and OFL-Noto.txt beside them are their licences.
+
+`FACES` is the one table of families, files, weights and styles: the PDF's ``@font-face``
+rules (`stylesheet`) and the charts' registration (`register_matplotlib`) are made from it.
+Every weight and style a document can ask for is declared (with the nearest file where the
+family has no such cut), so no renderer ever synthesises or substitutes a face.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+FONTS_DIR = Path(__file__).resolve().parent
+
+#: Prefix of every bundled family name (never the name of an installed font).
+PREFIX = "VR "
+
+
+@dataclass(frozen=True)
+class Face:
+    """One ``@font-face``: a family name, the file that draws it, its weight and style."""
+
+    family: str
+    file: str
+    weight: int = 400
+    style: str = "normal"
+
+
+def _faces(family: str, regular: str, bold: str, italic: str, bold_italic: str) -> list[Face]:
+    return [
+        Face(family, regular, 400, "normal"),
+        Face(family, bold, 700, "normal"),
+        Face(family, italic, 400, "italic"),
+        Face(family, bold_italic, 700, "italic"),
+    ]
+
+
+FACES: tuple[Face, ...] = (
+    # Bold oblique text is set upright bold: the documents have none, and the cut would
+    # add as much as a whole face.
+    *_faces("VR DejaVu Sans", "VRDejaVuSans.ttf", "VRDejaVuSans-Bold.ttf",
+            "VRDejaVuSans-Oblique.ttf", "VRDejaVuSans-Bold.ttf"),
+    # Serif is set in italic only (the formulas); bold serif uses the same cuts.
+    *_faces("VR DejaVu Serif", "VRDejaVuSerif.ttf", "VRDejaVuSerif.ttf",
+            "VRDejaVuSerif-Italic.ttf", "VRDejaVuSerif-Italic.ttf"),
+    # Monospace (plain-text outputs): one upright cut for every weight and style.
+    *_faces("VR DejaVu Sans Mono", "VRDejaVuSansMono.ttf", "VRDejaVuSansMono.ttf",
+            "VRDejaVuSansMono.ttf", "VRDejaVuSansMono.ttf"),
+    *_faces("VR Noto Sans", "VRNotoSans.ttf", "VRNotoSans-Bold.ttf",
+            "VRNotoSans-Italic.ttf", "VRNotoSans-BoldItalic.ttf"),
+    *_faces("VR Noto Sans Armenian", "VRNotoSansArmenian.ttf", "VRNotoSansArmenian-Bold.ttf",
+            "VRNotoSansArmenian.ttf", "VRNotoSansArmenian-Bold.ttf"),
+    *_faces("VR Noto Sans Georgian", "VRNotoSansGeorgian.ttf", "VRNotoSansGeorgian-Bold.ttf",
+            "VRNotoSansGeorgian.ttf", "VRNotoSansGeorgian-Bold.ttf"),
+)
+
+#: The families that fill DejaVu Sans's gaps, in the order they are tried.
+_FILLERS = ("VR Noto Sans", "VR Noto Sans Armenian", "VR Noto Sans Georgian")
+#: Font stacks of the PDF (CSS ``--vr-font``, ``--vr-font-serif``, ``--vr-font-mono``) and,
+#: for SANS, of the charts. Serif and monospace text falls back to DejaVu Sans first.
+SANS: tuple[str, ...] = ("VR DejaVu Sans", *_FILLERS)
+SERIF: tuple[str, ...] = ("VR DejaVu Serif", *SANS)
+MONO: tuple[str, ...] = ("VR DejaVu Sans Mono", *SANS)
+
+#: The licence files that travel with the fonts.
+LICENSES = ("LICENSE-DejaVu.txt", "OFL-Noto.txt")
+
+
+def files() -> list[Path]:
+    """Every bundled font file, once each, in a stable order."""
+    return [FONTS_DIR / name for name in sorted({face.file for face in FACES})]
+
+
+def _css_family_list(families: tuple[str, ...]) -> str:
+    return ", ".join(f'"{name}"' for name in families)
+
+
+def stylesheet() -> str:
+    """CSS for the PDF: an ``@font-face`` rule per face (URLs relative to `FONTS_DIR`) and the
+    three font stacks as the custom properties the house stylesheets use."""
+    rules = [
+        f'@font-face {{ font-family: "{f.family}"; src: url("{f.file}") format("truetype"); '
+        f"font-weight: {f.weight}; font-style: {f.style}; }}"
+        for f in FACES
+    ]
+    rules.append(
+        ":root { "
+        f"--vr-font: {_css_family_list(SANS)}; "
+        f"--vr-font-serif: {_css_family_list(SERIF)}; "
+        f"--vr-font-mono: {_css_family_list(MONO)}; }}"
+    )
+    return "\n".join(rules) + "\n"
+
+
+def register_matplotlib() -> None:
+    """Make the bundled files known to matplotlib (idempotent): charts name only SANS."""
+    from matplotlib import font_manager
+
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in files():
+        if str(path) not in known:
+            font_manager.fontManager.addfont(str(path))
+
+
+def digest() -> str:
+    """SHA-256 over the bundled font files and their face table: what the fonts contribute
+    to a document's cache key."""
+    h = hashlib.sha256(stylesheet().encode())
+    for path in files():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+__all__ = [
+    "FACES",
+    "FONTS_DIR",
+    "LICENSES",
+    "MONO",
+    "PREFIX",
+    "SANS",
+    "SERIF",
+    "Face",
+    "digest",
+    "files",
+    "register_matplotlib",
+    "stylesheet",
+]
