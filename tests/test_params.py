@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, valuereview
+from conftest import PORTFOLIO_ID, ROOT, QuarterLayout, valuereview
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook
@@ -134,11 +134,11 @@ def test_the_demo_params_render_with_our_injected_cell(demo_db, tmp_path):
                                                        encoding="utf-8")
     run, out = _render(demo_db, tmp_path, params)
     assert run.code == 0, run.stderr
-    quarter = next(p for p in out.iterdir() if p.is_dir())
-    html = (quarter / "ACC-0001" / "value-review.html").read_text(encoding="utf-8")
+    layout = QuarterLayout(out, next(p for p in out.iterdir() if p.is_dir()).name)
+    html = layout.path("customer", "ACC-0001", "value-review.html").read_text(encoding="utf-8")
     assert "Executive sponsor and operations leadership" in html
-    assert (quarter / "portfolio-review.html").is_file()
-    nb = nbformat.read(quarter / "ACC-0001" / "value-review.ipynb", as_version=4)
+    assert layout.path("customer", PORTFOLIO_ID, "portfolio-review.html").is_file()
+    nb = nbformat.read(layout.path("customer", "ACC-0001", "value-review.ipynb"), as_version=4)
     cell = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "prepared_for = 'Executive sponsor and operations leadership'" in cell.source
     assert "review_impact_clip = [-50, 50]" in cell.source

@@ -131,10 +131,14 @@ def _env(project: Path, **more: str) -> dict[str, str]:
     return env
 
 
-def _run_block(script: str, project: Path, env: dict[str, str],
-               timeout: float = 1500) -> subprocess.CompletedProcess:
+def _run_block(script: str, project: Path, env: dict[str, str], timeout: float = 1500,
+               db: str | None = None) -> subprocess.CompletedProcess:
+    """Run a documented block as written, but for the substitutions of the module docstring
+    (`db` replaces the documentation's warehouse URL)."""
     for command in _commands(script):
         assert COMMANDS[_key(command)].run, command
+    if db is not None:
+        script = DOC_DB.sub(db, script)
     script = script.replace("make ", "make -o .venv/.installed ")
     return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=project, env=env,
                           capture_output=True, text=True, timeout=timeout)
@@ -180,7 +184,7 @@ def pg_demo():
 
 def test_pointing_it_at_real_data_works_on_postgresql(project, pg_demo):
     script = _block("export VALUEREVIEW_DB=postgresql://reviews@db.internal/warehouse")
-    run = _run_block(DOC_DB.sub(pg_demo, script), project, _env(project))
+    run = _run_block(script, project, _env(project), db=pg_demo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "the data contract holds" in run.stdout
     layout = QuarterLayout(project / "output", "2026Q3")
