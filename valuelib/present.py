@@ -166,6 +166,10 @@ def headline_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
     prev = f.quarter(r.previous_quarter)
     cards = [{"label": headline_label(h, f.tr), "value": _value(h, f), **_change(h, f, prev)}
              for h in r.headline]
+    for card, h in zip(cards, r.headline, strict=True):
+        if h.key == "tenure" and r.commercial.start_date is not None:
+            card["hint"] = f.tr.gettext("since {date}").format(
+                date=f.date(r.commercial.start_date))
     if not r.shows("value"):
         cards.insert(2, _renewal_card(r, f))
     return cards
@@ -428,7 +432,11 @@ REVIEW_FORMULA = "V% = 7.9 × (0.62·P − 0.17·N² + 0.15·R)"
 
 
 def commercial_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    """ARR, renewal and start; none when the executive summary already shows them (no value
+    data was provided, so the summary leads with the commercials)."""
     _ = f.tr.gettext
+    if not r.shows("value"):
+        return []
     c = r.commercial
     cards = [{"label": _("ARR"), "value": f.money(c.arr)}]
     if c.arr_start is not None and c.arr is not None and c.arr_start:
