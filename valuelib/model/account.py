@@ -253,7 +253,7 @@ def _risks(r: AccountReview) -> list[Risk]:
         risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band.",
                           "at_risk", {"score": r.health.score}))
     if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 180 and r.health \
-            and r.health.band != health.HEALTHY:
+            and r.health.available and r.health.band != health.HEALTHY:
         risks.append(Risk("high", f"Renewal in {c.days_to_renewal} days with health "
                                   f"band {r.health.band}.", "renewal",
                           {"days": c.days_to_renewal, "band": r.health.band}))
