@@ -306,6 +306,27 @@ def test_trailing_retention_counts_accounts_that_left_before_the_quarter(billing
         assert got == pytest.approx(expected)
 
 
+def test_zero_arr_rows_change_no_portfolio_figure(tmp_path):
+    built = []
+    for dense in (False, True):
+        tables = demo.billing_only(200, months=36, segments=3, csms=5, dense=dense)
+        db = _warehouse(tmp_path / f"{dense}.duckdb", tables)
+        with Warehouse.open(db) as wh:
+            ex = extract.run(wh, None, selector="all")
+        b = bundles.from_bytes(ex.portfolio_data)
+        assert (b.table("arr_history")["arr"] > 0).all()  # the bundle leaves the zeros out
+        built.append((len(tables["arr_history"]), portfolio.build(b)))
+    (sparse_rows, sparse), (dense_rows, dense) = built
+    assert dense_rows == 200 * 36 > sparse_rows
+    assert dense.retention_quarter == sparse.retention_quarter
+    assert dense.retention_ttm == sparse.retention_ttm
+    pd.testing.assert_frame_equal(dense.cohorts, sparse.cohorts)
+    pd.testing.assert_frame_equal(dense.by_csm, sparse.by_csm)
+    pd.testing.assert_frame_equal(dense.renewals, sparse.renewals)
+    assert [(s.alpha, s.ltv) for s in dense.projections] == [
+        (s.alpha, s.ltv) for s in sparse.projections]
+
+
 def test_forty_cohorts_and_two_hundred_groups_are_pooled(wide):
     p, arr, acc = wide
     assert len(p.cohorts) == 40 and p.cohort_grain == "year" and len(p.cohort_view) == 11

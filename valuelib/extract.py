@@ -386,9 +386,12 @@ def _portfolio_payload(
 
     `cut` holds every account's rows, cut to the quarter (`_cut`)."""
     weekly = adoption.weekly_active(cut["usage"])
+    arr = cut["arr_history"]
     tables = {
         "accounts": accounts.sort_values("account_id"),
-        "arr_history": cut["arr_history"],
+        # A month without ARR counts as 0 in every portfolio figure, so rows of 0 (a dense
+        # export's months before the start and after churn) are left out of the bundle.
+        "arr_history": arr[(arr["arr"] > 0).to_numpy()],
         "usage": weekly,
         "nps_responses": cut["nps_responses"].drop(columns=["comment"]),
         "support_tickets": cut["support_tickets"],
