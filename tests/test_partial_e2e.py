@@ -69,6 +69,11 @@ def test_billing_only_renders_both_reviews_for_the_quarter_its_arr_completes(bil
             assert billing.path("customer", aid, name).is_file()
     for name in ("portfolio-review.html", "portfolio-review.pdf"):
         assert billing.path("customer", PORTFOLIO_ID, name).is_file()
+    index = text_of(QuarterLayout(billing.out, "2026Q3").index("customer"))
+    figures = billing.metrics(billing.ids[0])["figures"]
+    assert "ARR" in index and "Customer for" in index
+    assert squash(figures["arr"]["display"]) in index
+    assert squash(figures["tenure"]["display"]) in index
 
 
 def test_billing_only_value_review_is_short_and_shows_commercials(billing):

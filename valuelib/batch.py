@@ -157,7 +157,7 @@ def _headline(metrics_json: dict[str, Any] | None) -> dict[str, str]:
     if not metrics_json:
         return {}
     figs = metrics_json.get("figures", {})
-    keys = ("value_quarter", "roi_multiple", "utilisation", "nps")
+    keys = ("value_quarter", "roi_multiple", "utilisation", "nps", "arr", "tenure")
     return {figs[k]["label"]: figs[k]["display"] for k in keys if k in figs}
 
 
