@@ -186,6 +186,20 @@ def test_billing_only_summary_speaks_of_arr_and_tenure_only(billing_review):
         assert absent not in text
 
 
+def test_billing_only_summary_of_an_account_that_left_in_the_quarter(billing_extract):
+    b = next(b for b in map(bundles.from_bytes, billing_extract.data.values())
+             if b.account["churn_date"] is not None)
+    r = account.build(b)
+    f = Formatter("en-US", "USD")
+    c = r.commercial
+    assert c.churned and r.headline_figure("arr").value == 0.0
+    assert c.tenure_months == metrics.months_between(c.start_date, c.churn_date)
+    text = narrative.executive_summary(r, f)
+    assert text == (f"{r.name} was a customer for {c.tenure_months} months from "
+                    f"{f.date(c.start_date)}. The subscription ended on {f.date(c.churn_date)}.")
+    assert "hint" not in present.headline_cards(r, f)[1]
+
+
 def test_billing_only_methodology_lists_what_was_not_provided(billing_review):
     r = billing_review
     f = Formatter("en-US", "USD")

@@ -98,8 +98,10 @@ def _tenure_sentence(r: AccountReview, f: Formatter) -> str | None:
     c = r.commercial
     if c.start_date is None or c.tenure_months is None:
         return None
-    return f.tr.gettext("{name} has been a customer since {date} ({tenure}).").format(
-        name=r.name, date=f.date(c.start_date), tenure=f.months(c.tenure_months))
+    fields = {"name": r.name, "date": f.date(c.start_date), "tenure": f.months(c.tenure_months)}
+    if c.churned:
+        return f.tr.gettext("{name} was a customer for {tenure} from {date}.").format(**fields)
+    return f.tr.gettext("{name} has been a customer since {date} ({tenure}).").format(**fields)
 
 
 def _roi_sentence(r: AccountReview, f: Formatter) -> str | None:

@@ -167,7 +167,8 @@ def headline_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
     cards = [{"label": headline_label(h, f.tr), "value": _value(h, f), **_change(h, f, prev)}
              for h in r.headline]
     for card, h in zip(cards, r.headline, strict=True):
-        if h.key == "tenure" and r.commercial.start_date is not None:
+        if h.key == "tenure" and r.commercial.start_date is not None \
+                and not r.commercial.churned:
             card["hint"] = f.tr.gettext("since {date}").format(
                 date=f.date(r.commercial.start_date))
     if not r.shows("value"):
