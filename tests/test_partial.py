@@ -205,6 +205,7 @@ def test_billing_only_methodology_lists_what_was_not_provided(billing_review):
     f = Formatter("en-US", "USD")
     names = [n for n, _ in present.formulas(r, f)]
     assert names == ["ARR change", "Customer for"]
+    assert "peer" not in present.methodology_intro(r, f)  # no usage, no peer comparison
     prov = dict(present.provenance(r, f, "0"))
     assert prov["Data not provided"] == (
         "value drivers (value_drivers), value measurements (value_measurements), product "

@@ -618,6 +618,16 @@ def risk_table(r: AccountReview, f: Formatter | None = None) -> pd.DataFrame:
 
 
 def methodology_intro(r: AccountReview, f: Formatter) -> str:
+    """What the figures cover; peer comparisons are mentioned only where usage data (which
+    they compare) was provided."""
+    if not r.shows("adoption"):
+        return f.tr.gettext(
+            "Figures cover {quarter} with data as of {date}, amounts in {currency}. Each "
+            "figure below is computed once, by the formula shown, from this account's own "
+            "data. Where a figure lacks the data it needs, the review says “{missing}” rather "
+            "than estimate it."
+        ).format(quarter=f.quarter(r.quarter), date=f.date(r.as_of), currency=r.currency,
+                 missing=f.missing)
     return f.tr.gettext(
         "Figures cover {quarter} with data as of {date}, amounts in {currency}. Each figure "
         "below is computed once, by the formula shown, from this account's own data; peer "
