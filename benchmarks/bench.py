@@ -1015,6 +1015,7 @@ def main_portfolio(args: argparse.Namespace, work: Path, started: dt.datetime,
     workers = args.workers or os.cpu_count() or 1
     note = "; ".join(x for x in (portfolio_note(phase.info), args.note) if x)
     result = summarise({"render": phase}, setup, workers, "portfolio", load, note, started)
+    result["render_per_minute"] = None  # one document, not per-account work
     print(f"P portfolio: {phase.seconds:.1f} s for {n} accounts; {result['notes']}")
     if not args.no_record:
         append_row(result, {"render": phase})
