@@ -104,12 +104,14 @@ def provided_tables(wh: Warehouse) -> frozenset[str]:
     return frozenset(out)
 
 
-def _read(wh: Warehouse, name: str, provided: frozenset[str]) -> pd.DataFrame:
-    """A table with contract types; an empty frame with its columns when not provided."""
+def _read(wh: Warehouse, name: str, provided: frozenset[str],
+          ids: list[str] | None) -> pd.DataFrame:
+    """A table (of the accounts `ids`, or all) with contract types; an empty frame with its
+    columns when not provided."""
     cols = schema.TABLES[name].column_names
     if name not in provided:
         return _normalised(name, pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
-    return _normalised(name, wh.read_table(name, cols))
+    return _normalised(name, wh.read_table(name, cols, account_ids=ids))
 
 
 def latest_complete_quarter(as_of: dt.date) -> str:
@@ -304,13 +306,14 @@ def run(
     _, q_last = periods.quarter_bounds(quarter)
     doc_as_of = min(as_of, q_last)
 
-    # One read per table for every account: peers need every active account, the portfolio
-    # every account (those that left before the quarter count in cohorts, trailing retention
-    # and the back-test); each bundle takes only its own rows.
+    # One read per table: peers need every active account, the portfolio every account
+    # (those that left before the quarter count in cohorts, trailing retention and the
+    # back-test); each bundle takes only its own rows.
     active_all, inactive_all = select_accounts(wh, "all", quarter)
     ids = list(active_all["account_id"])
     provided = provided_tables(wh)
-    raw = {name: _read(wh, name, provided) for name in schema.TABLES if name != "accounts"}
+    raw = {name: _read(wh, name, provided, None if portfolio else ids)
+           for name in schema.TABLES if name != "accounts"}
     tables = _cut(raw, quarter)
     peers = _Peers(*_peer_figures(tables["usage"], active_all, quarter))
 
