@@ -35,8 +35,9 @@ TABLE_GROUPS = 20
 CHART_GROUPS = 8
 #: Segments (most accounts first) that get their own sBG projection; the rest are pooled.
 PROJECTION_GROUPS = 6
-#: Renewals listed one by one (largest ARR first); the rest are summed in one line.
-RENEWAL_ROWS = 25
+#: Renewals listed one by one (about two pages; the largest ARR when there are more, shown by
+#: date); the rest are summed in one line.
+RENEWAL_ROWS = 60
 #: Start-quarter cohorts shown one by one; with more, cohorts are pooled by start year, and
 #: with more years than this, the earliest years into one "earlier" row.
 COHORT_ROWS = 16
