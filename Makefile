@@ -104,6 +104,8 @@ fonts: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --accounts 40 $(ARGS)
 
-# 1,000 demo accounts end to end, C and D only (A and B would take hours).
+# 1,000 demo accounts end to end, C and D only (A and B would take hours); then the portfolio
+# review of 10,000 billing-only accounts with 72 months of ARR each (phase P).
 bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --accounts 1000 --scale $(ARGS)
+	$(BIN)/python -m benchmarks.bench --portfolio-accounts 10000 $(ARGS)

@@ -30,6 +30,16 @@ C valuereview
     per-account work, and A and B do not render it, so C and D stay like for like.
 D no change
     The same command again on the same output folder: every account is unchanged.
+P portfolio (``--portfolio-accounts N``, run on its own)
+    A billing-only warehouse (``valuelib.demo.billing_only``: accounts and ``arr_history``
+    only) of N accounts with a row for each of the last M months for every account (dense,
+    N × M rows; start months spread over the M months, so about M / 3 start-quarter cohorts),
+    then ``valuereview render --accounts <first id>``, HTML and PDF, cold: the portfolio
+    review of all N accounts plus one account's review, so the time is the portfolio's. The
+    row records the command's wall seconds, the portfolio's own execute / HTML / PDF seconds
+    from its manifest, and a short profile: the same extract, notebook and export once more in
+    this process under cProfile (no kernel), its stages and the functions with the most own
+    time.
 
 Memory: every ~0.2 s the resident set sizes (RSS) of all processes the phase started (the
 CLIs, the render command with its workers and kernels, B's processes) are summed; the phase's
@@ -61,6 +71,11 @@ Options:
 --skip-naive        skip A (no speed-up is reported)
 --skip-floor        skip B (no overhead is reported)
 --scale             C and D only, results row marked "scale" (what ``make bench-scale`` runs)
+--portfolio-accounts N
+                    instead of A-D, phase P: the portfolio review of N accounts (see below),
+                    results row marked "portfolio" (``make bench-scale`` runs it with 10000)
+--portfolio-months M
+                    months of ARR of every account in phase P (default 72)
 --keep              keep the scratch folder ``benchmarks/work/run-<time>/``
 --note TEXT         free text for the notes column of the results row
 --no-record         print only; do not append to benchmarks/results.md
@@ -112,14 +127,17 @@ STEP_TIMEOUT = 1800
 
 RESULTS_HEADER = """# Benchmark results
 
-Appended by `make bench` (40 accounts) and `make bench-scale` (1,000 accounts, C and D only),
+Appended by `make bench` (40 accounts) and `make bench-scale` (1,000 accounts, C and D only;
+then the portfolio of 10,000 accounts with 72 months of ARR each),
 i.e. `python -m benchmarks.bench`; the protocol is "Benchmark protocol" in
 `docs/metrics.md`, the targets are in issue 4. One row per run. Absolute times depend on
 the machine and on what else runs on it; ratios from one run do not.
 
 Columns:
 
-- **kind**: `bench` (A, B, C, D) or `scale` (C and D only).
+- **kind**: `bench` (A, B, C, D), `scale` (C and D only) or `portfolio` (P: the portfolio
+  review of a billing-only warehouse, `--portfolio-accounts N`; its C s is the render's wall
+  seconds and its notes hold the portfolio's own seconds and a short profile).
 - **accounts**: demo accounts (seed 7) rendered by every phase, HTML + PDF, customer audience.
 - **workers**: processes of B, and C's `--workers` (default: the machine's cores).
 - **A/min, B/min, C/min**: accounts per minute of A *naive* (papermill CLI, then
@@ -137,7 +155,8 @@ Columns:
 The portfolio review is left out of C and D: it is not per-account work, and A and B do not
 render it. Options of `benchmarks/bench.py`: `--accounts N`, `--workers W`,
 `--naive-sample K` (A on the first K accounts, extrapolated), `--skip-naive`, `--skip-floor`,
-`--scale`, `--keep` (keep `benchmarks/work/run-*`), `--note TEXT`, `--no-record`;
+`--scale`, `--portfolio-accounts N`, `--portfolio-months M`, `--keep` (keep
+`benchmarks/work/run-*`), `--note TEXT`, `--no-record`;
 `make bench ARGS="--naive-sample 10"` passes them on.
 
 """
@@ -774,6 +793,123 @@ def append_row(result: dict[str, Any], phases: dict[str, Phase]) -> None:
         fh.write("| " + " | ".join(row) + " |\n")
 
 
+# --------------------------------------------------------------------------- P portfolio
+
+
+PORTFOLIO_NOTEBOOK = ROOT / "notebooks" / "portfolio_review.ipynb"
+#: The stages of the portfolio profile: (label, file suffix, function name) of cProfile entries.
+PROFILE_STAGES = (
+    ("extract", "valuelib/extract.py", "run"),
+    ("bundle load", "valuelib/bundle.py", "load"),
+    ("model", "valuelib/model/portfolio.py", "build"),
+    ("charts", "valuelib/blocks.py", "figure"),
+    ("tables", "valuelib/blocks.py", "table"),
+    ("HTML", "valuelib/render/export.py", "html"),
+    ("PDF", "valuelib/render/export.py", "pdf"),
+)
+
+
+def prepare_portfolio(work: Path, n: int, months: int) -> tuple[Path, list[str], int]:
+    """The billing-only warehouse of phase P: its path, account ids and ARR rows."""
+    from valuelib import demo
+    from valuelib.warehouse import Warehouse
+
+    db = work / "portfolio.duckdb"
+    tables = demo.billing_only(n, months=months, dense=True)
+    with Warehouse.open(str(db), read_only=False) as wh:
+        demo.write(wh, tables)
+    return db, [str(a) for a in tables["accounts"]["account_id"]], len(tables["arr_history"])
+
+
+def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
+    """Extract, run the portfolio notebook (exec, no kernel) and export it under cProfile:
+    seconds per stage and the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    from valuelib import extract
+    from valuelib.warehouse import Warehouse
+
+    runner = FloorRunner(PORTFOLIO_NOTEBOOK)  # imports and warms up outside the profile
+    import scipy.optimize  # noqa: F401 - the batch preloads it; so does this profile
+
+    profile = cProfile.Profile()
+    t0 = time.perf_counter()
+    profile.enable()
+    with Warehouse.open(str(db)) as wh:
+        ex = extract.run(wh, None, selector=account_id, audience=AUDIENCE)
+    bundle = work / "portfolio-bundle.json"
+    assert ex.portfolio_data is not None
+    bundle.write_bytes(ex.portfolio_data)
+    nb, error = runner.execute({"bundle": str(bundle), "quarter": ex.quarter})
+    if error is None:
+        runner.exporters.pdf(runner.exporters.html(nb))
+    profile.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(profile).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    stages: dict[str, float] = {}
+    for label, suffix, name in PROFILE_STAGES:
+        stages[label] = round(sum(v[3] for k, v in stats.items()
+                                  if k[0].endswith(suffix) and k[2] == name), 2)
+    own = sorted(stats.items(), key=lambda kv: -kv[1][2])[:5]
+    top = [(f"{Path(k[0]).name}:{k[2]}" if k[0] != "~" else k[2], round(v[2], 2))
+           for k, v in own]
+    return {"seconds": round(total, 2), "stages": stages, "top_own": top, "error": error}
+
+
+def phase_portfolio(work: Path, n: int, months: int, workers: int | None
+                    ) -> tuple[Phase, Setup]:
+    """P: the CLI's cold render of the portfolio of N accounts (and one account)."""
+    t = time.perf_counter()
+    db, ids, rows = prepare_portfolio(work, n, months)
+    first = ids[0]
+    built = time.perf_counter() - t
+    _progress(f"P warehouse: {n} accounts, {rows} ARR rows in {built:.1f} s")
+    out = work / "out-portfolio"
+    cmd = [str(venv_bin() / "valuereview"), "render", "--db", str(db), "--out", str(out),
+           "--accounts", first, "--formats", "html,pdf"]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    failures: list[str] = []
+    with TreePeak() as peak:
+        t0 = time.perf_counter()
+        code = _run(cmd, work / "portfolio.log")
+        seconds = time.perf_counter() - t0
+    if code != 0:
+        failures.append(f"render exited {code} (see {work / 'portfolio.log'})")
+    timings: dict[str, Any] = {}
+    quarter = "-"
+    for path in out.glob("*/internal/manifest-portfolio.json"):
+        quarter = path.parent.parent.name
+        entry = _read_json(path).get("accounts", {}).get("portfolio", {})
+        timings = entry.get("timings", {})
+        if entry.get("status") == "failed":
+            failures.append(f"portfolio failed: {entry.get('error')}")
+    _progress(f"P render {seconds:.1f} s (portfolio {timings}); profiling")
+    profile = portfolio_profile(db, first, work)
+    if profile["error"]:
+        failures.append(f"profile run: {profile['error']}")
+    info = {"months": months, "arr_rows": rows, "portfolio_timings": timings,
+            "profile": profile}
+    phase = Phase("portfolio", "P portfolio (valuereview render, cold)", seconds, n, n,
+                  peak.peak_mb, failures, info)
+    return phase, Setup(db, n, quarter, ids, {}, {}, built)
+
+
+def portfolio_note(info: dict[str, Any]) -> str:
+    """The results row's description of phase P."""
+    t = info["portfolio_timings"]
+    p = info["profile"]
+    own = ", ".join(f"{name} {sec:.2f}" for name, sec in p["top_own"])
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in p["stages"].items())
+    return (f"billing-only warehouse, {info['months']} months of ARR for every account "
+            f"({info['arr_rows']:,} rows); C s is `valuereview render --accounts <one id>` "
+            f"(the portfolio of every account plus one account's review), cold; the portfolio "
+            f"itself: execute {t.get('execute', '-')} s, HTML {t.get('html', '-')} s, PDF "
+            f"{t.get('pdf', '-')} s; profile (cProfile, one process, no kernel, "
+            f"{p['seconds']:.1f} s): {stages}; most own time: {own}")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -791,6 +927,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-floor", action="store_true", help="skip B")
     p.add_argument("--scale", action="store_true",
                    help="C and D only; the results row is marked scale")
+    p.add_argument("--portfolio-accounts", type=int, default=None, metavar="N",
+                   help="phase P only: the portfolio review of a billing-only warehouse of "
+                        "N accounts (results row marked portfolio)")
+    p.add_argument("--portfolio-months", type=int, default=72, metavar="M",
+                   help="months of ARR of every account in phase P (72)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--note", default="", help="free text for the results row's notes")
     p.add_argument("--no-record", action="store_true",
@@ -816,6 +957,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     print(f"scratch folder {work}", file=sys.stderr)
 
+    if args.portfolio_accounts is not None:
+        return main_portfolio(args, work, started, load)
     try:
         setup = prepare(work, args.accounts)
     except Exception as exc:  # noqa: BLE001 - reported, scratch kept
@@ -854,6 +997,35 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, sort_keys=True))
     return 1 if failed else 0
+
+
+def main_portfolio(args: argparse.Namespace, work: Path, started: dt.datetime,
+                   load: float) -> int:
+    """Phase P on its own: measure, print, record."""
+    n, months = args.portfolio_accounts, args.portfolio_months
+    if n < 1 or months < 1:
+        print("--portfolio-accounts and --portfolio-months must be at least 1", file=sys.stderr)
+        return 2
+    print(f"P portfolio: {n} accounts, {months} months of ARR each", file=sys.stderr)
+    try:
+        phase, setup = phase_portfolio(work, n, months, args.workers)
+    except Exception as exc:  # noqa: BLE001 - reported, scratch kept
+        print(f"set-up failed: {exc}", file=sys.stderr)
+        return 2
+    workers = args.workers or os.cpu_count() or 1
+    note = "; ".join(x for x in (portfolio_note(phase.info), args.note) if x)
+    result = summarise({"render": phase}, setup, workers, "portfolio", load, note, started)
+    result["render_per_minute"] = None  # one document, not per-account work
+    print(f"P portfolio: {phase.seconds:.1f} s for {n} accounts; {result['notes']}")
+    if not args.no_record:
+        append_row(result, {"render": phase})
+        print(f"appended to {RESULTS.relative_to(ROOT)}")
+    if args.keep or phase.failures:
+        print(f"scratch folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, sort_keys=True, default=str))
+    return 1 if phase.failures else 0
 
 
 if __name__ == "__main__":

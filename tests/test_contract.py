@@ -51,13 +51,48 @@ def test_demo_data_has_no_problems(tables):
     assert check(tables) == []
 
 
-def test_missing_table(tables):
-    problems = check(tables, drop=("online_reviews",))
-    p = only(problems, "online_reviews", None)
+def test_missing_required_table(tables):
+    problems = check(tables, drop=("arr_history",))
+    p = only(problems, "arr_history", None)
     assert "missing" in p.message
-    assert "create table `online_reviews`" in p.fix and "rating (int, 1-5)" in p.fix
-    assert str(p).startswith("online_reviews: table is missing; fix: create table")
+    assert "create table `arr_history`" in p.fix and "arr (float, >= 0)" in p.fix
+    assert str(p).startswith("arr_history: table is missing; fix: create table")
     assert len(problems) == 1
+
+
+def test_only_accounts_and_arr_history_are_required(tables):
+    assert schema.REQUIRED_TABLES == ("accounts", "arr_history")
+    optional = tuple(n for n in schema.TABLES if n not in schema.REQUIRED_TABLES)
+    assert check(tables, drop=optional) == []
+    assert check({n: df.iloc[0:0] if n in optional else df for n, df in tables.items()}) == []
+
+
+def test_an_optional_table_that_exists_must_still_be_right(tables):
+    tables["usage"] = tables["usage"].drop(columns=["events"])
+    assert {(p.table, p.column) for p in check(tables, drop=("nps_responses",))} == {
+        ("usage", "events")}
+
+
+def test_measurements_without_their_drivers_table_are_not_dropped_silently(tables):
+    n = len(tables["value_measurements"])
+    p = only(check(tables, drop=("value_drivers",)), "value_measurements", None)
+    assert p.message == f"{n} rows measure drivers, but table `value_drivers` is missing"
+    assert "create `value_drivers`" in p.fix
+
+
+def test_coverage_counts_rows_and_accounts_of_every_table(tables):
+    tables["nps_responses"] = tables["nps_responses"].iloc[0:0]
+    with build(tables, drop=("usage",)) as wh:
+        cov = {c.table: c for c in contract.coverage(wh)}
+    assert list(cov) == list(schema.TABLES)
+    n = len(tables["accounts"])
+    assert (cov["accounts"].rows, cov["accounts"].accounts) == (n, n)
+    arr = tables["arr_history"]
+    assert (cov["arr_history"].rows, cov["arr_history"].accounts) == (
+        len(arr), arr["account_id"].nunique())
+    assert not cov["usage"].present and cov["usage"].rows is None and not cov["usage"].provided
+    assert cov["nps_responses"].present and cov["nps_responses"].rows == 0
+    assert not cov["nps_responses"].provided and cov["arr_history"].provided
 
 
 def test_missing_columns_are_each_named(tables):
@@ -277,11 +312,12 @@ def test_every_problem_is_reported_at_once(tables):
     tables["accounts"].loc[0, "currency"] = "XYZ"
     tables["value_measurements"].loc[0, "driver_id"] = "made_up"
     tables["usage"] = tables["usage"].drop(columns=["feature"])
-    problems = check(tables, drop=("online_reviews",))
+    tables["online_reviews"] = tables["online_reviews"].drop(columns=["rating"])
+    problems = check(tables)
     assert {(p.table, p.column) for p in problems} == {
         ("nps_responses", "score"), ("arr_history", "arr"), ("support_tickets", "severity"),
         ("accounts", "currency"), ("value_measurements", "driver_id"), ("usage", "feature"),
-        ("online_reviews", None),
+        ("online_reviews", "rating"),
     }
     # ... and usage's other checks (and its key, which needs `feature`) ran or were skipped
     # without error.

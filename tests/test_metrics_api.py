@@ -39,6 +39,8 @@ SIGNATURES = {
     "movement_totals": ["movements"],
     "retention_figures": ["movements"],
     "trailing_months": ["end_month", "n"],
+    "month_end": ["d"],
+    "months_between": ["start", "end"],
 }
 
 

@@ -208,7 +208,7 @@ def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
 
 
 #: The figures of a review that the index shows, by their keys in metrics.json.
-INDEX_FIGURES = ("value_quarter", "roi_multiple", "utilisation", "nps")
+INDEX_FIGURES = ("value_quarter", "roi_multiple", "utilisation", "nps", "arr", "tenure")
 
 
 def _headline(metrics_json: dict[str, Any] | None, field: str = "display") -> dict[str, Any]:

@@ -363,9 +363,25 @@ def _empty(ax: Axes, text: str, title: str | None) -> Axes:
     return ax
 
 
-def _rows_height(n: int, per_row: float = 0.42, base: float = 0.9, low: float = 1.8) -> float:
-    """Figure height for a one-row-per-item chart: grows with rows, within `low`–4 in."""
-    return float(min(4.0, max(low, base + per_row * n)))
+def _rows_height(n: int, per_row: float = 0.42, base: float = 0.9, low: float = 1.8,
+                 high: float = 4.0) -> float:
+    """Figure height for a one-row-per-item chart: grows with rows, within `low`–`high` in."""
+    return float(min(high, max(low, base + per_row * n)))
+
+
+#: A cohort heat map writes each cell's value up to this many rows and columns (colour and a
+#: colour scale only beyond), labels at most HEATMAP_LABELS_MAX rows or columns (every k-th
+#: beyond), and grows to at most _HEATMAP_MAX_HEIGHT inches.
+HEATMAP_ANNOT_MAX = 24
+HEATMAP_LABELS_MAX = 24
+_HEATMAP_MAX_HEIGHT = 6.0
+
+
+def _heatmap_height(rows: int) -> float:
+    """0.3 in a row within 1.8–4 in up to 16 rows; past that 0.15 in a row, up to 6 in."""
+    if rows <= 16:
+        return _rows_height(rows, per_row=0.3, base=1.2)
+    return float(min(_HEATMAP_MAX_HEIGHT, 4.0 + 0.15 * (rows - 16)))
 
 
 def _labels(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
@@ -1072,7 +1088,7 @@ def cohort_heatmap(
                         f"{type(data).__name__}")
     rows = 0 if data is None else len(data)
     if ax is None:
-        ax = new_ax(height=_rows_height(rows, per_row=0.3, base=1.2))
+        ax = new_ax(height=_heatmap_height(rows))
     if data is None or data.size == 0:
         return _empty(ax, empty_text, title)
     grid = data.apply(pd.to_numeric, errors="coerce").astype(float)
@@ -1080,20 +1096,30 @@ def cohort_heatmap(
         return _empty(ax, empty_text, title)
     fmt_fn: Fmt = fmt.format if isinstance(fmt, str) else fmt
     values = grid.to_numpy()
+    n_rows, n_cols = grid.shape
+    # Past HEATMAP_ANNOT_MAX rows or columns the numbers no longer fit their cells: the colour
+    # (and its scale, drawn then) carries the values.
+    annot = annot and max(n_rows, n_cols) <= HEATMAP_ANNOT_MAX
     texts = np.array(
         [[fmt_fn(v) if _finite(v) else "" for v in row] for row in values], dtype=object
-    )
-    n_cols = grid.shape[1]
+    ) if annot else False
     size = 8.5 if n_cols <= 12 else (7.5 if n_cols <= 18 else 6.5)
+    # Every label as text, thinned to every k-th when there are more than fit (seaborn's own
+    # "auto" thinning would not match labels set afterwards).
+    xstep = max(1, math.ceil(n_cols / HEATMAP_LABELS_MAX))
+    ystep = max(1, math.ceil(n_rows / HEATMAP_LABELS_MAX))
     sns.heatmap(
-        grid, ax=ax, cmap=brand_cmap(), vmin=vmin, vmax=vmax, annot=texts if annot else False,
-        fmt="", annot_kws={"fontsize": size}, linewidths=1.5, linecolor="white", cbar=cbar,
-        square=False,
+        grid, ax=ax, cmap=brand_cmap(), vmin=vmin, vmax=vmax, annot=texts, fmt="",
+        annot_kws={"fontsize": size}, linewidths=1.5 if max(n_rows, n_cols) <= 24 else 0.5,
+        linecolor="white", cbar=cbar or not annot, square=False,
+        cbar_kws={"format": _axis_formatter(fmt_fn), "shrink": 0.8},
+        xticklabels=[str(v) if i % xstep == 0 else "" for i, v in enumerate(grid.columns)],
+        yticklabels=[str(v) if i % ystep == 0 else "" for i, v in enumerate(grid.index)],
     )
     ax.grid(False)
     ax.tick_params(axis="both", length=0)
-    ax.set_yticklabels([str(v) for v in grid.index], rotation=0)
-    ax.set_xticklabels([str(v) for v in grid.columns], rotation=0)
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=0)
     _labels(ax, title, xlabel, ylabel)
     return ax
 

@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check-data", formatter_class=_formatter,
         help="check the warehouse against the data contract",
         description="Check every table, column, account id and value range of the data "
-                    "contract (docs/architecture.md) and report every problem at once.",
+                    "contract (docs/architecture.md) and report every problem at once, then "
+                    "list each table's rows and how many accounts have data in it.",
         epilog="example:\n  valuereview check-data --db postgresql://user@localhost/reviews",
     )
     check.add_argument("--db", help=db_help)
@@ -189,6 +190,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         with Warehouse.open(args.db) as wh:
             problems = contract.check(wh)
+            covered = contract.coverage(wh)
             where = wh.display_url
     except WarehouseError as exc:
         _err(str(exc))
@@ -197,9 +199,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{where}: {len(problems)} problem(s) with the data contract:", file=sys.stderr)
         for pr in problems:
             print(f"  - {pr}", file=sys.stderr)
-        return EXIT_BAD
-    print(f"{where}: the data contract holds")
-    return EXIT_OK
+    else:
+        print(f"{where}: the data contract holds")
+    print(contract.format_coverage(covered))
+    return EXIT_BAD if problems else EXIT_OK
 
 
 #: Rejected rows shown on stderr; the load report lists them all.

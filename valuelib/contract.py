@@ -7,6 +7,10 @@ problem), so a warehouse of thousands of accounts is checked in seconds. The SQL
 and runs on DuckDB and PostgreSQL; where the two differ (parsing text as numbers or dates) it
 branches on `wh.kind`. Identifiers come only from `schema.py` and are quoted; values are bound.
 
+Only `schema.REQUIRED_TABLES` must exist; another table may be absent or empty (not provided),
+but a table that exists must have the contract's columns and values. `coverage` counts what
+each table holds.
+
 Accepted storage: numbers in any integer or decimal column (whole-number columns may also be
 decimal if every value is whole), dates and timestamps in date or timestamp columns, or as
 ISO 8601 text that parses; booleans as BOOLEAN or 0/1 integers. Anything else is a problem.
@@ -227,7 +231,8 @@ class _Checker:
         present = set(self.wh.tables())
         for name, table in schema.TABLES.items():
             if name not in present:
-                self._missing_table(name, table, present)
+                if table.required:
+                    self._missing_table(name, table, present)
                 continue
             self._columns(name, table)
             self._guarded(name, self._rows_checks, name, table)
@@ -235,6 +240,7 @@ class _Checker:
             if name == "accounts":
                 self._guarded(name, self._accounts, table)
         self._guarded("value_measurements", self._unknown_drivers)
+        self._guarded("value_measurements", self._measurements_without_drivers, present)
         self._orphans()
         return self.problems
 
@@ -625,6 +631,17 @@ class _Checker:
                          f"WHERE {where} ORDER BY {order} LIMIT {MAX_EXAMPLES}")
         return n, n_acc, ex
 
+    def _measurements_without_drivers(self, present: set[str]) -> None:
+        """Measurements are only read through their drivers: with `value_drivers` absent they
+        would be dropped without a word, so say so."""
+        m, d = "value_measurements", "value_drivers"
+        if d in present or not self.rows.get(m):
+            return
+        n = self.rows[m]
+        self._add(m, None, _rows(n, "measures drivers, but table `value_drivers` is missing",
+                                 "measure drivers, but table `value_drivers` is missing"),
+                  f"create `{d}` with the drivers these rows measure, or drop `{m}`")
+
     def _unknown_drivers(self) -> None:
         m, d = "value_measurements", "value_drivers"
         if not (self._id_joinable(m, d) and self._id_joinable(m, d, column="driver_id")):
@@ -650,6 +667,69 @@ class _Checker:
         )
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How much of one contract table the warehouse holds.
+
+    `rows` and `accounts` (accounts with at least one row) are None when the table is absent
+    or could not be counted; a table is provided when it exists and has rows.
+    """
+
+    table: str
+    required: bool
+    present: bool
+    rows: int | None
+    accounts: int | None
+
+    @property
+    def provided(self) -> bool:
+        return self.present and bool(self.rows)
+
+
+def coverage(wh: Warehouse) -> list[Coverage]:
+    """Rows and accounts with rows of every contract table, in contract order (one count per
+    table), so a team sees at once which data it provided and for how many accounts."""
+    present = set(wh.tables())
+    out: list[Coverage] = []
+    for name, table in schema.TABLES.items():
+        if name not in present:
+            out.append(Coverage(name, table.required, False, None, None))
+            continue
+        has_id = "account_id" in wh.columns(name)
+        acc = f", COUNT(DISTINCT {_q('account_id')}) AS a" if has_id else ""
+        try:
+            r = wh.query(f"SELECT COUNT(*) AS n{acc} FROM {_q(name)}").iloc[0]
+        except Exception:  # noqa: BLE001 - the contract check reports why; show what we can
+            out.append(Coverage(name, table.required, True, None, None))
+            continue
+        out.append(Coverage(name, table.required, True, _int(r["n"]),
+                            _int(r["a"]) if has_id else None))
+    return out
+
+
+def format_coverage(cov: list[Coverage]) -> str:
+    """The coverage as a plain-text table for `valuereview check-data`."""
+    total = next((c.rows for c in cov if c.table == "accounts"), None) or 0
+    lines = [f"data provided (of {total:,} account{'s' * (total != 1)}):",
+             f"  {'table':<20} {'rows':>12}  accounts with rows"]
+    for c in cov:
+        if not c.present:
+            what = "required: table is missing" if c.required else (
+                "absent: not provided, left out of the reviews")
+            lines.append(f"  {c.table:<20} {'-':>12}  {what}")
+            continue
+        rows = "?" if c.rows is None else f"{c.rows:,}"
+        if c.rows == 0:
+            what = "empty" if c.required else "empty: not provided, left out of the reviews"
+        elif c.accounts is None:
+            what = "?"
+        else:
+            share = f" ({c.accounts / total * 100:.0f}%)" if total else ""
+            what = f"{c.accounts:,}{share}"
+        lines.append(f"  {c.table:<20} {rows:>12}  {what}")
+    return "\n".join(lines)
+
+
 def _parses_locale(tag: str) -> bool:
     from babel import Locale
 
@@ -660,4 +740,5 @@ def _parses_locale(tag: str) -> bool:
     return True
 
 
-__all__ = ["ContractError", "Problem", "check", "require"]
+__all__ = ["ContractError", "Coverage", "Problem", "check", "coverage", "format_coverage",
+           "require"]

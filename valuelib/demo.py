@@ -1015,3 +1015,79 @@ def write(wh: Warehouse, tables: dict[str, pd.DataFrame]) -> None:
     """Create or replace each table in `wh`, typed by the contract (`schema.TABLES`)."""
     for name, df in tables.items():
         wh.write_table(name, df)
+
+
+def billing_only(accounts: int = 1000, *, months: int = 72, last_month: date = date(2026, 9, 1),
+                 segments: int = 3, csms: int = 12, seed: int = 7,
+                 dense: bool = False) -> dict[str, pd.DataFrame]:
+    """A billing-only warehouse: `accounts` and monthly `arr_history`, no other table.
+
+    Shaped like a team's billing export, to try reviews on data of any shape: start months
+    spread evenly over the `months` months that end with `last_month` (so the portfolio has
+    about months / 3 start-quarter cohorts), `segments` segments and `csms` CSMs, each account
+    churning with a small monthly hazard and expanding at some anniversaries. `dense` writes a
+    row for every account and every one of the `months` months (ARR 0 before the start and
+    after churn), as a dense monthly export does. Deterministic for equal arguments.
+    """
+    if accounts < 1 or months < 1 or segments < 1 or csms < 1:
+        raise ValueError("accounts, months, segments and csms must each be at least 1")
+    if last_month.day != 1:
+        raise ValueError(f"last_month must be the first day of a month, got {last_month}")
+    rng = np.random.default_rng([seed, 0xB111])
+    n = int(accounts)
+    end_mi = last_month.year * 12 + last_month.month - 1
+    first_mi = end_mi - months + 1
+    start_mi = first_mi + (np.arange(n) * months) // n
+    start_day = 1 + rng.integers(0, 28, n)
+    seg = rng.integers(0, segments, n)
+    csm = rng.integers(0, csms, n)
+    base = np.round(rng.lognormal(np.log(2_000.0) + 0.9 * (seg % 3), 0.5, n) / 10) * 10
+    # Months as a customer: a geometric draw per account (about 1.5% leave each month).
+    life = rng.geometric(0.015, n)
+    churn_mi = start_mi + life
+    churned = churn_mi <= end_mi
+    width = len(str(n))
+    ids = [f"B-{i + 1:0{width}d}" for i in range(n)]
+
+    def first_days(mi: np.ndarray) -> list[date]:
+        return [date(int(m) // 12, int(m) % 12 + 1, 1) for m in mi]
+
+    starts = [d.replace(day=int(k)) for d, k in zip(first_days(start_mi), start_day,
+                                                   strict=True)]
+    renew_years = np.maximum((end_mi - start_mi) // 12 + 1, 1)
+    renewals = [_anniversary(s, s.year + int(y)) for s, y in zip(starts, renew_years,
+                                                                 strict=True)]
+    churn_dates = [d if c else None for d, c in zip(first_days(churn_mi), churned, strict=True)]
+    frame = pd.DataFrame({
+        "account_id": ids,
+        "name": [f"Customer {i + 1:0{width}d}" for i in range(n)],
+        "segment": [f"Segment {s + 1:03d}" if segments > 3 else SEGMENTS[s] for s in seg],
+        "industry": [INDUSTRIES[i % len(INDUSTRIES)] for i in range(n)],
+        "region": "EMEA",
+        "csm": [f"CSM {c + 1:03d}" for c in csm],
+        "currency": "USD",
+        "locale": "en-US",
+        "start_date": starts,
+        "renewal_date": [c if c is not None else r for c, r in zip(churn_dates, renewals,
+                                                                   strict=True)],
+        "churn_date": churn_dates,
+    })
+    stop = np.minimum(churn_mi, end_mi + 1)  # first month without ARR
+    lo = np.full(n, first_mi) if dense else start_mi
+    hi = np.full(n, end_mi + 1) if dense else stop
+    counts = np.maximum(hi - lo, 0)
+    acc = np.repeat(np.arange(n), counts)
+    mi = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts,
+                                                                     counts))
+    years_in = (mi - start_mi[acc]) // 12
+    grow = rng.choice([0.9, 1.0, 1.0, 1.1, 1.2], size=(n, months // 12 + 2))
+    factor = np.cumprod(grow, axis=1)[acc, np.clip(years_in, 0, grow.shape[1] - 1)]
+    live = (mi >= start_mi[acc]) & (mi < stop[acc])
+    arr = np.where(live, np.round(base[acc] * factor / 10) * 10 * 12, 0.0)
+    history = pd.DataFrame({
+        "account_id": np.asarray(ids, dtype=object)[acc],
+        "month": pd.to_datetime(pd.DataFrame({"year": mi // 12, "month": mi % 12 + 1,
+                                              "day": 1})),
+        "arr": arr.astype(float),
+    })
+    return {"accounts": frame, "arr_history": history}

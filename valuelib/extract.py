@@ -26,6 +26,9 @@ MIN_PEERS = 5
 #: Quarters of history before the review quarter kept for trends (usage, NPS, support).
 TREND_QUARTERS = 5
 
+#: The tables whose rows describe a whole month (dated by its first day): such a row counts
+#: through the last day of its month when the warehouse's as-of date is worked out.
+MONTHLY_TABLES = frozenset({"arr_history"})
 _DATE_COLUMNS = {
     "arr_history": "month",
     "value_measurements": "period_end",
@@ -68,8 +71,16 @@ class Extract:
     portfolio_hash: str = ""
 
 
+def covered_through(table: str, latest: dt.date) -> dt.date:
+    """The last day a table's latest row speaks for: its month's last day for a monthly table
+    (a snapshot dated 2026-09-01 covers September), the date itself for the others."""
+    if table in MONTHLY_TABLES:
+        return periods.month_end(latest)
+    return latest
+
+
 def data_as_of(wh: Warehouse) -> dt.date:
-    """The latest date any activity table holds: the warehouse's as-of date."""
+    """The last day the warehouse's data covers (each table at its own grain): its as-of date."""
     latest: list[dt.date] = []
     present = set(wh.tables())
     for table, col in _DATE_COLUMNS.items():
@@ -77,10 +88,32 @@ def data_as_of(wh: Warehouse) -> dt.date:
             continue
         value = wh.query(f'SELECT MAX("{col}") AS d FROM "{table}"')["d"].iloc[0]
         if value is not None and not pd.isna(value):
-            latest.append(pd.Timestamp(value).date())
+            latest.append(covered_through(table, pd.Timestamp(value).date()))
     if not latest:
         raise SelectionError("the warehouse holds no dated rows, so it has no complete quarter")
     return max(latest)
+
+
+def provided_tables(wh: Warehouse) -> frozenset[str]:
+    """The contract tables the warehouse provides: present and holding at least one row
+    (accounts always). A review leaves out the parts whose tables are not provided."""
+    present = set(wh.tables())
+    out = {"accounts"}
+    for name in schema.TABLES:
+        if name != "accounts" and name in present and not wh.query(
+                f'SELECT 1 AS x FROM "{name}" LIMIT 1').empty:
+            out.add(name)
+    return frozenset(out)
+
+
+def _read(wh: Warehouse, name: str, provided: frozenset[str],
+          ids: list[str] | None) -> pd.DataFrame:
+    """A table (of the accounts `ids`, or all) with contract types; an empty frame with its
+    columns when not provided."""
+    cols = schema.TABLES[name].column_names
+    if name not in provided:
+        return _normalised(name, pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+    return _normalised(name, wh.read_table(name, cols, account_ids=ids))
 
 
 def latest_complete_quarter(as_of: dt.date) -> str:
@@ -162,11 +195,13 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
     first, last = pd.Timestamp(q_first), pd.Timestamp(q_last)
     active = (start <= last) & (churn.isna() | (churn >= first))
     inactive = {}
-    for row, st, ch in zip(accounts.itertuples(), start, churn, strict=True):
-        if st > last:
-            inactive[row.account_id] = f"starts {st.date()}, after {quarter}"
-        elif not pd.isna(ch) and ch < first:
-            inactive[row.account_id] = f"churned {ch.date()}, before {quarter}"
+    late, gone = (start > last).to_numpy(), (churn < first).to_numpy()
+    for aid, st, ch, is_late, is_gone in zip(accounts["account_id"], start, churn, late, gone,
+                                             strict=True):
+        if is_late:
+            inactive[aid] = f"starts {st.date()}, after {quarter}"
+        elif is_gone:
+            inactive[aid] = f"churned {ch.date()}, before {quarter}"
     return accounts[active.to_numpy()].reset_index(drop=True), inactive
 
 
@@ -189,8 +224,10 @@ def _normalised(name: str, df: pd.DataFrame) -> pd.DataFrame:
             df[col.name] = df[col.name].astype("boolean")
     if df.empty:
         return df
-    return df.sort_values(list(df.columns), kind="mergesort", na_position="last",
-                          ignore_index=True)
+    # A unique key that leads the columns orders the rows as all the columns would, cheaper.
+    cols = list(df.columns)
+    by = list(table.key) if table.key and cols[:len(table.key)] == list(table.key) else cols
+    return df.sort_values(by, kind="mergesort", na_position="last", ignore_index=True)
 
 
 def _cut(tables: dict[str, pd.DataFrame], quarter: str) -> dict[str, pd.DataFrame]:
@@ -281,24 +318,25 @@ def run(
     _, q_last = periods.quarter_bounds(quarter)
     doc_as_of = min(as_of, q_last)
 
-    # One read per table for every active account (peers need all of them; bundles only theirs).
+    # One read per table: peers need every active account, the portfolio every account
+    # (those that left before the quarter count in cohorts, trailing retention and the
+    # back-test); each bundle takes only its own rows.
     active_all, inactive_all = select_accounts(wh, "all", quarter)
     ids = list(active_all["account_id"])
-    raw = {
-        name: _normalised(name, wh.read_table(name, schema.TABLES[name].column_names,
-                                              account_ids=ids))
-        for name in schema.TABLES
-        if name != "accounts"
-    }
+    provided = provided_tables(wh)
+    raw = {name: _read(wh, name, provided, None if portfolio else ids)
+           for name in schema.TABLES if name != "accounts"}
     tables = _cut(raw, quarter)
     peers = _Peers(*_peer_figures(tables["usage"], active_all, quarter))
 
     internal = schema.INTERNAL_COLUMNS if audience == "customer" else {}
-    # Each table is made JSON-safe once, then its rows are dealt out to their accounts (in
-    # table order), instead of converting hundreds of small per-account frames.
+    # Each table's rows of the chosen accounts are made JSON-safe once, then dealt out to
+    # their accounts (in table order), instead of converting many small per-account frames.
+    chosen_ids = set(chosen["account_id"])
     columns: dict[str, list[str]] = {}
     grouped: dict[str, dict[str, list[list]]] = {}
     for name, df in tables.items():
+        df = df[df["account_id"].isin(chosen_ids).to_numpy()]
         df = df.drop(columns=[c for c in internal.get(name, ()) if c in df.columns])
         payload = bundles.frame_to_json(df.reset_index(drop=True))
         columns[name] = payload["columns"]
@@ -324,6 +362,7 @@ def run(
             "account": {k: bundles.cell(v) for k, v in row.items()},
             "tables": account_tables,
             "peers": peers.for_account(aid, row["segment"]),
+            "provided": sorted(provided),
         }
         data = bundles.dumps(payload)
         if bundle_dir is not None:
@@ -338,8 +377,8 @@ def run(
         }
 
     if portfolio:
-        data = bundles.dumps(_portfolio_payload(wh.read_table("accounts"), raw, quarter,
-                                                doc_as_of))
+        data = bundles.dumps(_portfolio_payload(wh.read_table("accounts"), tables, quarter,
+                                                doc_as_of, provided))
         if out_dir is not None:
             result.portfolio = _write_private(out_dir / "portfolio.json", data)
         result.portfolio_data, result.portfolio_hash = data, bundles.sha256(data)
@@ -356,15 +395,19 @@ def _write_private(path: Path, data: bytes) -> Path:
 
 
 def _portfolio_payload(
-    accounts: pd.DataFrame, raw: dict[str, pd.DataFrame], quarter: str, as_of: dt.date
+    accounts: pd.DataFrame, cut: dict[str, pd.DataFrame], quarter: str, as_of: dt.date,
+    provided: frozenset[str],
 ) -> dict:
-    """Everything the portfolio review needs: all accounts, lean (no free text, weekly usage)."""
-    _, q_last = periods.quarter_bounds(quarter)
-    cut = _cut(raw, quarter)
+    """Everything the portfolio review needs: all accounts, lean (no free text, weekly usage).
+
+    `cut` holds every account's rows, cut to the quarter (`_cut`)."""
     weekly = adoption.weekly_active(cut["usage"])
+    arr = cut["arr_history"]
     tables = {
         "accounts": accounts.sort_values("account_id"),
-        "arr_history": _cut({"arr_history": raw["arr_history"]}, quarter)["arr_history"],
+        # A month without ARR counts as 0 in every portfolio figure, so rows of 0 (a dense
+        # export's months before the start and after churn) are left out of the bundle.
+        "arr_history": arr[(arr["arr"] > 0).to_numpy()],
         "usage": weekly,
         "nps_responses": cut["nps_responses"].drop(columns=["comment"]),
         "support_tickets": cut["support_tickets"],
@@ -379,9 +422,11 @@ def _portfolio_payload(
         "quarter": quarter,
         "as_of": as_of.isoformat(),
         "audience": "internal",
+        "provided": sorted(provided),
         "tables": {
-            n: bundles.frame_to_json(
-                df.sort_values([c for c in df.columns[:2]]).reset_index(drop=True)
+            n: bundles.frame_to_columns(
+                df.sort_values([c for c in df.columns[:2]], kind="mergesort")
+                .reset_index(drop=True)
             )
             for n, df in tables.items()
         },

@@ -142,6 +142,14 @@ class Formatter:
             return self.missing
         return f"{self.number(x, digits)}×"
 
+    def months(self, n: float | None) -> str:
+        """A whole number of months, with the language's plural: 1 month, 66 months."""
+        if _missing(n):
+            return self.missing
+        count = int(round(float(n)))
+        return self.tr.ngettext("{count} month", "{count} months", count).format(
+            count=self.number(count))
+
     def date(self, d: dt.date | None, format: str = "medium") -> str:
         """A date in the locale's medium format (e.g. Sep 30, 2026)."""
         if d is None:

@@ -72,6 +72,38 @@ def _value_sentence(r: AccountReview, f: Formatter) -> str:
     ).format(**fields)
 
 
+def _arr_sentence(r: AccountReview, f: Formatter) -> str | None:
+    """ARR at the quarter's end against the previous quarter's (leads without value data)."""
+    _ = f.tr.gettext
+    c = r.commercial
+    if c.churned or c.arr is None:
+        return None
+    fields = {"quarter": f.quarter(r.quarter), "name": r.name, "arr": f.money(c.arr),
+              "previous_quarter": f.quarter(r.previous_quarter)}
+    if not c.arr_start:
+        return _("In {quarter}, {name} started with ARR of {arr}.").format(**fields)
+    change = _pct_change(c.arr, c.arr_start)
+    fields.update(change=f.pct(abs(change), 1), previous=f.money(c.arr_start))
+    if c.arr == c.arr_start:
+        return _("In {quarter}, ARR for {name} held at {arr}, as in {previous_quarter}."
+                 ).format(**fields)
+    if change > 0:
+        return _("In {quarter}, ARR for {name} rose {change} to {arr}, from {previous} in "
+                 "{previous_quarter}.").format(**fields)
+    return _("In {quarter}, ARR for {name} fell {change} to {arr}, from {previous} in "
+             "{previous_quarter}.").format(**fields)
+
+
+def _tenure_sentence(r: AccountReview, f: Formatter) -> str | None:
+    c = r.commercial
+    if c.start_date is None or c.tenure_months is None:
+        return None
+    fields = {"name": r.name, "date": f.date(c.start_date), "tenure": f.months(c.tenure_months)}
+    if c.churned:
+        return f.tr.gettext("{name} was a customer for {tenure} from {date}.").format(**fields)
+    return f.tr.gettext("{name} has been a customer since {date} ({tenure}).").format(**fields)
+
+
 def _roi_sentence(r: AccountReview, f: Formatter) -> str | None:
     _ = f.tr.gettext
     v = r.value
@@ -121,6 +153,8 @@ def _driver_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
 def _adoption_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
     _, n_ = f.tr.gettext, f.tr.ngettext
     a = r.adoption
+    if not r.shows("adoption"):
+        return None
     if a.utilisation_pct is None:
         return Sentence(0.0, _("There was no usage data this quarter, so adoption is not "
                                "enough data yet."))
@@ -154,7 +188,7 @@ def _adoption_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
 
 def _nps_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
     _, n_ = f.tr.gettext, f.tr.ngettext
-    if r.nps.empty:
+    if r.nps.empty or not r.shows("nps"):
         return None
     now = r.nps.iloc[-1]
     before = r.nps.iloc[-2] if len(r.nps) > 1 else None
@@ -191,10 +225,15 @@ def _renewal_sentence(r: AccountReview, f: Formatter) -> str | None:
 
 
 def executive_summary(r: AccountReview, f: Formatter) -> str:
-    """The paragraph: value first, then the movers by size of change, then ROI and renewal."""
+    """The paragraph: value first, then the movers by size of change, then ROI and renewal.
+
+    Without value data (not provided) it leads with ARR and tenure instead; sentences about
+    parts whose data was not provided are left out.
+    """
     movers = [s for s in (_driver_sentence(r, f), _adoption_sentence(r, f), _nps_sentence(r, f))
               if s is not None]
     movers.sort(key=lambda s: -s.weight)
-    parts = [_value_sentence(r, f), *[s.text for s in movers], _roi_sentence(r, f),
-             _renewal_sentence(r, f)]
+    lead = ([_value_sentence(r, f)] if r.shows("value")
+            else [_arr_sentence(r, f), _tenure_sentence(r, f)])
+    parts = [*lead, *[s.text for s in movers], _roi_sentence(r, f), _renewal_sentence(r, f)]
     return " ".join(p for p in parts if p)

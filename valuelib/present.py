@@ -41,6 +41,20 @@ HEADLINE_LABELS = {
     "realized_vs_business_case": N_("Value realized vs business case"),
     "utilisation": N_("Seat utilisation"),
     "nps": N_("NPS"),
+    "arr": N_("ARR"),
+    "tenure": N_("Customer for"),
+}
+#: The contract's tables as a reader knows them (the methodology lists those not provided).
+TABLE_LABELS = {
+    "accounts": N_("accounts"),
+    "arr_history": N_("ARR history"),
+    "value_drivers": N_("value drivers"),
+    "value_measurements": N_("value measurements"),
+    "usage": N_("product usage"),
+    "nps_responses": N_("NPS answers"),
+    "support_tickets": N_("support tickets"),
+    "online_reviews": N_("online reviews"),
+    "success_plan": N_("success plan"),
 }
 #: Health bands (the model's names are these English messages).
 BAND_LABELS = {"At risk": C_("health band", "At risk"), "Watch": C_("health band", "Watch"),
@@ -153,15 +167,24 @@ def _value(h: Headline, f: Formatter) -> str:
         "pct": f.pct,
         "multiple": f.multiple,
         "nps": lambda x: f.number(x, 0),
-        "months": lambda x: f.number(x, 1),
+        "months": f.months,
     }[h.kind](h.value)
 
 
 def headline_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
-    """The executive summary's KPI cards with quarter-over-quarter change."""
+    """The executive summary's KPI cards with quarter-over-quarter change; without value
+    figures (value data not provided) the renewal joins ARR and tenure."""
     prev = f.quarter(r.previous_quarter)
-    return [{"label": headline_label(h, f.tr), "value": _value(h, f), **_change(h, f, prev)}
-            for h in r.headline]
+    cards = [{"label": headline_label(h, f.tr), "value": _value(h, f), **_change(h, f, prev)}
+             for h in r.headline]
+    for card, h in zip(cards, r.headline, strict=True):
+        if h.key == "tenure" and r.commercial.start_date is not None \
+                and not r.commercial.churned:
+            card["hint"] = f.tr.gettext("since {date}").format(
+                date=f.date(r.commercial.start_date))
+    if not r.shows("value"):
+        cards.insert(2, _renewal_card(r, f))
+    return cards
 
 
 def value_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
@@ -307,22 +330,27 @@ def voice_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
     _ = f.tr.gettext
     n = r.nps.iloc[-1] if not r.nps.empty else None
     s = r.support.iloc[-1] if not r.support.empty else None
-    nps_h = r.headline_figure("nps")
-    answers = {}
-    if n is not None:
-        k = int(n["responses"])
-        answers = {"hint": f.tr.ngettext("{count} answer", "{count} answers", k).format(
-            count=f.number(k))}
-    hours = _none(s["median_resolution_hours"]) if s is not None else None
-    return [
-        {"label": _("NPS"), "value": _value(nps_h, f),
-         **_change(nps_h, f, f.quarter(r.previous_quarter)), **answers},
-        {"label": _("CSAT"), "value": f.pct(None if s is None else _none(s["csat"]), 0)},
-        {"label": _("Support tickets"), "value": f.number(0 if s is None else s["tickets"])},
-        {"label": _("Median resolution"),
-         "value": (_("{hours} h").format(hours=f.number(hours, 1)) if hours is not None
-                   else f.missing)},
-    ]
+    cards = []
+    if r.shows("nps"):
+        nps_h = r.headline_figure("nps")
+        answers = {}
+        if n is not None:
+            k = int(n["responses"])
+            answers = {"hint": f.tr.ngettext("{count} answer", "{count} answers", k).format(
+                count=f.number(k))}
+        cards.append({"label": _("NPS"), "value": _value(nps_h, f),
+                      **_change(nps_h, f, f.quarter(r.previous_quarter)), **answers})
+    if r.shows("support"):
+        hours = _none(s["median_resolution_hours"]) if s is not None else None
+        cards += [
+            {"label": _("CSAT"), "value": f.pct(None if s is None else _none(s["csat"]), 0)},
+            {"label": _("Support tickets"),
+             "value": f.number(0 if s is None else s["tickets"])},
+            {"label": _("Median resolution"),
+             "value": (_("{hours} h").format(hours=f.number(hours, 1)) if hours is not None
+                       else f.missing)},
+        ]
+    return cards
 
 
 def _none(v: Any) -> Any:
@@ -416,23 +444,32 @@ REVIEW_FORMULA = "V% = 7.9 × (0.62·P − 0.17·N² + 0.15·R)"
 
 
 def commercial_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
+    """ARR, renewal and start; none when the executive summary already shows them (no value
+    data was provided, so the summary leads with the commercials)."""
     _ = f.tr.gettext
+    if not r.shows("value"):
+        return []
     c = r.commercial
     cards = [{"label": _("ARR"), "value": f.money(c.arr)}]
     if c.arr_start is not None and c.arr is not None and c.arr_start:
         cards[0].update({"change": f.signed_pct((c.arr - c.arr_start) / c.arr_start * 100, 1),
                          "tone": "up_good" if c.arr >= c.arr_start else "bad",
                          "hint": _("vs start of {quarter}").format(quarter=f.quarter(r.quarter))})
-    if c.churned:
-        cards.append({"label": _("Subscription ended"), "value": f.date(c.churn_date)})
-    else:
-        days = ({"hint": f.tr.ngettext("in {count} day", "in {count} days",
-                                       c.days_to_renewal).format(
-                    count=f.number(c.days_to_renewal))}
-                if c.days_to_renewal is not None and c.days_to_renewal >= 0 else {})
-        cards.append({"label": _("Renewal date"), "value": f.date(c.renewal_date), **days})
+    cards.append(_renewal_card(r, f))
     cards.append({"label": _("Customer since"), "value": f.date(c.start_date)})
     return cards
+
+
+def _renewal_card(r: AccountReview, f: Formatter) -> dict[str, Any]:
+    """The renewal date with the days to it, or the date the subscription ended."""
+    _ = f.tr.gettext
+    c = r.commercial
+    if c.churned:
+        return {"label": _("Subscription ended"), "value": f.date(c.churn_date)}
+    days = ({"hint": f.tr.ngettext("in {count} day", "in {count} days",
+                                   c.days_to_renewal).format(count=f.number(c.days_to_renewal))}
+            if c.days_to_renewal is not None and c.days_to_renewal >= 0 else {})
+    return {"label": _("Renewal date"), "value": f.date(c.renewal_date), **days}
 
 
 def expansion_signals(r: AccountReview, f: Formatter) -> list[str]:
@@ -592,6 +629,16 @@ def risk_table(r: AccountReview, f: Formatter | None = None) -> pd.DataFrame:
 
 
 def methodology_intro(r: AccountReview, f: Formatter) -> str:
+    """What the figures cover; peer comparisons are mentioned only where usage data (which
+    they compare) was provided."""
+    if not r.shows("adoption"):
+        return f.tr.gettext(
+            "Figures cover {quarter} with data as of {date}, amounts in {currency}. Each "
+            "figure below is computed once, by the formula shown, from this account's own "
+            "data. Where a figure lacks the data it needs, the review says “{missing}” rather "
+            "than estimate it."
+        ).format(quarter=f.quarter(r.quarter), date=f.date(r.as_of), currency=r.currency,
+                 missing=f.missing)
     return f.tr.gettext(
         "Figures cover {quarter} with data as of {date}, amounts in {currency}. Each figure "
         "below is computed once, by the formula shown, from this account's own data; peer "
@@ -605,37 +652,53 @@ def formulas(r: AccountReview, f: Formatter | None = None) -> Iterator[tuple[str
     """(name, formula) for every figure this review shows."""
     f = f or Formatter(r.locale, r.currency)
     _ = f.tr.gettext
-    yield (_("Value delivered (quarter)"), _(
-        "Σ over drivers of max(improvement vs baseline in force, 0) × unit value, from each "
-        "driver's last measurement in the quarter"))
-    yield (_("Value realized vs business case"), _(
-        "value delivered / Σ |target − business-case baseline| × unit value × 100"))
-    yield (_("Progress toward target"), _(
-        "(current − baseline) / (target − baseline) × 100, clipped to 0–100; works for "
-        "lower-is-better drivers"))
-    yield (_("Subscription cost"), _("Σ monthly ARR / 12 over the quarter's months"))
-    yield (_("ROI"), _("(value to date − cost to date) / cost to date × 100; multiple = value "
-                       "/ cost"))
-    yield (_("Payback"), _("current ARR / (this quarter's value / 3), in months"))
-    yield (_("Seat utilisation"), _(
-        "mean over the quarter's weeks of weekly active users / licensed seats × 100"))
-    yield (_("Feature adoption"), _(
-        "mean over the quarter's weeks of the feature's active users / licensed seats × 100"))
-    yield (_("Peer percentile"), _(
-        "share of peers below the account plus half the ties × 100, within the segment, at "
-        "least 5 peers"))
-    yield (_("NPS"), _("percent of promoters (9–10) − percent of detractors (0–6) among the "
-                       "quarter's answers"))
-    yield (_("CSAT"), _("answers of 4 or 5 / all answers × 100, tickets opened in the quarter"))
-    yield (_("Resolution time"), _(
-        "median of resolved − opened, in hours, tickets opened and resolved in the quarter"))
+    keys = {h.key for h in r.headline}
+    if "arr" in keys:
+        yield (_("ARR change"), _(
+            "(ARR at the quarter's end − ARR at the previous quarter's end) / ARR at the "
+            "previous quarter's end × 100"))
+    if "tenure" in keys:
+        yield (_("Customer for"), _(
+            "whole months from the start date to the quarter's end, or to the end of the "
+            "subscription"))
+    if r.shows("value"):
+        yield (_("Value delivered (quarter)"), _(
+            "Σ over drivers of max(improvement vs baseline in force, 0) × unit value, from "
+            "each driver's last measurement in the quarter"))
+        yield (_("Value realized vs business case"), _(
+            "value delivered / Σ |target − business-case baseline| × unit value × 100"))
+        yield (_("Progress toward target"), _(
+            "(current − baseline) / (target − baseline) × 100, clipped to 0–100; works for "
+            "lower-is-better drivers"))
+        yield (_("Subscription cost"), _("Σ monthly ARR / 12 over the quarter's months"))
+        yield (_("ROI"), _("(value to date − cost to date) / cost to date × 100; multiple = "
+                           "value / cost"))
+        yield (_("Payback"), _("current ARR / (this quarter's value / 3), in months"))
+    if r.shows("adoption"):
+        yield (_("Seat utilisation"), _(
+            "mean over the quarter's weeks of weekly active users / licensed seats × 100"))
+        yield (_("Feature adoption"), _(
+            "mean over the quarter's weeks of the feature's active users / licensed seats "
+            "× 100"))
+        yield (_("Peer percentile"), _(
+            "share of peers below the account plus half the ties × 100, within the segment, "
+            "at least 5 peers"))
+    if r.shows("nps"):
+        yield (_("NPS"), _("percent of promoters (9–10) − percent of detractors (0–6) among "
+                           "the quarter's answers"))
+    if r.shows("support"):
+        yield (_("CSAT"), _("answers of 4 or 5 / all answers × 100, tickets opened in the "
+                            "quarter"))
+        yield (_("Resolution time"), _(
+            "median of resolved − opened, in hours, tickets opened and resolved in the "
+            "quarter"))
     if r.reviews.count:
         yield (_("Online review sales effect"), _(
             "7.9 × (0.62·P − 0.17·N² + 0.15·R) %, illustrative, clipped"))
-    if r.audience == "internal":
+    if r.audience == "internal" and r.shows("health"):
         parts = [_("{component} = {formula}").format(component=component_label(k, f),
                                                      formula=_(COMPONENT_FORMULAS[k]))
-                 for k in health.COMPONENT_FORMULAS]
+                 for k in health.COMPONENT_FORMULAS if r.shows(k)]
         yield (_("Health score"), _(
             "Σ wᵢ·sᵢ / Σ wᵢ over components with data: {components}").format(
             components="; ".join(parts)))
@@ -648,7 +711,20 @@ def provenance(r: AccountReview, f: Formatter, version: str) -> list[tuple[str, 
     return [
         (_("Quarter"), f.quarter(r.quarter)),
         (_("Data as of"), f.date(r.as_of)),
+        *not_provided_entry(r.not_provided, f),
         (_("Data hash (bundle SHA-256)"), r.bundle_sha256 or _("not recorded")),
         (_("Template version"), f"valuereview {version}"),
         (_("Audience"), audience),
     ]
+
+
+def not_provided_entry(tables: list[str], f: Formatter) -> list[tuple[str, str]]:
+    """The methodology's line naming the data the warehouse did not provide (none if all was)."""
+    if not tables:
+        return []
+    _ = f.tr.gettext
+    names = [_("{label} ({table})").format(label=_(TABLE_LABELS.get(t, t)), table=t)
+             for t in tables]
+    return [(_("Data not provided"), _(
+        "{tables}: the parts of this review that need them are left out.").format(
+        tables=_list(names, f)))]

@@ -11,8 +11,8 @@ import pandas as pd
 
 from .fmt import Formatter
 from .i18n import N_
-from .model.portfolio import MIN_SBG_ACCOUNTS, Portfolio
-from .present import band_label, component_label
+from .model.portfolio import EARLIER, MIN_SBG_ACCOUNTS, Portfolio
+from .present import band_label, component_label, not_provided_entry
 
 RETENTION_LABELS = [
     ("grr", N_("GRR (gross revenue retention)")),
@@ -40,21 +40,33 @@ def headline_cards(p: Portfolio, f: Formatter) -> list[dict[str, Any]]:
     q, t = p.retention_quarter, p.retention_ttm
     at_risk = p.at_risk_by_band.set_index("band")["arr"]
     label = {k: _(v) for k, v in HEADLINE_LABELS.items()}
-    return [
+    cards = [
         {"label": label["grr"], "value": f.pct(q.get("grr")),
          "hint": _("trailing 12 months {value}").format(value=f.pct(t.get("grr")))},
         {"label": label["nrr"], "value": f.pct(q.get("nrr")),
          "hint": _("trailing 12 months {value}").format(value=f.pct(t.get("nrr")))},
         {"label": label["crr"], "value": f.pct(q.get("crr")),
          "hint": _("logo churn {value}").format(value=f.pct(q.get("logo_churn")))},
-        {"label": label["value_quarter"], "value": f.money(p.value_quarter),
-         "hint": _("to date {value}").format(value=f.money(p.value_to_date))},
-        {"label": label["renewing"], "value": f.money(p.renewals["arr"].sum()),
-         "hint": n_("{count} account", "{count} accounts", len(p.renewals)).format(
-             count=f.number(len(p.renewals)))},
-        {"label": label["at_risk"], "value": f.money(float(at_risk.get("At risk", 0.0))),
-         "hint": _("health band {band}").format(band=band_label("At risk", f))},
     ]
+    if p.shows("value"):
+        cards.append({"label": label["value_quarter"], "value": f.money(p.value_quarter),
+                      "hint": _("to date {value}").format(value=f.money(p.value_to_date))})
+    cards.append({"label": label["renewing"], "value": f.money(p.renewals["arr"].sum()),
+                  "hint": n_("{count} account", "{count} accounts", len(p.renewals)).format(
+                      count=f.number(len(p.renewals)))})
+    if p.shows("health"):
+        cards.append({"label": label["at_risk"],
+                      "value": f.money(float(at_risk.get("At risk", 0.0))),
+                      "hint": _("health band {band}").format(band=band_label("At risk", f))})
+    return cards
+
+
+def group_label(group: Any, other: int, f: Formatter) -> str:
+    """A group's name, or what a pooled row stands for ("12 others")."""
+    if other:
+        return f.tr.ngettext("{count} other", "{count} others", other).format(
+            count=f.number(other))
+    return str(group)
 
 
 def retention_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
@@ -67,11 +79,12 @@ def retention_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def group_table(df: pd.DataFrame, f: Formatter, group_label: str) -> pd.DataFrame:
+def group_table(df: pd.DataFrame, f: Formatter, header: str) -> pd.DataFrame:
+    """Retention per group, in the model's order (by name, a pooled row last)."""
     p_ = f.tr.pgettext
     rows = []
-    for r in df.sort_values("group").itertuples():
-        rows.append({group_label: str(r.group),
+    for r in df.itertuples():
+        rows.append({header: group_label(r.group, r.other, f),
                      p_("table header", "Accounts at start"): f.number(r.accounts),
                      p_("table header", "Starting ARR"): f.money(r.start_arr),
                      p_("table header", "GRR"): f.pct(r.grr),
@@ -88,17 +101,30 @@ def group_bars(df: pd.DataFrame, f: Formatter | None = None) -> pd.DataFrame:
         names = {k: f.tr.pgettext("table header", v) for k, v in names.items()}
     rows = []
     for r in df.itertuples():
+        name = group_label(r.group, r.other, f) if f is not None else str(r.group)
         for metric in ("grr", "nrr"):
             v = getattr(r, metric)
             if v is not None and not pd.isna(v):
-                rows.append({"group": str(r.group), "metric": names[metric], "value": float(v)})
+                rows.append({"group": name, "metric": names[metric], "value": float(v)})
     return pd.DataFrame(rows, columns=["group", "metric", "value"])
 
 
 def cohort_frame(p: Portfolio, f: Formatter) -> pd.DataFrame:
-    df = p.cohorts.copy()
-    df.index = [f.quarter(q) for q in df.index]
+    """The cohorts as shown (`Portfolio.cohort_view`), rows named in the document's language."""
+    df = p.cohort_view.copy()
+    if p.cohort_grain == "quarter":
+        df.index = [f.quarter(q) for q in df.index]
+    else:
+        df.index = [f.tr.gettext("Earlier") if y == EARLIER else str(y) for y in df.index]
     return df
+
+
+def cohort_title(p: Portfolio, f: Formatter) -> str:
+    """The cohort heat map's title: by start quarter, or by start year when pooled."""
+    _ = f.tr.gettext
+    if p.cohort_grain == "quarter":
+        return _("Logo retention by start quarter and quarters since start (%)")
+    return _("Logo retention by start year and quarters since start (%)")
 
 
 def _projection_note(s: Any, f: Formatter) -> str:
@@ -125,7 +151,7 @@ def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
         surv4 = (s.projected.loc[s.projected["period"] == 4, "survival_pct"]
                  if not s.projected.empty else pd.Series(dtype=float))
         rows.append({
-            p_("table header", "Segment"): s.segment,
+            p_("table header", "Segment"): group_label(s.segment, s.other, f),
             p_("table header", "Cohort accounts"): f.number(s.accounts),
             "α": f.number(s.alpha, 3) if s.alpha is not None else f.missing,
             "β": f.number(s.beta, 3) if s.beta is not None else f.missing,
@@ -138,13 +164,15 @@ def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def survival_frame(p: Portfolio) -> pd.DataFrame:
+def survival_frame(p: Portfolio, f: Formatter | None = None) -> pd.DataFrame:
+    """Observed and projected survival per projection group, for the survival chart."""
     parts = []
     for s in p.projections:
+        name = group_label(s.segment, s.other, f) if f is not None else str(s.segment)
         if not s.observed.empty:
-            parts.append(s.observed.assign(group=s.segment, kind="observed"))
+            parts.append(s.observed.assign(group=name, kind="observed"))
         if not s.projected.empty:
-            parts.append(s.projected.assign(group=s.segment, kind="projected"))
+            parts.append(s.projected.assign(group=name, kind="projected"))
     if not parts:
         return pd.DataFrame(columns=["period", "survival_pct", "group", "kind"])
     return pd.concat(parts, ignore_index=True)
@@ -155,13 +183,25 @@ def _health(v: Any, f: Formatter) -> str:
 
 
 def renewals_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
+    """The largest renewals by date (health columns when health data was provided), then one
+    line for the rest."""
     p_ = f.tr.pgettext
+    health = p.shows("health")
     cols = [p_("table header", "Account"), p_("table header", "Segment"),
-            p_("table header", "CSM"), p_("table header", "Renewal"), p_("table header", "ARR"),
-            p_("table header", "Health"), p_("table header", "Band")]
-    rows = [dict(zip(cols, (r.name, r.segment, r.csm, f.date(r.renewal_date), f.money(r.arr),
-                            _health(r.health, f), band_label(r.band, f)), strict=True))
-            for r in p.renewals.itertuples()]
+            p_("table header", "CSM"), p_("table header", "Renewal"), p_("table header", "ARR")]
+    if health:
+        cols += [p_("table header", "Health"), p_("table header", "Band")]
+    rows = []
+    for r in p.renewals_shown.itertuples():
+        cells = [r.name, r.segment, r.csm, f.date(r.renewal_date), f.money(r.arr)]
+        if health:
+            cells += [_health(r.health, f), band_label(r.band, f)]
+        rows.append(dict(zip(cols, cells, strict=True)))
+    rest = p.renewals_rest
+    if rest["accounts"]:
+        more = f.tr.ngettext("{count} more account", "{count} more accounts",
+                             rest["accounts"]).format(count=f.number(rest["accounts"]))
+        rows.append({**dict.fromkeys(cols, ""), cols[0]: more, cols[4]: f.money(rest["arr"])})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -224,9 +264,12 @@ def backtest_text(p: Portfolio, f: Formatter) -> str:
         count=f.number(bt["accounts"]))
 
 
-def value_frame(p: Portfolio) -> pd.DataFrame:
-    return pd.DataFrame({"group": p.value_by_segment["segment"],
-                         "value": p.value_by_segment["value_quarter"]})
+def value_frame(p: Portfolio, f: Formatter | None = None) -> pd.DataFrame:
+    """Value delivered this quarter per segment (the smaller ones pooled), for a bar chart."""
+    v = p.value_by_segment
+    names = [group_label(g, o, f) if f is not None else str(g)
+             for g, o in zip(v["segment"], v["other"], strict=True)]
+    return pd.DataFrame({"group": names, "value": v["value_quarter"].astype(float)})
 
 
 def fx_text(p: Portfolio, f: Formatter) -> str:
@@ -243,6 +286,7 @@ def methodology(p: Portfolio, f: Formatter, data_hash: str, version: str
                 ) -> list[tuple[str, str]]:
     """The portfolio review's glossary of formulas and its provenance."""
     _ = f.tr.gettext
+    health = p.shows("health")
     return [
         (_("GRR"), _("(ARR₀ − churned − contraction) / ARR₀ × 100, never above 100")),
         (_("NRR"), _("(ARR₀ − churned − contraction + expansion) / ARR₀ × 100; new customers "
@@ -250,13 +294,15 @@ def methodology(p: Portfolio, f: Formatter, data_hash: str, version: str
         (_("CRR"), _("(customers at end − new customers) / customers at start × 100")),
         (_("ARR movements"), _("per account between the month before the period and its last "
                                "month: churn, contraction, expansion or new")),
-        (_("Health score"), _("Σ wᵢ·sᵢ / Σ wᵢ over components with data (adoption, value, "
-                              "NPS, support); bands: below 50 At risk, below 70 Watch")),
+        *([(_("Health score"), _("Σ wᵢ·sᵢ / Σ wᵢ over components with data (adoption, value, "
+                                 "NPS, support); bands: below 50 At risk, below 70 Watch"))]
+          if health else []),
         ("sBG", _("P(T=1) = α/(α+β); r_t = (β+t−1)/(α+β+t−1); LTV = margin × Σ "
                   "S(t)·ARPA/(1+d)^t")),
-        (_("ROC AUC"), _("probability that a churned account had a lower health score than a "
-                         "retained one")),
+        *([(_("ROC AUC"), _("probability that a churned account had a lower health score "
+                            "than a retained one"))] if health else []),
         (_("Data as of"), f.date(p.as_of)),
+        *not_provided_entry(p.not_provided, f),
         (_("Data hash (bundle SHA-256)"), data_hash),
         (_("Template version"), f"valuereview {version}"),
     ]

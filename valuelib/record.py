@@ -31,6 +31,7 @@ def headline_payload(review: Any, fmt: Any) -> dict[str, Any]:
         "pct": fmt.pct,
         "multiple": fmt.multiple,
         "nps": lambda x: fmt.number(x, 0),
+        "months": fmt.months,
     }
     figures = {}
     for h in review.headline:

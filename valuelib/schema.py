@@ -1,4 +1,6 @@
-"""The data contract as data: every table the warehouse must have, its columns and their types.
+"""The data contract as data: every table the warehouse may have, its columns and their types.
+
+Only `REQUIRED_TABLES` (accounts and arr_history) must exist; the others may be absent or empty.
 
 docs/architecture.md#data-contract describes it; `contract.py` checks a warehouse against this,
 `warehouse.py` uses the types when it writes, `extract.py` when it reads.
@@ -32,11 +34,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One contract table. `key` is the column set that must be unique."""
+    """One contract table. `key` is the column set that must be unique; a table that is not
+    `required` may be absent or empty (the parts of a review that need it are left out)."""
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = field(default_factory=tuple)
+    required: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -69,11 +73,13 @@ TABLES: dict[str, Table] = {
                 C("churn_date", DATE, nullable=True),
             ),
             key=("account_id",),
+            required=True,
         ),
         Table(
             "arr_history",
             (C("account_id", TEXT), C("month", DATE), C("arr", FLOAT, min=0)),
             key=("account_id", "month"),
+            required=True,
         ),
         Table(
             "value_drivers",
@@ -159,6 +165,9 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
+
+#: The tables every warehouse must have; any other table may be absent or empty.
+REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 
 #: Columns that hold internal-only content: never in a customer document.
 INTERNAL_COLUMNS: dict[str, tuple[str, ...]] = {"success_plan": ("internal_note",)}

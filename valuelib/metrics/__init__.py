@@ -14,6 +14,8 @@ from .health import HealthScore, health_score, roc_auc
 from .peers import MIN_PEERS, percentile_rank
 from .periods import (
     arr_movements,
+    month_end,
+    months_between,
     movement_totals,
     parse_quarter,
     quarter_bounds,
@@ -68,6 +70,8 @@ __all__ = [
     "shift_quarter",
     "quarters_between",
     "arr_movements",
+    "month_end",
+    "months_between",
     "movement_totals",
     "retention_figures",
     "trailing_months",

@@ -21,6 +21,8 @@ from .retention import crr, drr, grr, logo_churn, nrr, revenue_churn
 
 __all__ = [
     "arr_movements",
+    "month_end",
+    "months_between",
     "movement_totals",
     "parse_quarter",
     "quarter_bounds",
@@ -158,6 +160,32 @@ def trailing_months(end_month: date, n: int = 12) -> tuple[date, date]:
     return _first_day(end - (count - 1)), _first_day(end)
 
 
+def month_end(d: date) -> date:
+    """The last day of the month `d` falls in: 2026-09-01 → 2026-09-30.
+
+    A monthly figure dated by its month's first day (``arr_history.month``) holds for the
+    whole month, so data that ends with it covers the month through this day.
+    """
+    if not isinstance(d, date) or d is pd.NaT:
+        raise ValueError(f"d must be a date, got {d!r}")
+    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (0 when `end` is not after `start`).
+
+    12 × (years apart) + (months apart), less one when `end`'s day of the month is before
+    `start`'s: 2021-03-15 → 2026-09-30 is 66 months, → 2026-09-14 is 65.
+    """
+    for name, v in (("start", start), ("end", end)):
+        if not isinstance(v, date) or v is pd.NaT:
+            raise ValueError(f"{name} must be a date, got {v!r}")
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day and end != month_end(end):
+        months -= 1
+    return max(months, 0)
+
+
 # --- ARR movements --------------------------------------------------------------------
 
 
@@ -194,7 +222,8 @@ def _history(arr_history: object) -> pd.DataFrame:
     history = pd.DataFrame(
         {
             "account_id": arr_history["account_id"].to_numpy(),
-            "period": months.dt.to_period("M").to_numpy(),
+            # A PeriodArray (not .to_numpy(), which would make a Python object of each month).
+            "period": months.dt.to_period("M").array,
             "arr": arr.to_numpy(),
         }
     )

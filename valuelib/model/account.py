@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .. import metrics
+from .. import metrics, schema
 from ..bundle import Bundle
 from ..metrics import periods
-from . import adoption, health, value, voice
+from . import adoption, health, parts, value, voice
 
 TREND_QUARTERS = 5
 EXPANSION_UTILISATION = 85.0
@@ -68,6 +68,7 @@ class Commercial:
     churned: bool
     churn_date: dt.date | None
     start_date: dt.date | None
+    tenure_months: int | None = None  # whole months a customer, to the quarter's end or churn
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,20 @@ class AccountReview:
     notes: list[str] = field(default_factory=list)
     value_at_risk: float | None = None
     bundle_sha256: str = ""
+    provided: frozenset[str] = frozenset(schema.TABLES)
 
     @property
     def next_quarter(self) -> str:
         return periods.shift_quarter(self.quarter, 1)
+
+    def shows(self, part: str) -> bool:
+        """Whether the document has `part` (`parts.PART_SOURCES`): its tables were provided."""
+        return parts.shows(self.provided, part)
+
+    @property
+    def not_provided(self) -> list[str]:
+        """The tables the warehouse did not provide, for the methodology appendix."""
+        return parts.not_provided(self.provided)
 
     @property
     def name(self) -> str:
@@ -205,6 +216,7 @@ def _commercial(b: Bundle, quarter: str, as_of: dt.date) -> Commercial:
     before = series[series["month"] < pd.Timestamp(first)]
     renewal = _d(b.account.get("renewal_date"))
     churned = churn is not None and churn <= last
+    start = _d(b.account.get("start_date"))
     return Commercial(
         arr=0.0 if churned else value.current_arr(hist, quarter),
         arr_start=float(before["arr"].iloc[-1]) if not before.empty else None,
@@ -214,7 +226,9 @@ def _commercial(b: Bundle, quarter: str, as_of: dt.date) -> Commercial:
         days_to_renewal=(renewal - as_of).days if renewal else None,
         churned=churned,
         churn_date=churn,
-        start_date=_d(b.account.get("start_date")),
+        start_date=start,
+        tenure_months=(periods.months_between(start, churn if churned else last)
+                       if start is not None else None),
     )
 
 
@@ -239,7 +253,7 @@ def _risks(r: AccountReview) -> list[Risk]:
         risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band.",
                           "at_risk", {"score": r.health.score}))
     if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 180 and r.health \
-            and r.health.band != health.HEALTHY:
+            and r.health.available and r.health.band != health.HEALTHY:
         risks.append(Risk("high", f"Renewal in {c.days_to_renewal} days with health "
                                   f"band {r.health.band}.", "renewal",
                           {"days": c.days_to_renewal, "band": r.health.band}))
@@ -312,19 +326,32 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
         v = df.iloc[idx][col]
         return None if v is None or pd.isna(v) else float(v)
 
-    headline = [
-        Headline("value_quarter", "Value delivered this quarter", "money",
-                 v_now.value_quarter, v_prev.value_quarter),
-        Headline("value_to_date", "Value delivered to date", "money",
-                 v_now.value_to_date, v_prev.value_to_date),
-        Headline("roi_multiple", "ROI multiple to date", "multiple",
-                 v_now.roi_multiple, v_prev.roi_multiple),
-        Headline("realized_vs_business_case", "Value realized vs business case", "pct",
-                 v_now.realized_vs_business_case_pct, v_prev.realized_vs_business_case_pct),
-        Headline("utilisation", "Seat utilisation", "pct",
-                 adopt.utilisation_pct, adopt.previous_utilisation_pct),
-        Headline("nps", "NPS", "nps", last_val(nps_q, "nps", -1), last_val(nps_q, "nps", -2)),
-    ]
+    shown = {p for p in parts.PART_SOURCES if parts.shows(b.provided, p)}
+    headline = []
+    if "value" not in shown:
+        # Without value figures the summary leads with the commercial story.
+        headline += [
+            Headline("arr", "ARR", "money", commercial.arr, commercial.arr_start),
+            Headline("tenure", "Customer for", "months", commercial.tenure_months, None),
+        ]
+    else:
+        headline += [
+            Headline("value_quarter", "Value delivered this quarter", "money",
+                     v_now.value_quarter, v_prev.value_quarter),
+            Headline("value_to_date", "Value delivered to date", "money",
+                     v_now.value_to_date, v_prev.value_to_date),
+            Headline("roi_multiple", "ROI multiple to date", "multiple",
+                     v_now.roi_multiple, v_prev.roi_multiple),
+            Headline("realized_vs_business_case", "Value realized vs business case", "pct",
+                     v_now.realized_vs_business_case_pct,
+                     v_prev.realized_vs_business_case_pct),
+        ]
+    if "adoption" in shown:
+        headline.append(Headline("utilisation", "Seat utilisation", "pct",
+                                 adopt.utilisation_pct, adopt.previous_utilisation_pct))
+    if "nps" in shown:
+        headline.append(Headline("nps", "NPS", "nps", last_val(nps_q, "nps", -1),
+                                 last_val(nps_q, "nps", -2)))
     review = AccountReview(
         account=dict(b.account),
         quarter=quarter,
@@ -348,17 +375,18 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
         plan_completion_pct=completion,
         headline=headline,
         bundle_sha256=b.sha256,
+        provided=b.provided,
     )
     if audience == "internal":
         csat_now = last_val(support_q, "csat", -1)
         review.health = health.assess(
             health.components(adopt.utilisation_pct, v_now.realized_vs_business_case_pct,
-                              last_val(nps_q, "nps", -1), csat_now), weights)
+                              last_val(nps_q, "nps", -1), csat_now), weights, b.provided)
         review.health_previous = health.assess(
             health.components(adopt.previous_utilisation_pct,
                               v_prev.realized_vs_business_case_pct,
                               last_val(nps_q, "nps", -2), last_val(support_q, "csat", -2)),
-            weights)
+            weights, b.provided)
         review.risks = _risks(review)
         notes = plan["internal_note"].dropna().astype(str) if "internal_note" in plan else []
         review.notes = [n for n in notes if n.strip()]

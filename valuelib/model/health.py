@@ -11,9 +11,11 @@ Bands: below 50 "At risk", below 70 "Watch", else "Healthy".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import metrics
+from . import parts
 
 DEFAULT_WEIGHTS: dict[str, float] = {"adoption": 0.3, "value": 0.3, "nps": 0.2, "support": 0.2}
 BANDS: tuple[tuple[float, str], ...] = ((50.0, "At risk"), (70.0, "Watch"))
@@ -58,10 +60,27 @@ class Health:
     missing: tuple[str, ...]
     weights: dict[str, float]
 
+    @property
+    def available(self) -> bool:
+        """Whether any component's data was provided (else there is no health score at all)."""
+        return bool(self.components)
 
-def assess(comp: dict[str, float | None], weights: dict[str, float] | None = None) -> Health:
-    """Score the components with `metrics.health_score`; None when no component has data."""
+
+def assess(comp: dict[str, float | None], weights: dict[str, float] | None = None,
+           provided: Iterable[str] | None = None) -> Health:
+    """Score the components with `metrics.health_score`; None when no component has data.
+
+    With `provided` (the tables the warehouse provided), a component whose tables were not
+    provided is left out altogether, as if it did not exist: its weight goes to the others
+    and it is not reported missing (it cannot be had for any account).
+    """
     weights = dict(weights or DEFAULT_WEIGHTS)
+    if provided is not None:
+        have = set(provided)
+        comp = {k: v for k, v in comp.items() if parts.shows(have, k)}
+        weights = {k: w for k, w in weights.items() if k in comp}
+        if not comp:
+            return Health(None, None, comp, (), (), weights)
     try:
         hs = metrics.health_score(comp, weights)
     except ValueError:
