@@ -123,10 +123,17 @@ def prestart() -> None:
     from multiprocessing import forkserver
 
     os.environ[worker.PRELOAD_PARENT_ENV] = str(os.getpid())
+    # Started with SIGINT ignored (a disposition kept across exec), so a terminal's Ctrl-C to
+    # the process group cannot kill it halfway through its imports; the batch handles Ctrl-C.
+    # Starting it takes a moment (it imports on its own time), so no signal goes missing.
+    main = threading.current_thread() is threading.main_thread()
+    sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         forkserver.ensure_running()
     finally:
         os.environ.pop(worker.PRELOAD_PARENT_ENV, None)
+        if main:
+            signal.signal(signal.SIGINT, sigint)
 
 
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
@@ -236,6 +243,13 @@ def run(
         sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
             p.start()
+        except (OSError, EOFError) as exc:  # the preloading process is gone (a signal?)
+            for conn in (task_r, task_w, res_r, res_w):
+                conn.close()
+            if stop and stop():
+                return  # stopping anyway: no worker is needed
+            raise PoolError(f"cannot start a render worker ({type(exc).__name__}: "
+                            f"{exc})") from None
         finally:
             if main:
                 signal.signal(signal.SIGINT, sigint)
@@ -303,9 +317,9 @@ def run(
             timeout = min(timeout, max(0.0, min(busy) + account_timeout - time.monotonic()))
         return timeout
 
-    for _ in range(max(1, min(workers, len(todo)))):
-        spawn()
     try:
+        for _ in range(max(1, min(workers, len(todo)))):
+            spawn()
         while open_ids and not (stop and stop()):
             for conn in wait(list(slots), timeout=poll_timeout()):
                 slot = slots.get(conn)
