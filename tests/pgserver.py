@@ -6,12 +6,14 @@ handed to that user); as anyone else it runs as that user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("VALUEREVIEW_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -77,3 +79,20 @@ class Server:
             self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def database(name: str) -> Iterator[str]:
+    """A new server with one database `name`, as the README's plain URL; stopped on exit.
+    Skips the test where the server binaries are missing (fails in CI, which installs them)."""
+    import pytest
+
+    if not available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
+        pytest.skip("PostgreSQL 15 server binaries not installed")
+    server = Server().start()
+    try:
+        yield server.create_database(name)
+    finally:
+        server.stop()

@@ -3,7 +3,6 @@ rolls back every table of the import (one transaction)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -21,15 +20,8 @@ QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not pgserver.available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
-        pytest.skip("PostgreSQL 15 server binaries not installed")
-    server = pgserver.Server().start()
-    try:
-        yield server.create_database("imports")
-    finally:
-        server.stop()
+    with pgserver.database("imports") as url:
+        yield url
 
 
 def _contents(url: str) -> dict[str, list]:

@@ -4,7 +4,6 @@ through the README's URL form, checked, rendered, and compared with the same ren
 from __future__ import annotations
 
 import json
-import os
 
 import pgserver
 import pytest
@@ -17,20 +16,12 @@ ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0004"]
 
 @pytest.fixture(scope="module")
 def pg_url():
-    if not pgserver.available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
-        pytest.skip("PostgreSQL 15 server binaries not installed")
-    server = pgserver.Server().start()
-    try:
-        url = server.create_database("valuereview")
+    with pgserver.database("valuereview") as url:
         assert url.startswith("postgresql://postgres@127.0.0.1:")  # the README's form
         run = valuereview("demo-data", "--accounts", "30", "--db", url)
         assert run.code == 0, run.stderr
         assert "accounts 30" in run.stdout
         yield url
-    finally:
-        server.stop()
 
 
 def _render(db: str, out) -> dict:

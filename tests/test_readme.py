@@ -168,18 +168,10 @@ def test_the_readme_first_command_renders_the_quarter(project):
 
 @pytest.fixture
 def pg_demo():
-    if not pgserver.available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
-        pytest.skip("PostgreSQL 15 server binaries not installed")
-    server = pgserver.Server().start()
-    try:
-        url = server.create_database("warehouse")
+    with pgserver.database("warehouse") as url:
         run = valuereview("demo-data", "--accounts", "8", "--db", url)
         assert run.code == 0, run.stderr
         yield url
-    finally:
-        server.stop()
 
 
 def test_pointing_it_at_real_data_works_on_postgresql(project, pg_demo):
