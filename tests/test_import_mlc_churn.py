@@ -63,15 +63,6 @@ def test_mlc_churn_imports_every_customer(tmp_path: Path):
         assert set(segments) == {"International", "Domestic"}
 
 
-def _partial_data_unsupported(stderr: str) -> bool:
-    """check-data still requires the optional tables (partial-data support is built on
-    another branch): only accounts and arr_history are imported here."""
-    optional = [t for t in ("value_drivers", "usage", "nps_responses", "support_tickets",
-                            "online_reviews", "success_plan")
-                if re.search(rf"{t}: table is missing", stderr)]
-    return bool(optional)
-
-
 @pytest.mark.slow
 def test_mlc_churn_checks_and_its_portfolio_shows_its_logo_churn(tmp_path: Path):
     _, own = export(tmp_path / "exports")
@@ -79,8 +70,6 @@ def test_mlc_churn_checks_and_its_portfolio_shows_its_logo_churn(tmp_path: Path)
     assert valuereview("import", "--mapping", str(tmp_path / "exports" / "mapping.yaml"),
                        "--db", str(db)).code == 0
     check = valuereview("check-data", "--db", str(db))
-    if check.code != 0 and _partial_data_unsupported(check.stderr):
-        pytest.xfail("check-data requires the optional tables: " + check.stderr.strip())
     assert check.code == 0, check.stderr
     out = tmp_path / "out"
     render = valuereview("render", "--accounts", "1,2,3", "--formats", "html", "--db", str(db),

@@ -128,8 +128,11 @@ def test_a_params_file_for_no_account_exits_2(demo_db, tmp_path, name, message):
 
 @pytest.mark.slow
 def test_the_demo_params_render_with_our_injected_cell(demo_db, tmp_path):
-    """The project's own params (with a file for an account this run does not select)."""
+    """The project's own params, the example per-account file, and a file for an account this
+    run does not select."""
     params = _params(tmp_path)
+    shutil.copy(ROOT / "examples" / "params" / "accounts" / "ACC-0001.yaml",
+                params / "accounts" / "ACC-0001.yaml")
     (params / "accounts" / "ACC-0003.yaml").write_text("prepared_for: the board\n",
                                                        encoding="utf-8")
     run, out = _render(demo_db, tmp_path, params)

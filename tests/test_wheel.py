@@ -96,7 +96,7 @@ def test_init_makes_a_team_repository(tmp_path):
     made = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert made == [".github/workflows/reports.yml", ".gitignore", "Makefile",
                     "notebooks/portfolio_review.ipynb", "notebooks/value_review.ipynb",
-                    "params/accounts/ACC-0001.yaml", "params/defaults.yaml",
+                    "params/defaults.yaml",
                     "params/portfolio.yaml", "requirements.txt", "templates/README.md"]
     for name in ("notebooks/value_review.ipynb", "params/defaults.yaml"):
         assert (dest / name).read_bytes() == (ROOT / name).read_bytes()
