@@ -29,6 +29,7 @@ even a worker killed with SIGKILL leaves no account's bundle behind.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
 import select
@@ -114,6 +115,19 @@ def _context() -> Any:
     return ctx
 
 
+_PRELOAD_TMP: str | None = None
+
+
+def _preload_tmp() -> str:
+    """This batch's private folder for the preloading process's temporary files, removed when
+    the batch's process exits (that process and its forks never clean up themselves)."""
+    global _PRELOAD_TMP
+    if _PRELOAD_TMP is None or not os.path.isdir(_PRELOAD_TMP):
+        _PRELOAD_TMP = tempfile.mkdtemp(prefix="vr-pre-")
+        atexit.register(shutil.rmtree, _PRELOAD_TMP, ignore_errors=True)
+    return _PRELOAD_TMP
+
+
 def prestart() -> None:
     """Start the process workers are forked from, so that it imports while the batch is
     still reading the warehouse. Idempotent; `run` calls it too. That process is told this
@@ -123,6 +137,7 @@ def prestart() -> None:
     from multiprocessing import forkserver
 
     os.environ[worker.PRELOAD_PARENT_ENV] = str(os.getpid())
+    os.environ[worker.PRELOAD_TMP_ENV] = _preload_tmp()
     # Started with SIGINT ignored (a disposition kept across exec), so a terminal's Ctrl-C to
     # the process group cannot kill it halfway through its imports; the batch handles Ctrl-C.
     # Starting it takes a moment (it imports on its own time), so no signal goes missing.
@@ -132,6 +147,7 @@ def prestart() -> None:
         forkserver.ensure_running()
     finally:
         os.environ.pop(worker.PRELOAD_PARENT_ENV, None)
+        os.environ.pop(worker.PRELOAD_TMP_ENV, None)
         if main:
             signal.signal(signal.SIGINT, sigint)
 

@@ -17,10 +17,16 @@ import gc
 import os
 import signal
 import sys
+import tempfile
 
-from valuelib.render.worker import PRELOAD_PARENT_ENV
+from valuelib.render.worker import PRELOAD_PARENT_ENV, PRELOAD_TMP_ENV
 
 _PARENT = int(os.environ.pop(PRELOAD_PARENT_ENV, "0") or 0)
+# Temporary files made here (WeasyPrint's folder of font files, which every worker shares)
+# go in the batch's private folder, which the batch removes: this process never cleans up.
+_TMP = os.environ.pop(PRELOAD_TMP_ENV, "")
+if _TMP and os.path.isdir(_TMP):
+    tempfile.tempdir = _TMP
 
 
 def _stop_if_orphaned() -> None:

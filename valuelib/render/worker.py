@@ -19,6 +19,9 @@ _exporters = None
 #: The batch's process id, in the environment of the process its workers are forked from
 #: (`valuelib.pool.prestart`, `render.preload`), which stops preloading once the batch is gone.
 PRELOAD_PARENT_ENV = "VALUEREVIEW_PRELOAD_PARENT"
+#: The private folder the batch gives that process for its temporary files (WeasyPrint's font
+#: folder, shared by every fork), removed by the batch when it ends.
+PRELOAD_TMP_ENV = "VALUEREVIEW_PRELOAD_TMP"
 #: The bundle's file name in a task's private working folder, which is the kernel's working
 #: directory: the notebook's ``bundle`` parameter, relative, so no path enters the notebook.
 BUNDLE_NAME = "bundle.json"
