@@ -79,7 +79,7 @@ COMMANDS: dict[str, Known] = {
                        "team repository made by valuereview init, run by tests/test_wheel.py"),
     "export VALUEREVIEW_DB=…": Known(),
     ".venv/bin/valuereview check-data": Known(),
-    ".venv/bin/valuereview render --quarter 2026Q3": Known(),
+    ".venv/bin/valuereview render": Known(),
     "make i18n": Known(),
     # "Your own data": three CSV files to rendered reviews.
     "make venv": Known(),
