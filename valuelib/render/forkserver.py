@@ -180,11 +180,17 @@ class _Server:
     # -- requests ------------------------------------------------------------------------
 
     def reply(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        """Send `message` to the worker; if the worker has gone (stopped by a signal, killed),
+        there is no one left to serve: kill the kernels and leave, quietly."""
         data = json.dumps(message).encode()
-        if fds:
-            socket.send_fds(self.conn, [data], fds)
-        else:
-            self.conn.send(data)
+        try:
+            if fds:
+                socket.send_fds(self.conn, [data], fds)
+            else:
+                self.conn.send(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.kill_all()
+            os._exit(0)
 
     def spawn(self, req: dict[str, Any]) -> None:
         """Fork one kernel for `req` and reply with its pid (and a pidfd for it)."""
