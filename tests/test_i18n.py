@@ -17,6 +17,7 @@ import babel.numbers
 import pytest
 from babel.messages.catalog import Catalog
 from conftest import PORTFOLIO_ID, QuarterLayout, Rendered, pdf_pages, squash, valuereview
+from pdffonts import embedded_fonts
 from test_render_e2e import read_html, visible_text
 
 from valuelib import i18n, i18n_tools
@@ -321,74 +322,23 @@ def test_review_is_in_its_language_in_html_and_pdf(by_language, lang):
 
 # ----------------------------------------------------------------------------- fonts
 
-_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
-_BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
-_HEX = re.compile(rb"<([0-9a-fA-F]+)>")
-
-
-def _to_unicode(cmap: bytes) -> dict[int, str]:
-    """glyph code → text, from a ToUnicode CMap (bfchar and bfrange entries)."""
-    out: dict[int, str] = {}
-
-    def text(h: bytes) -> str:
-        return bytes.fromhex(h.decode()).decode("utf-16-be", errors="replace")
-
-    for block in _BFCHAR.findall(cmap):
-        codes = _HEX.findall(block)
-        for src, dst in zip(codes[::2], codes[1::2], strict=True):
-            out[int(src, 16)] = text(dst)
-    for block in _BFRANGE.findall(cmap):
-        for line in block.strip().splitlines():
-            codes = _HEX.findall(line)
-            if len(codes) == 3 and b"[" not in line:
-                lo, hi, start = (int(c, 16) for c in codes)
-                for i, code in enumerate(range(lo, hi + 1)):
-                    out[code] = chr(start + i)
-            elif len(codes) >= 3:
-                lo = int(codes[0], 16)
-                for i, dst in enumerate(codes[2:]):
-                    out[lo + i] = text(dst)
-    return out
-
-
 def _drawn_characters(pdf_path: Path) -> tuple[set[str], list[str]]:
     """Characters some embedded font has a real glyph for, and fonts that are not embedded."""
-    from fontTools.ttLib import TTFont
-    from pypdf import PdfReader
-
     covered: set[str] = set()
     problems: list[str] = []
-    seen: set[int] = set()
-
-    def visit(resources) -> None:
-        resources = resources.get_object() if resources is not None else {}
-        for font in (resources.get("/Font") or {}).values():
-            if font.idnum in seen:
-                continue
-            seen.add(font.idnum)
-            font = font.get_object()
-            descendant = font["/DescendantFonts"][0].get_object()
-            descriptor = descendant["/FontDescriptor"].get_object()
-            if "/FontFile2" not in descriptor:
-                problems.append(f"{font['/BaseFont']} is not embedded")
-                continue
-            program = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
-            assert descendant.get("/CIDToGIDMap", "/Identity") == "/Identity"
-            order = program.getGlyphOrder()
-            glyf = program["glyf"]
-            for code, chars in _to_unicode(font["/ToUnicode"].get_object().get_data()).items():
-                if code == 0 or code >= len(order):
-                    continue  # .notdef or no glyph: a box, never counted as drawn
-                if glyf[order[code]].numberOfContours == 0 and chars.strip():
-                    continue  # an empty glyph draws nothing
-                covered.update(chars)
-        for xobject in (resources.get("/XObject") or {}).values():
-            xobject = xobject.get_object()
-            if "/Resources" in xobject:
-                visit(xobject["/Resources"])
-
-    for page in PdfReader(str(pdf_path)).pages:
-        visit(page.get("/Resources"))
+    for font in embedded_fonts(pdf_path):
+        if font.program is None:
+            problems.append(f"{font.name} is not embedded")
+            continue
+        assert font.cid_to_gid == "/Identity"
+        order = font.program.getGlyphOrder()
+        glyf = font.program["glyf"]
+        for code, chars in font.to_unicode.items():
+            if code == 0 or code >= len(order):
+                continue  # .notdef or no glyph: a box, never counted as drawn
+            if glyf[order[code]].numberOfContours == 0 and chars.strip():
+                continue  # an empty glyph draws nothing
+            covered.update(chars)
     return covered, problems
 
 

@@ -4,7 +4,6 @@ covers what shapes a document (catalogs, fonts, library versions, the --locale o
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -16,8 +15,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from conftest import E2E_ACCOUNTS, ROOT, Rendered, pdf_pages, valuereview
 from fontTools.ttLib import TTFont
+from pdffonts import embedded_fonts
 from pypdf import PdfReader
-from test_i18n import ACCOUNTS, LANGUAGES, _to_unicode
+from test_i18n import ACCOUNTS, LANGUAGES
 
 from valuelib import batch, fonts, i18n, pool
 from valuelib.render import worker
@@ -179,44 +179,17 @@ def elsewhere(tmp_path_factory, demo_db) -> Rendered:
     return Rendered(out, next(p for p in out.iterdir() if p.is_dir()), run, demo_db)
 
 
-def _embedded_fonts(pdf_path: Path) -> list[tuple[str, dict[int, str], TTFont, str]]:
-    """Each font the PDF uses (on pages and in chart images): name, ToUnicode, program,
-    CIDToGIDMap."""
-    found: dict[int, tuple[str, dict[int, str], TTFont, str]] = {}
-
-    def visit(resources) -> None:
-        resources = resources.get_object() if resources is not None else {}
-        for ref in (resources.get("/Font") or {}).values():
-            if ref.idnum in found:
-                continue
-            font = ref.get_object()
-            descendant = font["/DescendantFonts"][0].get_object()
-            descriptor = descendant["/FontDescriptor"].get_object()
-            program = TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
-            found[ref.idnum] = (
-                str(font["/BaseFont"]),
-                _to_unicode(font["/ToUnicode"].get_object().get_data()),
-                program,
-                str(descendant.get("/CIDToGIDMap", "/Identity")),
-            )
-        for xobject in (resources.get("/XObject") or {}).values():
-            xobject = xobject.get_object()
-            if "/Resources" in xobject:
-                visit(xobject["/Resources"])
-
-    for page in PdfReader(str(pdf_path)).pages:
-        visit(page.get("/Resources"))
-    return list(found.values())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_pdf_is_glyph_clean_in_our_fonts_without_the_machines(elsewhere, lang):
     pdf_path = elsewhere.file(ACCOUNTS[lang], "value-review.pdf")
-    embedded = _embedded_fonts(pdf_path)
+    embedded = embedded_fonts(pdf_path)
     assert embedded
     drawn: set[str] = set()
-    for name, to_unicode, program, cid_to_gid in embedded:
+    for font in embedded:
+        name, to_unicode, program, cid_to_gid = (font.name, font.to_unicode, font.program,
+                                                 font.cid_to_gid)
+        assert program is not None, f"{name} is not embedded"
         # One of ours: WeasyPrint's subset of a bundled file, still named after it.
         assert re.fullmatch(r"/[A-Z]{6}\+VR-[A-Za-z-]+", name), name
         assert program["name"].getDebugName(1).startswith(fonts.PREFIX), name
