@@ -426,7 +426,12 @@ def _run_tasks(tasks: list[worker.Task], opts: Options,
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    """The time recorded in manifests and shown on the index: now, or `SOURCE_DATE_EPOCH` when
+    set (the reproducible-builds convention), so a rebuild can be compared byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit()
+            else dt.datetime.now(dt.UTC))
+    return when.isoformat(timespec="seconds")
 
 
 def _write_manifest(path: Path, accounts: dict[str, dict[str, Any]], result: Result,
