@@ -7,8 +7,9 @@ output folder, for the customer audience and then the internal one (the demo's a
 every language): the HTML and PDF documents, each account's `metrics.json`, the notebook
 outputs, the portfolio review, the indexes and the manifests. The clock is fixed through
 `SOURCE_DATE_EPOCH`; a manifest's per-stage timings are the only part left out (they measure
-this machine, not the documents), and a notebook is fingerprinted by its cells (sources and
-outputs), without the execution times papermill stamps in its metadata.
+this machine, not the documents) with the cache key (a hash of the code), and a notebook is
+fingerprinted by its cells' outputs: not its code (a refactoring may move an import), nor the
+execution times papermill stamps in its metadata.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-#: Manifest keys that measure the run rather than the documents.
-VOLATILE = {"timings", "seconds", "duration", "started", "finished", "elapsed"}
+#: Manifest keys that measure the run or the code rather than the documents: timings, the cache
+#: key (a hash of the code, meant to change with it) and the outputs' own hashes (each output is
+#: fingerprinted here in its own right).
+VOLATILE = {"timings", "last_run", "cache_key", "outputs", "valuelib_version"}
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
@@ -41,8 +44,8 @@ def fingerprint(path: Path) -> str:
     data = path.read_bytes()
     if path.suffix == ".ipynb":
         nb = json.loads(data)
-        cells = [{"source": c.get("source"), "outputs": c.get("outputs", []),
-                  "cell_type": c.get("cell_type")} for c in nb["cells"]]
+        cells = [{"outputs": c.get("outputs", []), "cell_type": c.get("cell_type")}
+                 for c in nb["cells"]]
         data = json.dumps(cells, sort_keys=True).encode()
     elif path.name.startswith("manifest") and path.suffix == ".json":
         data = json.dumps(_strip(json.loads(data)), sort_keys=True).encode()
@@ -74,12 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", type=Path, help="write the digest to this file")
     ap.add_argument("--check", type=Path, help="compare with a digest written before")
     ap.add_argument("--keep", type=Path, help="render here instead of a temporary folder")
+    ap.add_argument("--only", type=Path, help="fingerprint this output folder, do not render")
     ap.add_argument("render_args", nargs="*", help="passed to valuereview render (after --)")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="vr-digest-") as tmp:
-        work = args.keep or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        now = digest(render(work, args.accounts, args.render_args))
+    if args.only:
+        now = digest(args.only)
+    else:
+        with tempfile.TemporaryDirectory(prefix="vr-digest-") as tmp:
+            work = args.keep or Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            now = digest(render(work, args.accounts, args.render_args))
     text = "".join(f"{h}  {p}\n" for p, h in now.items())
     if args.write:
         args.write.write_text(text)
