@@ -85,15 +85,15 @@ lint: $(STAMP)
 clean:
 	rm -rf output .pytest_cache
 
-# Messages of valuelib, the notebooks and the templates (babel.cfg) → valuelib/locale/*.pot,
+# Messages of valuelib, the notebooks and the templates (babel.cfg) → valuelib/report/locale/*.pot,
 # merged into every catalog and compiled to .mo; fails naming the language and the message
 # when any catalog lacks a translation (fuzzy counts as missing), and the language, the file
 # and the first count when a Plural-Forms header disagrees with CLDR. The same sources give
 # the same bytes, so a clean checkout stays clean. See README, "Languages".
 i18n: $(STAMP)
-	$(BIN)/python -m valuelib.i18n_tools
+	$(BIN)/python -m valuelib.report.i18n_tools
 
-# The documents' fonts (valuelib/fonts/, checked in): cut again from Debian's fonts-dejavu-core,
+# The documents' fonts (valuelib/report/fonts/, checked in): cut again from Debian's fonts-dejavu-core,
 # fonts-dejavu-extra and fonts-noto-core, renamed, with their licences. See tools/subset_fonts.py.
 fonts: $(STAMP)
 	$(BIN)/python tools/subset_fonts.py

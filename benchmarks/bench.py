@@ -31,7 +31,7 @@ C valuereview
 D no change
     The same command again on the same output folder: every account is unchanged.
 P portfolio (``--portfolio-accounts N``, run on its own)
-    A billing-only warehouse (``valuelib.demo.billing_only``: accounts and ``arr_history``
+    A billing-only warehouse (``valuelib.data.demo.billing_only``: accounts and ``arr_history``
     only) of N accounts with a row for each of the last M months for every account (dense,
     N × M rows; start months spread over the M months, so about M / 3 start-quarter cohorts),
     then ``valuereview render --accounts <first id>``, HTML and PDF, cold: the portfolio
@@ -55,7 +55,7 @@ failures in its notes, and the scratch folder is kept), 2 if the set-up itself f
 Accounts: a demo warehouse of N accounts holds a few that churned before the quarter, so the
 warehouse is grown (same seed) until at least N accounts are active in the latest complete
 quarter, and the first N active accounts (by id) are rendered by every phase. Bundles are
-extracted once with ``valuelib.extract.run`` and feed A and B; C extracts its own (the same
+extracted once with ``valuelib.data.extract.run`` and feed A and B; C extracts its own (the same
 bytes) as part of the command.
 
 Usage::
@@ -287,8 +287,9 @@ def _run(cmd: list[str], log: Path, cwd: Path | None = None) -> int:
 
 def prepare(work: Path, n: int) -> Setup:
     """Build the demo warehouse with at least `n` active accounts and extract their bundles."""
-    from valuelib import extract, params
-    from valuelib.warehouse import Warehouse
+    from valuelib.batch import params
+    from valuelib.data import extract
+    from valuelib.data.warehouse import Warehouse
 
     db = work / "warehouse.duckdb"
     size = n
@@ -593,7 +594,7 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Pha
     out = work / "render"
     log = work / f"{key}.log"
     expect = "rendered" if key == "render" else "unchanged"
-    from valuelib.layout import QuarterLayout
+    from valuelib.batch.layout import QuarterLayout
 
     manifest_path = QuarterLayout(out, setup.quarter).manifest(AUDIENCE)
     before = _read_json(manifest_path).get("accounts", {})
@@ -799,11 +800,11 @@ def append_row(result: dict[str, Any], phases: dict[str, Phase]) -> None:
 PORTFOLIO_NOTEBOOK = ROOT / "notebooks" / "portfolio_review.ipynb"
 #: The stages of the portfolio profile: (label, file suffix, function name) of cProfile entries.
 PROFILE_STAGES = (
-    ("extract", "valuelib/extract.py", "run"),
-    ("bundle load", "valuelib/bundle.py", "load"),
+    ("extract", "valuelib/data/extract.py", "run"),
+    ("bundle load", "valuelib/data/bundle.py", "load"),
     ("model", "valuelib/model/portfolio.py", "build"),
-    ("charts", "valuelib/blocks.py", "figure"),
-    ("tables", "valuelib/blocks.py", "table"),
+    ("charts", "valuelib/report/blocks.py", "figure"),
+    ("tables", "valuelib/report/blocks.py", "table"),
     ("HTML", "valuelib/render/export.py", "html"),
     ("PDF", "valuelib/render/export.py", "pdf"),
 )
@@ -811,8 +812,8 @@ PROFILE_STAGES = (
 
 def prepare_portfolio(work: Path, n: int, months: int) -> tuple[Path, list[str], int]:
     """The billing-only warehouse of phase P: its path, account ids and ARR rows."""
-    from valuelib import demo
-    from valuelib.warehouse import Warehouse
+    from valuelib.data import demo
+    from valuelib.data.warehouse import Warehouse
 
     db = work / "portfolio.duckdb"
     tables = demo.billing_only(n, months=months, dense=True)
@@ -827,8 +828,8 @@ def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
     import cProfile
     import pstats
 
-    from valuelib import extract
-    from valuelib.warehouse import Warehouse
+    from valuelib.data import extract
+    from valuelib.data.warehouse import Warehouse
 
     runner = FloorRunner(PORTFOLIO_NOTEBOOK)  # imports and warms up outside the profile
     import scipy.optimize  # noqa: F401 - the batch preloads it; so does this profile

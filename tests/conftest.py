@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from valuelib.layout import PORTFOLIO_ID, QuarterLayout
+from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
 
 __all__ = ["PORTFOLIO_ID", "QuarterLayout"]
 

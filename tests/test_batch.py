@@ -11,8 +11,7 @@ import duckdb
 import pytest
 from conftest import E2E_ACCOUNTS, PORTFOLIO_ID, QuarterLayout, valuereview
 
-from valuelib import pool
-from valuelib.render import worker
+from valuelib.batch import pool, worker
 
 pytestmark = pytest.mark.slow
 
@@ -131,7 +130,7 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
 
     import psutil
 
-    from valuelib.render import forkserver
+    from valuelib.render.kernels import forkserver
 
     server = forkserver.get_server()
     ready = server.wait_ready()
@@ -259,7 +258,7 @@ def test_a_dask_task_past_the_account_timeout_fails_alone(tmp_path):
     import cloudpickle
     import psutil
 
-    from valuelib import dask_runner
+    from valuelib.batch import cluster as dask_runner
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack tests/
     pid_file = tmp_path / "b.pid"

@@ -1,4 +1,4 @@
-"""valuelib.blocks: the HTML the review notebooks display."""
+"""valuelib.report.blocks: the HTML the review notebooks display."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 from IPython.core.formatters import DisplayFormatter  # noqa: E402
 from markupsafe import Markup  # noqa: E402
 
-from valuelib import blocks  # noqa: E402
+from valuelib.report import blocks  # noqa: E402
 
 NASTY = "<script>alert(1)</script> & Co"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"
@@ -239,7 +239,7 @@ def test_methodology_blocks_and_page_break():
 
 
 def _trend_chart() -> object:
-    from valuelib import charts
+    from valuelib.report import charts
 
     data = pd.DataFrame({"period": ["Q1 2026", "Q2 2026", "Q3 2026"], "value": [12.0, -4.0, 31.5]})
     return charts.score_trend(data=data, title="NPS by quarter", ref=0, ref_label="0")

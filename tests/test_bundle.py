@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuelib import bundle
+from valuelib.data import bundle
 
 
 def _reference(df: pd.DataFrame) -> dict:

@@ -1,4 +1,4 @@
-"""Tests for valuelib.charts: every chart draws, handles one row and no rows, names a
+"""Tests for valuelib.report.charts: every chart draws, handles one row and no rows, names a
 missing column, formats its axis through ``fmt``, and keeps text as text in SVG."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import QuadMesh
 from matplotlib.container import BarContainer
 
-from valuelib import charts, fonts
+from valuelib.report import charts, fonts
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -556,7 +556,7 @@ MATH_NAMES = [r"$\frac{1}{2}$ cost & <b>", r"$\nosuchcommand$ {{7*7}}", "Plain"]
 
 
 def test_data_text_is_never_mathtext_in_an_embedded_figure():
-    from valuelib import blocks
+    from valuelib.report import blocks
 
     charts.apply_style()
     drawn = [

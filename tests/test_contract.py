@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from valuelib import contract, demo, schema
-from valuelib.contract import ContractError, Problem
-from valuelib.warehouse import Warehouse
+from valuelib.data import contract, demo, schema
+from valuelib.data.contract import ContractError, Problem
+from valuelib.data.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from valuelib import contract, demo, schema
-from valuelib.warehouse import Warehouse
+from valuelib.data import contract, demo, schema
+from valuelib.data.warehouse import Warehouse
 
 AS_OF = pd.Timestamp(demo.DEFAULT_AS_OF)
 Q3_FIRST, Q3_LAST = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30")

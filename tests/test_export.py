@@ -22,9 +22,9 @@ from nbconvert.exporters import get_exporter  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from valuelib import blocks  # noqa: E402
+from valuelib.batch.index_page import render_index  # noqa: E402
 from valuelib.render import export  # noqa: E402
-from valuelib.render.index_page import render_index  # noqa: E402
+from valuelib.report import blocks  # noqa: E402
 
 NASTY = "<script>alert(1)</script> & Co"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"

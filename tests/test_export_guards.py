@@ -25,9 +25,10 @@ from conftest import ROOT  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from valuelib import blocks  # noqa: E402
-from valuelib.render import export, guards, worker  # noqa: E402
+from valuelib.batch import worker  # noqa: E402
+from valuelib.render import export, guards
 from valuelib.render.templates import STATIC_DIR  # noqa: E402
+from valuelib.report import blocks  # noqa: E402
 
 
 def _png_bytes() -> bytes:

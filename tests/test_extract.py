@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from valuelib import bundle as bundles
-from valuelib import demo, extract, schema
-from valuelib.warehouse import Warehouse
+from valuelib.data import bundle as bundles
+from valuelib.data import demo, extract, schema
+from valuelib.data.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

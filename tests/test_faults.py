@@ -26,8 +26,7 @@ import psutil
 import pytest
 from conftest import ROOT, VALUEREVIEW, QuarterLayout, pdf_pages, valuereview
 
-from valuelib import pool
-from valuelib.render import worker
+from valuelib.batch import pool, worker
 
 ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0003", "ACC-0004", "ACC-0005", "ACC-0006"]
 RAISES, DIES, HANGS = "ACC-0002", "ACC-0003", "ACC-0004"
@@ -546,7 +545,7 @@ def test_a_missing_notebooks_folder_is_a_bad_invocation(tmp_path):
 def test_killing_the_workers_preloading_process_loses_no_account(
     demo_db, previous, tmp_path, scratch
 ):
-    """Workers are forks of one preloading process (`valuelib.render.preload`), which also
+    """Workers are forks of one preloading process (`valuelib.batch.preload`), which also
     reports their exit to the batch. If it is killed mid-batch, the workers go on and every
     account is still rendered."""
     out, before = previous

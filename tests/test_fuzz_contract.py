@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from valuelib import contract, demo, extract, schema
-from valuelib.warehouse import Warehouse
+from valuelib.data import contract, demo, extract, schema
+from valuelib.data.warehouse import Warehouse
 
 BASE = demo.generate(accounts=8, seed=11)
 BREAKABLE = [(t.name, c) for t in schema.TABLES.values() for c in t.columns

@@ -20,8 +20,8 @@ from conftest import PORTFOLIO_ID, QuarterLayout, Rendered, pdf_pages, squash, v
 from pdffonts import embedded_fonts
 from test_render_e2e import read_html, visible_text
 
-from valuelib import i18n, i18n_tools
-from valuelib.fmt import Formatter
+from valuelib.report import i18n, i18n_tools
+from valuelib.report.fmt import Formatter
 
 #: One demo account per language in the 40-account fixture (seed 7): the `rendered`
 #: session fixture renders all of them but the Hausa one, which this module renders.
@@ -139,7 +139,7 @@ def test_pgettext_keeps_homonyms_apart():
 
 def test_resolution_falls_back_and_says_so_once(caplog):
     i18n.resolve.cache_clear()
-    with caplog.at_level(logging.INFO, logger="valuelib.i18n"):
+    with caplog.at_level(logging.INFO, logger="valuelib.report.i18n"):
         r = i18n.resolve("ny-ZM")  # CLDR has Nyanja, not Nyanja in Zambia
         i18n.resolve("ny-ZM")
     assert (str(r.cldr), r.language) == ("ny", "ny")
@@ -147,7 +147,7 @@ def test_resolution_falls_back_and_says_so_once(caplog):
     assert len(fallback) == 1 and "ny-ZM → ny → en" in fallback[0]
     assert any("thin" in m and "date_formats" in m for m in caplog.messages)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="valuelib.i18n"):
+    with caplog.at_level(logging.WARNING, logger="valuelib.report.i18n"):
         fr = i18n.resolve("fr-FR")
     assert (str(fr.cldr), fr.language) == ("fr_FR", "en")
     assert any("no catalog for language 'fr'" in m for m in caplog.messages)
@@ -194,7 +194,7 @@ def test_cli_refuses_an_unknown_locale():
 
 
 def test_params_files_check_their_locale(tmp_path):
-    from valuelib import params
+    from valuelib.batch import params
 
     (tmp_path / "defaults.yaml").write_text("locale: not-a-tag\n", encoding="utf-8")
     with pytest.raises(params.ParamsError, match=r"defaults.yaml: locale 'not-a-tag'"):
@@ -204,7 +204,7 @@ def test_params_files_check_their_locale(tmp_path):
 
 
 def test_index_page_in_the_batch_language():
-    from valuelib.render.index_page import render_index
+    from valuelib.batch.index_page import render_index
 
     page = render_index(
         quarter="2026Q3",

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.plural import to_gettext
 from conftest import ROOT, QuarterLayout, valuereview
 
-from valuelib import i18n, i18n_tools
+from valuelib.report import i18n, i18n_tools
 
 LOCALE = Path("valuelib") / "locale"
 SHIPPED = ("ka", "hy", "ha", "ny")
@@ -65,7 +65,7 @@ def make_i18n(copy: Path, *words: str) -> subprocess.CompletedProcess:
 
 
 def locale_files(root: Path) -> dict[str, bytes]:
-    """Every file of valuelib/locale under `root`, by relative path."""
+    """Every file of valuelib/report/locale under `root`, by relative path."""
     base = root / LOCALE
     return {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()}
 
@@ -207,7 +207,8 @@ def test_make_i18n_reproduces_the_checked_in_catalogs_byte_for_byte(tmp_path):
     assert set(checked_in) >= {f"{lang}/LC_MESSAGES/{i18n.DOMAIN}.mo" for lang in SHIPPED}
     copy = copy_project(tmp_path)
     for attempt in (1, 2):
-        run = run_in(copy, str(copy / ".venv" / "bin" / "python"), "-m", "valuelib.i18n_tools")
+        run = run_in(copy, str(copy / ".venv" / "bin" / "python"), "-m",
+                     "valuelib.report.i18n_tools")
         assert run.returncode == 0, run.stderr
         assert "updated" not in run.stdout, (attempt, run.stdout)
         assert locale_files(copy) == checked_in, attempt

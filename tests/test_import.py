@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from valuelib import cli
-from valuelib.warehouse import Warehouse
+from valuelib.data.warehouse import Warehouse
 
 ACCOUNTS_CSV = """\
 id,Company,Tier,Industry,Region,Owner,Cur,Lang,Since,Renewal,Churned,Stripe

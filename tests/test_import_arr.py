@@ -1,4 +1,4 @@
-"""ARR history from billing lines (valuelib.ingest.arr): month-end snapshots, and where new,
+"""ARR history from billing lines (valuelib.data.ingest.arr): month-end snapshots, and where new,
 expansion, contraction and churn fall. The worked example of docs/import.md is the first test."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from valuelib.ingest.arr import (
+from valuelib.data.ingest.arr import (
     annual_value,
     invoice_arr,
     month_movements,

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from valuelib import cli
-from valuelib.warehouse import Warehouse
+from valuelib.data.warehouse import Warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -21,8 +21,8 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from valuelib.render import forkserver
 from valuelib.render.execute import Execution, execute
+from valuelib.render.kernels import forkserver
 
 MARK = "VR_ISOLATION_MARK"
 
@@ -250,7 +250,7 @@ DRAW_CHARTS = '''
 import matplotlib.font_manager as fm
 import numpy as np
 import pandas as pd
-from valuelib import blocks, charts
+from valuelib.report import blocks, charts
 charts.apply_style()
 before = fm.fontManager._findfont_cached.cache_info().misses
 periods = ["2026Q1", "2026Q2", "2026Q3"]
@@ -310,8 +310,9 @@ def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
 #: open.
 FORKED_SERVER_SCRIPT = '''
 import json, os, sys, tempfile
-from valuelib.render import preload  # noqa: F401 - what the pool's workers are forked from
-from valuelib.render import forkserver, worker
+from valuelib.batch import preload  # noqa: F401 - what the pool's workers are forked from
+from valuelib.render.kernels import forkserver
+from valuelib.batch import worker
 from valuelib.render.execute import execute
 secret = open(os.path.join(sys.argv[1], "worker-secret.txt"), "w")
 r, w = os.pipe()
@@ -358,8 +359,9 @@ def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
     exactly what the same notebook displays in a kernel started from nothing."""
     from conftest import E2E_ACCOUNTS, ROOT
 
-    from valuelib import extract, params
-    from valuelib.warehouse import Warehouse
+    from valuelib.batch import params
+    from valuelib.data import extract
+    from valuelib.data.warehouse import Warehouse
 
     aid = E2E_ACCOUNTS[0]
     with Warehouse.open(str(rendered.db)) as wh:
@@ -377,7 +379,7 @@ def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
 
 
 def _execute_task(task):  # a pool runner: execute the task's notebook, return its text output
-    from valuelib.render import worker as w
+    from valuelib.batch import worker as w
 
     ready = forkserver.get_server().wait_ready()  # raises if the server could not start
     assert ready["forked_preloaded"], "the kernel fork server was forked from this worker"
@@ -402,8 +404,8 @@ def test_a_batch_kernel_is_a_main_process_to_multiprocessing(tmp_path):
     """Kernels come from a fork server forked from a pool worker, but to multiprocessing a
     kernel must be what a kernel started from nothing is: the main process, not a daemonic
     worker of the batch (which may not have children)."""
-    from valuelib import pool
-    from valuelib.render import worker as w
+    from valuelib.batch import pool
+    from valuelib.batch import worker as w
 
     nb_path = notebook(tmp_path / "mp.ipynb", MULTIPROCESSING_IN_A_NOTEBOOK)
     task = w.Task("ACC-MP", "value-review", str(nb_path), {"account_id": "ACC-MP"}, b"{}",

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from valuelib.bundle import Bundle
+from valuelib.data.bundle import Bundle
 from valuelib.model import adoption, health, portfolio, value, voice
 
 D = pd.Timestamp

@@ -7,10 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from valuelib import metrics, narrative
-from valuelib.bundle import Bundle
-from valuelib.fmt import Formatter
+from valuelib import metrics
+from valuelib.data.bundle import Bundle
 from valuelib.model import account, health, value
+from valuelib.report import narrative
+from valuelib.report.fmt import Formatter
 
 D = pd.Timestamp
 
@@ -223,7 +224,8 @@ def test_measurement_values_take_the_latest_version_in_force():
 
 def test_tables_with_badges_escape_data_that_mimics_a_badge():
     """Goals and driver names shaped like our badge markup stay text; badges stay markup."""
-    from valuelib import blocks, present
+    from valuelib.report import account as present
+    from valuelib.report import blocks
 
     forged = ('<span class="vr-badge"></span><img src="file:///etc/hostname" '
               'onerror="alert(document.domain)"><b>INJECTED</b>')

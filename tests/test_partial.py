@@ -14,12 +14,15 @@ import pandas as pd
 import pytest
 from conftest import valuereview
 
-from valuelib import bundle as bundles
-from valuelib import charts, demo, extract, metrics, narrative, present, schema
-from valuelib import present_portfolio as pp
-from valuelib.fmt import Formatter
+from valuelib import metrics
+from valuelib.data import bundle as bundles
+from valuelib.data import demo, extract, schema
+from valuelib.data.warehouse import Warehouse
 from valuelib.model import account, health, parts, portfolio
-from valuelib.warehouse import Warehouse
+from valuelib.report import account as present
+from valuelib.report import charts, narrative
+from valuelib.report import portfolio as pp
+from valuelib.report.fmt import Formatter
 
 OPTIONAL = [n for n in schema.TABLES if n not in schema.REQUIRED_TABLES]
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import PORTFOLIO_ID, QuarterLayout, pdf_pages, squash, valuereview
 
-from valuelib import demo, metrics
-from valuelib.warehouse import Warehouse
+from valuelib import metrics
+from valuelib.data import demo
+from valuelib.data.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -76,7 +76,7 @@ def test_password_is_never_printed(pg_url, tmp_path):
 def test_bad_data_on_postgres_is_reported(pg_url):
     import sqlalchemy as sa
 
-    from valuelib.warehouse import sqlalchemy_url
+    from valuelib.data.warehouse import sqlalchemy_url
 
     engine = sa.create_engine(sqlalchemy_url(pg_url))
     with engine.begin() as conn:

@@ -134,7 +134,7 @@ def test_no_nan_none_or_traceback_in_any_document(rendered, account_id):
 
 def _tr(rendered, account_id: str):
     """The translator of the account's document (its locale, recorded in metrics.json)."""
-    from valuelib import i18n
+    from valuelib.report import i18n
 
     return i18n.translator(rendered.metrics(account_id)["locale"])
 

@@ -19,8 +19,9 @@ from pdffonts import embedded_fonts
 from pypdf import PdfReader
 from test_i18n import ACCOUNTS, LANGUAGES
 
-from valuelib import batch, fonts, i18n, pool
-from valuelib.render import worker
+from valuelib.batch import pool, worker
+from valuelib.batch import run as batch
+from valuelib.report import fonts, i18n
 
 # ----------------------------------------------------------------------------- the fonts
 
@@ -55,7 +56,7 @@ def test_the_bundled_files_draw_each_languages_letters_and_signs():
 def test_charts_find_every_family_in_the_bundled_files():
     from matplotlib import font_manager
 
-    from valuelib import charts
+    from valuelib.report import charts
 
     charts.apply_style()
     import matplotlib as mpl

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import valuereview
 
-from valuelib.warehouse import _redact, sqlalchemy_url
+from valuelib.data.warehouse import _redact, sqlalchemy_url
 
 SECRET = "Sw0rdf1sh-q9"
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, pdf_pages, squash, valuereview
 
-from valuelib import resources
-from valuelib.layout import PORTFOLIO_ID, QuarterLayout
+from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
+from valuelib.project import resources
 
 #: What the wheel is built from (a copy, so no build/ or egg-info of the checkout enters it).
 SOURCES = ("pyproject.toml", "README.md", "valuelib", "templates", "notebooks", "params")
@@ -218,7 +218,7 @@ def test_the_wheel_carries_the_template_notebooks_and_params(wheel_venv):
     for path in (ROOT / "valuelib").rglob("*.mo"):
         assert path.relative_to(ROOT).as_posix() in names
     where = _run([str(venv / "bin" / "python"), "-c",
-                  "import valuelib, valuelib.resources as r; print(valuelib.__file__); "
+                  "import valuelib, valuelib.project.resources as r; print(valuelib.__file__); "
                   "print(r.folder('templates')); print(r.project_root())"],
                  venv.parent, env).stdout.split("\n")
     assert Path(where[0]).is_relative_to(venv) and not Path(where[0]).is_relative_to(ROOT)

@@ -1,4 +1,4 @@
-"""Rebuild the bundled fonts of `valuelib/fonts/` from Debian's font packages (a developer's
+"""Rebuild the bundled fonts of `valuelib/report/fonts/` from Debian's font packages (a developer's
 tool, not run by the package): `make fonts`.
 
 Needs fonts-dejavu-core and fonts-dejavu-extra (DejaVu's bold, oblique and italic cuts) and
@@ -7,7 +7,7 @@ DejaVu cut keeps the Unicode ranges of `RANGES` (the five languages' letters, Gr
 formulas, the punctuation, currency signs, arrows and operators the documents draw, and the
 Latin a customer's name may use); each Noto cut keeps only what no DejaVu cut draws. Glyph
 hinting is dropped (PDF viewers and SVG text do not use it), every name is given the
-`valuelib.fonts.PREFIX`, and the files' timestamps are kept, so the same sources always give
+`valuelib.report.fonts.PREFIX`, and the files' timestamps are kept, so the same sources always give
 the same bytes.
 """
 
@@ -22,7 +22,7 @@ from fontTools.ttLib import TTFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from valuelib import fonts  # noqa: E402
+from valuelib.report import fonts  # noqa: E402
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 NOTO = Path("/usr/share/fonts/truetype/noto")
@@ -170,10 +170,11 @@ def build(out: Path) -> None:
                  "fonts-noto-core): " + ", ".join(missing))
     need = {face.file for face in fonts.FACES}
     if need != set(SOURCES):
-        sys.exit(f"valuelib.fonts.FACES and SOURCES name different files: {need ^ set(SOURCES)}")
+        sys.exit("valuelib.report.fonts.FACES and SOURCES name different files: "
+                 f"{need ^ set(SOURCES)}")
     everything = wanted()
     # What some DejaVu Sans cut lacks (serif and monospace text falls back to DejaVu Sans
-    # first, valuelib.fonts.SERIF): the Noto cuts keep only that.
+    # first, valuelib.report.fonts.SERIF): the Noto cuts keep only that.
     gaps: set[int] = set()
     for name, source in SOURCES.items():
         if name.startswith("VRDejaVuSans") and "Mono" not in name:
@@ -190,7 +191,7 @@ def build(out: Path) -> None:
 
 
 def main() -> None:
-    """Command line: rebuild into valuelib/fonts/ (or --out)."""
+    """Command line: rebuild into valuelib/report/fonts/ (or --out)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=fonts.FONTS_DIR)
     build(parser.parse_args().out)

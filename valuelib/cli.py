@@ -163,8 +163,8 @@ def _err(msg: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
-    from .warehouse import Warehouse, WarehouseError, resolve_url
+    from valuelib.data import demo
+    from valuelib.data.warehouse import Warehouse, WarehouseError, resolve_url
 
     if args.accounts < 1:
         _err("--accounts must be at least 1")
@@ -184,8 +184,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import contract
-    from .warehouse import Warehouse, WarehouseError
+    from valuelib.data import contract
+    from valuelib.data.warehouse import Warehouse, WarehouseError
 
     try:
         with Warehouse.open(args.db) as wh:
@@ -213,8 +213,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import exports as the mapping says; print the counts and every rejection, write the
     report. Exit 0 loaded, 1 rows rejected (nothing written unless --allow-rejects), 2 bad
     mapping, file or warehouse (nothing written)."""
-    from .ingest import ImportFailed, run_import
-    from .warehouse import WarehouseError
+    from valuelib.data.ingest import ImportFailed, run_import
+    from valuelib.data.warehouse import WarehouseError
 
     try:
         result = run_import(args.mapping, args.sources, db=args.db,
@@ -245,7 +245,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .project import InitError, init
+    from valuelib.project.init import InitError, init
 
     try:
         result = init(Path(args.dir), force=args.force)
@@ -264,7 +264,7 @@ def _renders_everything(args: argparse.Namespace) -> bool:
     this output folder), so the workers' preloading process may start before anything else."""
     if args.scheduler:
         return False
-    from .layout import QuarterLayout
+    from valuelib.batch.layout import QuarterLayout
 
     pattern = QuarterLayout(Path(), "*").manifest(args.audience)  # */internal/manifest….json
     return bool(args.force) or not any(Path(args.out).glob(str(pattern)))
@@ -273,7 +273,7 @@ def _renders_everything(args: argparse.Namespace) -> bool:
 def _dask_options_bad(args: argparse.Namespace) -> bool:
     """Check --scheduler and the TLS options before any work, printing the error (True) or,
     for a plain TCP scheduler, a warning about what that exposes."""
-    from . import dask_runner
+    from valuelib.batch import cluster as dask_runner
 
     tls = dask_runner.TLSFiles(args.tls_ca, args.tls_cert, args.tls_key)
     if not args.scheduler:
@@ -299,9 +299,9 @@ def _dask_options_bad(args: argparse.Namespace) -> bool:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """Render with SIGINT and SIGTERM handled from here on (`valuelib.interrupt`): a first one
+    """Render with SIGINT and SIGTERM handled from here on (`valuelib.batch.interrupt`): a first one
     stops the batch cleanly at whatever point it has reached."""
-    from .interrupt import Interrupted, StopOnSignals, exit_status
+    from valuelib.batch.interrupt import Interrupted, StopOnSignals, exit_status
 
     with StopOnSignals() as stop:
         try:
@@ -319,16 +319,17 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from . import pool
+    from valuelib.batch import pool
 
     if _renders_everything(args):
         pool.prestart()  # it imports the renderers while this process reads the warehouse
-    from . import batch, contract
-    from .dask_runner import DaskSetupError
-    from .extract import SelectionError
-    from .i18n import CatalogError, known, normalise
-    from .params import ParamsError
-    from .warehouse import WarehouseError
+    from valuelib.batch import run as batch
+    from valuelib.batch.cluster import DaskSetupError
+    from valuelib.batch.params import ParamsError
+    from valuelib.data import contract
+    from valuelib.data.extract import SelectionError
+    from valuelib.data.warehouse import WarehouseError
+    from valuelib.report.i18n import CatalogError, known, normalise
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in batch.FORMATS]
@@ -399,7 +400,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     for o in result.failed:
         print(f"FAILED {o.account_id}: {o.error}", file=sys.stderr)
     if result.interrupted:
-        from .interrupt import exit_status
+        from valuelib.batch.interrupt import exit_status
 
         rendered, failed = result.count("rendered"), result.count("failed")
         again = ("Run the same command without --force to finish: what is done is skipped."
@@ -454,7 +455,7 @@ def _summary(result) -> None:  # noqa: ANN001 - batch.Result
     from rich.console import Console
     from rich.table import Table
 
-    from .batch import summary_rows
+    from valuelib.batch.run import summary_rows
 
     table = Table(title=f"valuereview {result.quarter}", show_header=False)
     table.add_column("what")
@@ -466,7 +467,7 @@ def _summary(result) -> None:  # noqa: ANN001 - batch.Result
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `valuereview` console script."""
-    from . import interrupt
+    from valuelib.batch import interrupt
 
     interrupt.install_early()  # a Ctrl-C or SIGTERM from here on stops a render cleanly
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -10,9 +10,9 @@ Modules: ``retention`` (CRR, logo churn, GRR, NRR, DRR, revenue churn), ``value`
 retention) and ``periods`` (quarters, months, ARR movements, retention figures).
 """
 
-from .health import HealthScore, health_score, roc_auc
-from .peers import MIN_PEERS, percentile_rank
-from .periods import (
+from valuelib.metrics.health import HealthScore, health_score, roc_auc
+from valuelib.metrics.peers import MIN_PEERS, percentile_rank
+from valuelib.metrics.periods import (
     arr_movements,
     month_end,
     months_between,
@@ -26,10 +26,10 @@ from .periods import (
     shift_quarter,
     trailing_months,
 )
-from .retention import crr, drr, grr, logo_churn, nrr, revenue_churn
-from .sbg import SBGFit, fit_sbg, sbg_ltv, sbg_retention, sbg_survival
-from .value import ltv, payback_months, roi, roi_multiple, value_realized_pct
-from .voice import csat, nps, review_sales_impact
+from valuelib.metrics.retention import crr, drr, grr, logo_churn, nrr, revenue_churn
+from valuelib.metrics.sbg import SBGFit, fit_sbg, sbg_ltv, sbg_retention, sbg_survival
+from valuelib.metrics.value import ltv, payback_months, roi, roi_multiple, value_realized_pct
+from valuelib.metrics.voice import csat, nps, review_sales_impact
 
 __all__ = [
     # retention

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._checks import in_range, non_negative, number_array
+from valuelib.metrics._checks import in_range, non_negative, number_array
 
 __all__ = ["HealthScore", "health_score", "roc_auc"]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._checks import number, number_array
+from valuelib.metrics._checks import number, number_array
 
 __all__ = ["MIN_PEERS", "percentile_rank"]
 

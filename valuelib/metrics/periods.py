@@ -16,8 +16,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ._checks import whole
-from .retention import crr, drr, grr, logo_churn, nrr, revenue_churn
+from valuelib.metrics._checks import whole
+from valuelib.metrics.retention import crr, drr, grr, logo_churn, nrr, revenue_churn
 
 __all__ = [
     "arr_movements",

@@ -8,7 +8,7 @@ of accounts that were customers at the start. New customers' ARR is never an inp
 
 from __future__ import annotations
 
-from ._checks import fmt, non_negative, positive
+from valuelib.metrics._checks import fmt, non_negative, positive
 
 __all__ = ["crr", "drr", "grr", "logo_churn", "nrr", "revenue_churn"]
 

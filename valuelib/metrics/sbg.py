@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import fmt, in_range, non_negative, number_array, positive, whole
+from valuelib.metrics._checks import fmt, in_range, non_negative, number_array, positive, whole
 
 __all__ = ["SBGFit", "fit_sbg", "sbg_ltv", "sbg_retention", "sbg_survival"]
 

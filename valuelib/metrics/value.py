@@ -5,7 +5,7 @@ Formulas and worked examples: docs/metrics.md, section "Lifetime and return".
 
 from __future__ import annotations
 
-from ._checks import fmt, in_range, non_negative, number, positive
+from valuelib.metrics._checks import fmt, in_range, non_negative, number, positive
 
 __all__ = ["ltv", "payback_months", "roi", "roi_multiple", "value_realized_pct"]
 

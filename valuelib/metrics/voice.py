@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._checks import fmt, non_negative, number, scale_scores
+from valuelib.metrics._checks import fmt, non_negative, number, scale_scores
 
 __all__ = ["csat", "nps", "review_sales_impact"]
 

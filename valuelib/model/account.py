@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from .. import metrics, schema
-from ..bundle import Bundle
-from ..metrics import periods
-from . import adoption, health, parts, value, voice
+from valuelib import metrics
+from valuelib.data import schema
+from valuelib.data.bundle import Bundle
+from valuelib.metrics import periods
+from valuelib.model import adoption, health, parts, value, voice
 
 TREND_QUARTERS = 5
 EXPANSION_UTILISATION = 85.0

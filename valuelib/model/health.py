@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .. import metrics
-from . import parts
+from valuelib import metrics
+from valuelib.model import parts
 
 DEFAULT_WEIGHTS: dict[str, float] = {"adoption": 0.3, "value": 0.3, "nps": 0.2, "support": 0.2}
 BANDS: tuple[tuple[float, str], ...] = ((50.0, "At risk"), (70.0, "Watch"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import schema
+from valuelib.data import schema
 
 #: Each part of a review and the tables it needs.
 PART_SOURCES: dict[str, tuple[str, ...]] = {

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import metrics, schema
-from ..bundle import Bundle
-from ..metrics import periods
-from . import adoption, health, parts, value
+from valuelib import metrics
+from valuelib.data import schema
+from valuelib.data.bundle import Bundle
+from valuelib.metrics import periods
+from valuelib.model import adoption, health, parts, value
 
 DEFAULT_MARGIN = 0.8
 DEFAULT_ANNUAL_DISCOUNT = 0.10

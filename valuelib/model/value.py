@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import metrics
-from ..metrics import periods
+from valuelib import metrics
+from valuelib.metrics import periods
 
 GRADES = {"customer_confirmed": "A", "measured": "B", "estimated": "C"}
 

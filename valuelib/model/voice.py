@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import metrics
-from ..metrics import periods
+from valuelib import metrics
+from valuelib.metrics import periods
 
 
 def _quarter_col(dates: pd.Series) -> list[str]:

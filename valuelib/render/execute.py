@@ -27,8 +27,8 @@ from typing import Any, Literal
 import nbformat
 from nbformat import NotebookNode
 
-from ..record import METRICS_MIME
-from .inject import parameterize
+from valuelib.render.inject import parameterize
+from valuelib.report.record import METRICS_MIME
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ def execute(
     # code (with its injected parameters) would be readable from account B's kernel.
     engine_kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"]}
     if kernel == "fork":
-        from . import forkserver
+        from valuelib.render.kernels import forkserver
 
         try:
             forkserver.get_server()
@@ -352,7 +352,7 @@ def _first_line(text: str) -> str:
 
 
 def recorded_metrics(nb: NotebookNode) -> dict[str, Any] | None:
-    """The figures the notebook recorded with `valuelib.record`, if any."""
+    """The figures the notebook recorded with `valuelib.report.record`, if any."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})

@@ -36,10 +36,10 @@ from nbformat import NotebookNode
 from traitlets import default, validate
 from traitlets.config import Config
 
-from valuelib import fonts
-from valuelib.blocks import INTERNAL_ATTR
 from valuelib.render import guards
 from valuelib.render.templates import STATIC_DIR, TEMPLATE_DIR, TEMPLATE_NAME
+from valuelib.report import fonts
+from valuelib.report.blocks import INTERNAL_ATTR
 
 __all__ = [
     "ALLOWED_FILE_ROOTS",
@@ -76,7 +76,7 @@ DISPLAY_PRIORITY = [
 
 
 #: The only folders whose files WeasyPrint may read (symlinks resolved): the template's
-#: static assets and the bundled fonts (`valuelib.fonts`).
+#: static assets and the bundled fonts (`valuelib.report.fonts`).
 ALLOWED_FILE_ROOTS: tuple[Path, ...] = (STATIC_DIR, fonts.FONTS_DIR)
 
 #: The audience whose documents leave the company, and get every check below.
@@ -266,7 +266,7 @@ def _weasyprint() -> Any:
     """Import WeasyPrint lazily: HTML-only runs and the CLI's --help stay fast.
 
     On a machine without fonts WeasyPrint warns at import that the output will be ugly; the
-    documents use only the bundled fonts (`valuelib.fonts`), so that warning is not shown."""
+    documents use only the bundled fonts (`valuelib.report.fonts`), so that warning is not shown."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "No fonts configured in FontConfig", UserWarning)
         import weasyprint
@@ -385,7 +385,7 @@ class _PDFWriter:
     """WeasyPrint with a reused font configuration, pre-parsed house CSS and a URL fetcher
     that reads only what a review needs.
 
-    Text is set only in the bundled fonts (`valuelib.fonts`): their ``@font-face`` rules and
+    Text is set only in the bundled fonts (`valuelib.report.fonts`): their ``@font-face`` rules and
     font stacks are a stylesheet applied after the house CSS, which never names them (a
     browser reading the HTML has only its own fonts)."""
 
@@ -493,7 +493,7 @@ class Exporters:
 
         ``title`` becomes ``<title>`` (and the PDF's title); ``lang`` the document
         language (BCP 47). ``audience`` overrides the notebook's own (its papermill
-        parameter). A customer document with internal-only markup from ``valuelib.blocks``
+        parameter). A customer document with internal-only markup from ``valuelib.report.blocks``
         (internal notes, the internal cover mark) is an :class:`InternalContentError`, one
         with active content or outside URLs an :class:`UnsafeContentError`, rather than a
         leaked document.

@@ -2,7 +2,7 @@
 
 Papermill's Python translator quotes an unknown type's ``str()`` without escaping, so a value
 that is not plain data could break out of its string and run as code in the kernel. Here each
-value must be plain data (`valuelib.plain.plain_problem`) and is written as its ``repr()``,
+value must be plain data (`valuelib.render.plain.plain_problem`) and is written as its ``repr()``,
 which Python reads back as the same literal; names must be identifiers. The cell goes where
 papermill puts it (replacing an earlier injected cell, else right after the cell tagged
 ``parameters``, else first) with the tag ``injected-parameters``, and the values are recorded
@@ -17,7 +17,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from ..plain import plain_problem
+from valuelib.render.plain import plain_problem
 
 INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"

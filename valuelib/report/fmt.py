@@ -1,0 +1,170 @@
+"""Locale-aware formatting of numbers, money, percentages and dates (Babel, CLDR data).
+
+Every figure a reader sees is formatted here, so a review's numbers follow its account's
+locale and currency, and `None` (not enough data) always reads the same way, in the
+document's language. A Formatter also carries that language's translator (`Formatter.tr`),
+so the functions that word a review need only the formatter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import babel
+import babel.dates
+import babel.numbers
+
+from valuelib.report import i18n
+from valuelib.report.i18n import N_
+
+log = logging.getLogger(__name__)
+
+NOT_ENOUGH_DATA = N_("not enough data")
+
+
+@lru_cache(maxsize=64)
+def resolve_locale(tag: str) -> babel.Locale:
+    """The Babel locale for a BCP 47 tag: the tag, its language, then English (i18n.resolve)."""
+    return i18n.resolve(tag).cldr
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Formats figures for one account: its locale and its currency."""
+
+    locale: str = "en-US"
+    currency: str = "USD"
+    missing: str | None = None  # None: "not enough data" in the locale's language
+
+    def __post_init__(self) -> None:
+        if self.missing is None:
+            object.__setattr__(self, "missing", self.tr.gettext(NOT_ENOUGH_DATA))
+
+    @property
+    def tr(self) -> i18n.Translator:
+        """The translator for this formatter's locale (the document's language)."""
+        return i18n.translator(self.locale)
+
+    @property
+    def babel_locale(self) -> babel.Locale:
+        return self.tr.locale
+
+    def number(self, x: float | None, digits: int = 0) -> str:
+        """A plain number with grouping, `digits` decimals."""
+        if _missing(x):
+            return self.missing
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return babel.numbers.format_decimal(x, format=pattern, locale=self.babel_locale)
+
+    def money(self, x: float | None, *, digits: int = 0, currency: str | None = None) -> str:
+        """An amount in the account's currency, e.g. $1,234 or 1 234 ₾ (whole units by default)."""
+        if _missing(x):
+            return self.missing
+        pattern = self.babel_locale.currency_formats["standard"].pattern
+        if digits == 0:
+            # The locale's own currency pattern without its decimals: reviews show whole amounts.
+            pattern = pattern.replace("0.00", "0")
+        return babel.numbers.format_currency(
+            round(float(x), digits), currency or self.currency, format=pattern,
+            locale=self.babel_locale, currency_digits=digits == 2,
+        )
+
+    def money_compact(self, x: float | None, *, currency: str | None = None) -> str:
+        """A short amount for chart axes and cards, e.g. $1.2M."""
+        if _missing(x):
+            return self.missing
+        return babel.numbers.format_compact_currency(
+            float(x), currency or self.currency, locale=self.babel_locale, fraction_digits=1
+        )
+
+    def pct(self, x: float | None, digits: int = 1) -> str:
+        """A percentage given in percent (90.0 → 90.0 %), in the locale's percent pattern."""
+        if _missing(x):
+            return self.missing
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return babel.numbers.format_percent(float(x) / 100, format=pattern,
+                                            locale=self.babel_locale)
+
+    def signed(self, x: float | None, digits: int = 1, suffix: str = "") -> str:
+        """A change with its sign: +4.2, −1.0 (suffix such as '×' appended)."""
+        if _missing(x):
+            return self.missing
+        body = self.number(abs(float(x)), digits)
+        return f"{_sign(x)}{body}{suffix}"
+
+    def signed_pct(self, x: float | None, digits: int = 1) -> str:
+        """A relative change in percent with its sign, in the locale's percent pattern: +4.2%."""
+        if _missing(x):
+            return self.missing
+        return f"{_sign(x)}{self.pct(abs(float(x)), digits)}"
+
+    def signed_points(self, x: float | None, digits: int = 1, *, unit: str = "pp") -> str:
+        """A change in percentage points (``pp``) or score points (``pts``): +4.2 pp."""
+        if _missing(x):
+            return self.missing
+        value = self.signed(x, digits)
+        if unit == "pp":
+            return self.tr.gettext("{value} pp").format(value=value)
+        return self.tr.gettext("{value} pts").format(value=value)
+
+    def compact(self, x: float | None) -> str:
+        """A short number for chart axes and labels: 1.2K, 3.4M (CLDR compact decimal)."""
+        if _missing(x):
+            return ""
+        return babel.numbers.format_compact_decimal(float(x), locale=self.babel_locale,
+                                                    fraction_digits=1)
+
+    def axis_pct(self, x: float | None) -> str:
+        """A chart's percent (values on 0–100): 42%, 4.5%, in the locale's pattern."""
+        if _missing(x):
+            return ""
+        v = float(x)
+        return self.pct(v, 1 if abs(v) < 10 and round(v) != v else 0)
+
+    def axis_number(self, x: float | None) -> str:
+        """A chart's plain number: up to one decimal, grouped as the locale groups."""
+        if _missing(x):
+            return ""
+        v = float(x)
+        return self.number(v, 0 if round(v) == v else 1)
+
+    def multiple(self, x: float | None, digits: int = 1) -> str:
+        """A ratio such as an ROI multiple: 2.5×."""
+        if _missing(x):
+            return self.missing
+        return f"{self.number(x, digits)}×"
+
+    def months(self, n: float | None) -> str:
+        """A whole number of months, with the language's plural: 1 month, 66 months."""
+        if _missing(n):
+            return self.missing
+        count = int(round(float(n)))
+        return self.tr.ngettext("{count} month", "{count} months", count).format(
+            count=self.number(count))
+
+    def date(self, d: dt.date | None, format: str = "medium") -> str:
+        """A date in the locale's medium format (e.g. Sep 30, 2026)."""
+        if d is None:
+            return self.missing
+        return babel.dates.format_date(d, format=format, locale=self.babel_locale)
+
+    def month_year(self, d: dt.date) -> str:
+        """A month for chart axes, as the locale abbreviates it (Sep 2026, სექ. 2026)."""
+        return babel.dates.format_skeleton("yMMM", d, locale=self.babel_locale)
+
+    def quarter(self, q: str) -> str:
+        """'2026Q3' → '2026 Q3' in English; the locale's quarter name and word order otherwise."""
+        name = self.babel_locale.quarters["format"]["abbreviated"][int(q[-1])]
+        return self.tr.gettext("{year} {quarter}").format(year=q[:4], quarter=name)
+
+
+def _sign(x: float) -> str:
+    return "+" if x > 0 else ("\u2212" if x < 0 else "\u00b1")
