@@ -19,7 +19,7 @@ UV     := $(VENV)/.uv-$(UV_VERSION)
 LATEST := .venv-latest
 
 .PHONY: reports test test-fast test-latest lint bench bench-scale demo clean venv i18n lock \
-	lock-upgrade fonts
+	lock-upgrade fonts digest digest-check
 
 venv: $(STAMP)
 
@@ -97,6 +97,16 @@ i18n: $(STAMP)
 # fonts-dejavu-extra and fonts-noto-core, renamed, with their licences. See tools/subset_fonts.py.
 fonts: $(STAMP)
 	$(BIN)/python tools/subset_fonts.py
+
+# Proof that a change keeps every output's bytes (tools/output_digest.py): `make digest` renders the
+# demo (both audiences, every language) and writes benchmarks/digest.txt; after the change,
+# `make digest-check` renders again and names every file whose bytes differ.
+DIGEST ?= benchmarks/digest.txt
+digest: $(STAMP)
+	$(BIN)/python tools/output_digest.py --write $(DIGEST) $(ARGS)
+
+digest-check: $(STAMP)
+	$(BIN)/python tools/output_digest.py --check $(DIGEST) $(ARGS)
 
 # Benchmark protocol of docs/metrics.md: naive papermill loop (A), in-process floor (B),
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
