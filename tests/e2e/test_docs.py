@@ -8,7 +8,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from support import ROOT
+
 DOCS = ROOT / "docs"
 #: Briefs the developers had outside the repository; a clone has none of them. Spelt in two
 #: pieces so that this file does not mention them itself.

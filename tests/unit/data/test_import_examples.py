@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 
 from valuelib import cli
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MAPPINGS = ROOT / "examples" / "mappings"
 
 

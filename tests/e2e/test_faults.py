@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import ROOT, VALUEREVIEW, QuarterLayout, pdf_pages, valuereview
+from support import ROOT, VALUEREVIEW, QuarterLayout, pdf_pages, valuereview
 
 from valuelib.batch import pool, worker
 
@@ -121,7 +121,7 @@ def _params(folder: Path) -> Path:
 # 1. A notebook that raises, a kernel that dies, a cell that hangs ------------------------------
 
 FAULTS = f"""\
-# Test fault injection (tests/test_faults.py)
+# Test fault injection (tests/e2e/test_faults.py)
 import os
 import time
 
@@ -201,7 +201,7 @@ def test_failing_accounts_keep_their_reports_and_the_rest_render(demo_db, previo
 # 2. Interrupted batches: Ctrl-C, and SIGKILL of a worker ---------------------------------------
 
 HOLD = """\
-# Test hook (tests/test_faults.py): an account whose hold file exists waits here, its kernel's
+# Test hook (tests/e2e/test_faults.py): an account whose hold file exists waits here, its kernel's
 # pid written down, until the test removes the file (or the batch is stopped).
 import os
 import pathlib
@@ -572,7 +572,7 @@ def test_killing_the_workers_preloading_process_loses_no_account(
 SLOW_EXPORT, SLOW_CELLS = "ACC-0002", "ACC-0005"
 ACCOUNT_TIMEOUT = 20  # seconds; a real account takes a few
 SLOW_EXPORT_CELL = f"""\
-# Test hook (tests/test_faults.py): an output whose PDF layout takes minutes, made in a moment.
+# Test hook (tests/e2e/test_faults.py): an output whose PDF layout takes minutes, made in a moment.
 from IPython.display import HTML, display
 
 if account_id == "{SLOW_EXPORT}":
@@ -580,7 +580,8 @@ if account_id == "{SLOW_EXPORT}":
                  + "</table>"))
 """
 SLOW_CELL = """\
-# Test hook (tests/test_faults.py): each cell within the cell timeout, together past the deadline.
+# Test hook (tests/e2e/test_faults.py): each cell within the cell timeout, together past
+# the deadline.
 import os
 import pathlib
 import time

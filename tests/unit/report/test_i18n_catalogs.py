@@ -19,7 +19,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.plural import to_gettext
-from conftest import ROOT, QuarterLayout, valuereview
+from support import ROOT, QuarterLayout, valuereview
 
 from valuelib.report import i18n, i18n_tools
 

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import valuereview
+from support import valuereview
 
 from valuelib import metrics
 from valuelib.data import bundle as bundles

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 import sqlalchemy as sa
-from conftest import valuereview
+from support import valuereview
 
 from valuelib.data.warehouse import _redact, sqlalchemy_url
 

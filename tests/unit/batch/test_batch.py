@@ -9,7 +9,7 @@ import sys
 
 import duckdb
 import pytest
-from conftest import E2E_ACCOUNTS, PORTFOLIO_ID, QuarterLayout, valuereview
+from support import E2E_ACCOUNTS, PORTFOLIO_ID, QuarterLayout, valuereview
 
 from valuelib.batch import pool, worker
 

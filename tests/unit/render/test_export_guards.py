@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import ROOT  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
+from support import ROOT  # noqa: E402
 
 from valuelib.batch import worker  # noqa: E402
 from valuelib.render import export, guards

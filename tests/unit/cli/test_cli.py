@@ -6,7 +6,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import ROOT, QuarterLayout, valuereview
+from support import ROOT, QuarterLayout, valuereview
 
 
 @pytest.mark.parametrize("command", [[], ["demo-data"], ["check-data"], ["render"]])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import ROOT
 from nbclient import NotebookClient
+from support import ROOT
 
 NOTEBOOKS = ["value_review.ipynb", "portfolio_review.ipynb"]
 

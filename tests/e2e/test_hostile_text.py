@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PORTFOLIO_ID, QuarterLayout, valuereview
 from pypdf import PdfReader
+from support import PORTFOLIO_ID, QuarterLayout, valuereview
 
 pytestmark = pytest.mark.slow
 

@@ -5,50 +5,27 @@ from __future__ import annotations
 import html
 import json
 import re
-from html.parser import HTMLParser
 
 import duckdb
 import pytest
-from conftest import E2E_ACCOUNTS, E2E_INTERNAL, PORTFOLIO_ID, pdf_pages, squash, valuereview
+from support import (
+    E2E_ACCOUNTS,
+    E2E_INTERNAL,
+    PORTFOLIO_ID,
+    pdf_pages,
+    read_html,
+    squash,
+    valuereview,
+    visible_text,
+)
 
 pytestmark = pytest.mark.slow
-
-
-class _Text(HTMLParser):
-    """The text a reader sees: no tags, no <style>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("style", "script"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("style", "script") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(doc: str) -> str:
-    p = _Text()
-    p.feed(doc)
-    return squash(" ".join(p.parts))
 
 
 def _outputs_text(path) -> str:
     """Everything the executed notebook's cells output (its code is the template's, not data)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     return json.dumps([c.get("outputs", []) for c in nb["cells"]], ensure_ascii=False)
-
-
-def read_html(rendered, account_id: str) -> str:
-    return rendered.file(account_id, "value-review.html").read_text(encoding="utf-8")
 
 
 def test_every_account_gets_all_its_files(rendered):

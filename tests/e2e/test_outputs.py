@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PORTFOLIO_ID, QuarterLayout, valuereview
+from support import PORTFOLIO_ID, QuarterLayout, valuereview
 
 pytestmark = pytest.mark.slow
 

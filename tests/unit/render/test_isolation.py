@@ -357,7 +357,7 @@ def _html_outputs(nb: Any) -> list[str]:
 def test_a_batch_kernel_renders_what_a_fresh_kernel_renders(rendered, tmp_path):
     """A batch's kernel is forked from preloaded, warmed processes; what it displays must be
     exactly what the same notebook displays in a kernel started from nothing."""
-    from conftest import E2E_ACCOUNTS, ROOT
+    from support import E2E_ACCOUNTS, ROOT
 
     from valuelib.batch import params
     from valuelib.data import extract

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-import pgserver
 import pytest
-from conftest import QuarterLayout, valuereview
+from support import QuarterLayout, valuereview
+from support import postgres as pgserver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

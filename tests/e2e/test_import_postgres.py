@@ -4,18 +4,18 @@ rolls back every table of the import (one transaction)."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pgserver
 import pytest
 import sqlalchemy as sa
+from support import ROOT
+from support import postgres as pgserver
 
 from valuelib import cli
 from valuelib.data.warehouse import Warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+QUICKSTART = ROOT / "examples" / "quickstart"
 
 
 @pytest.fixture(scope="module")

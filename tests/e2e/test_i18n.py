@@ -16,24 +16,22 @@ import babel.dates
 import babel.numbers
 import pytest
 from babel.messages.catalog import Catalog
-from conftest import PORTFOLIO_ID, QuarterLayout, Rendered, pdf_pages, squash, valuereview
-from pdffonts import embedded_fonts
-from test_render_e2e import read_html, visible_text
+from support import (
+    ACCOUNTS,
+    LANGUAGES,
+    PORTFOLIO_ID,
+    QuarterLayout,
+    Rendered,
+    pdf_pages,
+    read_html,
+    squash,
+    valuereview,
+    visible_text,
+)
+from support.pdf import embedded_fonts
 
 from valuelib.report import i18n, i18n_tools
 from valuelib.report.fmt import Formatter
-
-#: One demo account per language in the 40-account fixture (seed 7): the `rendered`
-#: session fixture renders all of them but the Hausa one, which this module renders.
-ACCOUNTS = {
-    "en": "ACC-0001",
-    "hy": "ACC-0004",
-    "ny": "ACC-0008",
-    "ka": "ACC-0010",
-    "ha": "ACC-0009",
-}
-LANGUAGES = ("en", "ka", "hy", "ha", "ny")
-
 
 # ----------------------------------------------------------------------------- catalogs
 

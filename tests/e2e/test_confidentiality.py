@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import QuarterLayout, pdf_pages, squash, valuereview
+from support import QuarterLayout, pdf_pages, squash, valuereview
 
 pytestmark = pytest.mark.slow
 

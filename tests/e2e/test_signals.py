@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import VALUEREVIEW, QuarterLayout, valuereview
+from support import VALUEREVIEW, QuarterLayout, valuereview
 
 pytestmark = pytest.mark.slow
 

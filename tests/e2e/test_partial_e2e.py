@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PORTFOLIO_ID, QuarterLayout, pdf_pages, squash, valuereview
+from support import PORTFOLIO_ID, QuarterLayout, pdf_pages, squash, valuereview
 
 from valuelib import metrics
 from valuelib.data import demo

@@ -23,9 +23,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pgserver
 import pytest
-from conftest import ROOT, QuarterLayout, valuereview
+from support import ROOT, QuarterLayout, valuereview
+from support import postgres as pgserver
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ COMMANDS: dict[str, Known] = {
     "make reports": Known(),
     "make test": Known("in this checkout, the test suite itself: running it from inside the "
                        "suite would recurse (CI runs it: .ci/run ends with `make test`); in a "
-                       "team repository made by valuereview init, run by tests/test_wheel.py"),
+                       "team repository made by valuereview init, run by tests/e2e/test_wheel.py"),
     "export VALUEREVIEW_DB=…": Known(),
     ".venv/bin/valuereview check-data": Known(),
     ".venv/bin/valuereview render": Known(),
@@ -87,9 +87,9 @@ COMMANDS: dict[str, Known] = {
     "export VALUEREVIEW_DB=$PWD/my-team/warehouse.duckdb": Known(),
     ".venv/bin/valuereview import --mapping my-team/mapping.yaml": Known(),
     # "Installing from a wheel": needs the wheel installed in a virtualenv of its own.
-    "valuereview init reviews": Known("run by tests/test_wheel.py, in a virtualenv installed "
+    "valuereview init reviews": Known("run by tests/e2e/test_wheel.py, in a virtualenv installed "
                                       "from the built wheel, outside the checkout"),
-    "cd reviews && make reports": Known("run by tests/test_wheel.py (the team repository made "
+    "cd reviews && make reports": Known("run by tests/e2e/test_wheel.py (the team repository made "
                                         "by valuereview init, from the wheel)"),
 }
 

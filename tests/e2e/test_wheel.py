@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pdf_pages, squash, valuereview
+from support import ROOT, pdf_pages, squash, valuereview
 
 from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
 from valuelib.project import resources

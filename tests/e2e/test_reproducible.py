@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from conftest import E2E_ACCOUNTS, ROOT, Rendered, pdf_pages, valuereview
 from fontTools.ttLib import TTFont
-from pdffonts import embedded_fonts
 from pypdf import PdfReader
-from test_i18n import ACCOUNTS, LANGUAGES
+from support import ACCOUNTS, E2E_ACCOUNTS, LANGUAGES, ROOT, Rendered, pdf_pages, valuereview
+from support.pdf import embedded_fonts
 
 from valuelib.batch import pool, worker
 from valuelib.batch import run as batch

@@ -1,0 +1,132 @@
+"""What the tests share: how to run the command as a user does, where a render put its files,
+and how to read a PDF's text and a page's visible text."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
+
+__all__ = ["PORTFOLIO_ID", "QuarterLayout"]
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUEREVIEW = [sys.executable, "-m", "valuelib.cli"]
+#: The demo's hard cases plus ordinary accounts in several locales and segments.
+E2E_ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0004", "ACC-0006", "ACC-0008", "ACC-0010"]
+E2E_INTERNAL = ["ACC-0001", "ACC-0002"]
+DEMO_ACCOUNTS = 40
+
+
+@dataclass
+class Run:
+    """A finished `valuereview` command."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def valuereview(*args: str, cwd: Path = ROOT, env: dict | None = None,
+                timeout: float = 900) -> Run:
+    """Run the CLI in a subprocess, as a user would."""
+    e = {**os.environ, **(env or {})}
+    e.pop("VALUEREVIEW_DB", None)
+    proc = subprocess.run([*VALUEREVIEW, *args], cwd=cwd, env=e, capture_output=True,
+                          text=True, timeout=timeout)
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass
+class Rendered:
+    """One batch render: where its files are and what the command said."""
+
+    out: Path
+    quarter_dir: Path
+    run: Run
+    db: Path
+    audience: str = "customer"
+
+    @property
+    def layout(self) -> QuarterLayout:
+        return QuarterLayout(self.out, self.quarter_dir.name)
+
+    def file(self, account_id: str, name: str) -> Path:
+        """Where the batch put one of an account's (or the portfolio's) files."""
+        return self.layout.path(self.audience, account_id, name)
+
+    def metrics(self, account_id: str) -> dict:
+        return json.loads(self.file(account_id, "metrics.json").read_text())
+
+    def manifest(self) -> dict:
+        return json.loads(self.layout.manifest(self.audience).read_text())
+
+    @property
+    def index(self) -> Path:
+        return self.layout.index(self.audience)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF (poppler's pdftotext when present, else pypdf)."""
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        pages = text.split("\f")
+        return pages[:-1] if pages and not pages[-1].strip() else pages
+    from pypdf import PdfReader
+
+    return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+
+
+def squash(text: str) -> str:
+    """Whitespace folded to single spaces (PDF text and HTML wrap differently)."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no tags, no <style>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(doc: str) -> str:
+    p = _Text()
+    p.feed(doc)
+    return squash(" ".join(p.parts))
+
+
+def read_html(rendered, account_id: str) -> str:
+    return rendered.file(account_id, "value-review.html").read_text(encoding="utf-8")
+
+
+#: One demo account per language in the 40-account fixture (seed 7): the `rendered`
+#: session fixture renders all of them but the Hausa one, which this module renders.
+ACCOUNTS = {
+    "en": "ACC-0001",
+    "hy": "ACC-0004",
+    "ny": "ACC-0008",
+    "ka": "ACC-0010",
+    "ha": "ACC-0009",
+}
+LANGUAGES = ("en", "ka", "hy", "ha", "ny")
