@@ -50,7 +50,7 @@ def files() -> dict[Path, bytes]:
         for path in sorted(src.glob(pattern)):
             if path.is_file():
                 out[Path(kind) / path.relative_to(src)] = path.read_bytes()
-    scaffold = importlib.resources.files("valuelib") / "scaffold"
+    scaffold = importlib.resources.files("valuelib.project") / "scaffold"
     for name, target in SCAFFOLD.items():
         out[Path(target)] = (scaffold / name).read_bytes()
     out[Path("requirements.txt")] = (
