@@ -18,13 +18,10 @@ import pandas as pd
 
 from valuelib.data import bundle as bundles
 from valuelib.data import schema
-from valuelib.metrics import periods
-from valuelib.model import adoption
 from valuelib.data.warehouse import Warehouse
-
-MIN_PEERS = 5
-#: Quarters of history before the review quarter kept for trends (usage, NPS, support).
-TREND_QUARTERS = 5
+from valuelib.metrics import adoption, periods
+from valuelib.metrics.peers import MIN_PEERS
+from valuelib.metrics.periods import TREND_QUARTERS
 
 #: The tables whose rows describe a whole month (dated by its first day): such a row counts
 #: through the last day of its month when the warehouse's as-of date is worked out.
@@ -116,13 +113,6 @@ def _read(wh: Warehouse, name: str, provided: frozenset[str],
     return _normalised(name, wh.read_table(name, cols, account_ids=ids))
 
 
-def latest_complete_quarter(as_of: dt.date) -> str:
-    """The last quarter that ended on or before `as_of`."""
-    q = periods.quarter_of(as_of)
-    _, last = periods.quarter_bounds(q)
-    return q if as_of >= last else periods.shift_quarter(q, -1)
-
-
 def resolve_quarter(wh: Warehouse, quarter: str | None, *,
                     allow_incomplete: bool = False) -> tuple[str, dt.date]:
     """The quarter to review (default: latest complete) and the data as-of date.
@@ -131,7 +121,7 @@ def resolve_quarter(wh: Warehouse, quarter: str | None, *,
     figures would silently cover only part of it (the cover then says so)."""
     as_of = data_as_of(wh)
     if not quarter:
-        return latest_complete_quarter(as_of), as_of
+        return periods.latest_complete_quarter(as_of), as_of
     try:
         first, last = periods.quarter_bounds(quarter)
     except ValueError as exc:
@@ -139,13 +129,13 @@ def resolve_quarter(wh: Warehouse, quarter: str | None, *,
     if first > as_of:
         raise SelectionError(
             f"--quarter {quarter}: the warehouse has no data for it (data as of {as_of}; "
-            f"latest complete quarter {latest_complete_quarter(as_of)})"
+            f"latest complete quarter {periods.latest_complete_quarter(as_of)})"
         )
     if as_of < last and not allow_incomplete:
         raise SelectionError(
             f"--quarter {quarter} is not complete: the data runs to {as_of} and the quarter "
             f"ends {last}; add --allow-incomplete-quarter to render it anyway (the cover "
-            f"says so), or render {latest_complete_quarter(as_of)}, the latest complete one"
+            f"says so), or render {periods.latest_complete_quarter(as_of)}, the latest complete one"
         )
     return quarter, as_of
 
@@ -231,7 +221,9 @@ def _normalised(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cut(tables: dict[str, pd.DataFrame], quarter: str) -> dict[str, pd.DataFrame]:
-    """Drop rows dated after the quarter's end, and trend tables older than TREND_QUARTERS."""
+    """Drop rows dated after the quarter's end, and trend tables' rows older than the
+    TREND_QUARTERS quarters before it (a trend's quarters and the one before its first, for
+    that quarter's change)."""
     _, q_last = periods.quarter_bounds(quarter)
     trend_first, _ = periods.quarter_bounds(periods.shift_quarter(quarter, -TREND_QUARTERS))
     out = {}
