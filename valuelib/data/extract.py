@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from valuelib.data import bundle as bundles
-from valuelib.data import schema
+from valuelib.data import schema, sql
 from valuelib.data.warehouse import Warehouse
 from valuelib.metrics import adoption, periods
 from valuelib.metrics.peers import MIN_PEERS
@@ -83,7 +83,7 @@ def data_as_of(wh: Warehouse) -> dt.date:
     for table, col in _DATE_COLUMNS.items():
         if table not in present:
             continue
-        value = wh.query(f'SELECT MAX("{col}") AS d FROM "{table}"')["d"].iloc[0]
+        value = wh.query(sql.latest(table, col))["d"].iloc[0]
         if value is not None and not pd.isna(value):
             latest.append(covered_through(table, pd.Timestamp(value).date()))
     if not latest:
@@ -97,8 +97,7 @@ def provided_tables(wh: Warehouse) -> frozenset[str]:
     present = set(wh.tables())
     out = {"accounts"}
     for name in schema.TABLES:
-        if name != "accounts" and name in present and not wh.query(
-                f'SELECT 1 AS x FROM "{name}" LIMIT 1').empty:
+        if name != "accounts" and name in present and not wh.query(sql.any_row(name)).empty:
             out.add(name)
     return frozenset(out)
 
@@ -159,7 +158,7 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
             raise SelectionError(
                 f"--accounts {selector}: {key!r} is not a selector; choose all, ID,ID,... or "
                 + ", ".join(f"{k}=X" for k in SELECTOR_COLUMNS))
-        accounts = wh.query(f'SELECT * FROM "accounts" WHERE "{key}" = :v', {"v": value.strip()})
+        accounts = wh.query(sql.select_equal("accounts", key, "v"), {"v": value.strip()})
         if accounts.empty:
             raise SelectionError(f"--accounts {selector}: no account has {key} {value.strip()!r}")
     else:
