@@ -57,8 +57,10 @@ HARD_CASES: dict[str, str] = {
     NO_REVIEWS_NO_TICKETS: "has no online reviews and no support tickets",
 }
 
-#: Illustrative fixed exchange rates (units of currency per USD).
-_FX = {"USD": 1.0, "GBP": 0.79, "GEL": 2.7, "AMD": 390.0, "NGN": 1550.0, "MWK": 1735.0}
+#: Illustrative fixed exchange rates the demo prices in (units of currency per USD). The
+#: fx_rates of params/portfolio.yaml (USD per unit, as finance would set them) are these inverted
+#: and rounded; tests/unit/data/test_demo.py fails if the two drift apart.
+FX_PER_USD = {"USD": 1.0, "GBP": 0.79, "GEL": 2.7, "AMD": 390.0, "NGN": 1550.0, "MWK": 1735.0}
 # locale, currency, region, share of accounts
 _LOCALES = (
     ("en-US", "USD", "North America", 0.52),
@@ -381,7 +383,7 @@ def _make_arr(a: _Accounts, seed: int) -> _Arr:
     cum = np.cumsum(logm)
     cum = cum - (cum[offsets] - logm[offsets])[acc]
     usd = init[acc] * np.exp(cum)
-    fx = np.array([_FX[_LOCALES[k][1]] for k in range(len(_LOCALES))])[a.loc]
+    fx = np.array([FX_PER_USD[_LOCALES[k][1]] for k in range(len(_LOCALES))])[a.loc]
     local = _nice(usd * fx[acc])
 
     frame = pd.DataFrame(
@@ -408,7 +410,7 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
     as_of_d = int(_days(np.datetime64(as_of, "D")))
     start_d = _days(a.start).tolist()
     stop_d = np.minimum(_days(a.end) - 1, as_of_d).tolist()
-    fx = [_FX[_LOCALES[k][1]] for k in a.loc]
+    fx = [FX_PER_USD[_LOCALES[k][1]] for k in a.loc]
     rebase_pool = [i for i in range(n) if start_d[i] <= as_of_d - 270 and a.ids[i] != BRAND_NEW]
     n_rebase = min(len(rebase_pool), round(0.15 * n))
     rebased = set(rng.choice(rebase_pool, size=n_rebase, replace=False).tolist()) \
