@@ -5,7 +5,8 @@ one run of `valuereview check-data` lists everything to correct. Row-level check
 through `Warehouse.query` (one aggregate scan per table, then up to 5 example accounts per
 problem), so a warehouse of thousands of accounts is checked in seconds. The SQL is standard
 and runs on DuckDB and PostgreSQL; where the two differ (parsing text as numbers or dates) it
-branches on `wh.kind`. Identifiers come only from `schema.py` and are quoted; values are bound.
+asks `valuelib.data.sql` for the dialect's form (`wh.kind`). Every statement is built there:
+identifiers come only from `schema.py` and are quoted; values are bound.
 
 Only `schema.REQUIRED_TABLES` must exist; another table may be absent or empty (not provided),
 but a table that exists must have the contract's columns and values. `coverage` counts what
@@ -25,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from valuelib.data import schema
+from valuelib.data import schema, sql
 from valuelib.data.warehouse import Warehouse
 
 MAX_EXAMPLES = 5
@@ -60,6 +61,8 @@ _DIRECT = {
     schema.TIMESTAMP: {_DATE, _TS},
     schema.BOOL: {_BOOL, _INT},
 }
+#: Names of the bound regular expressions PostgreSQL checks text against (it has no TRY_CAST).
+_NUM_P, _DATE_P = "vr_num_re", "vr_date_re"
 _NUM_RE = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 # PostgreSQL 15 has no TRY_CAST: a date must look like YYYY-MM-DD with a day its month can
 # have (29 February is accepted in any year), optionally followed by a time.
@@ -119,10 +122,6 @@ def check(wh: Warehouse) -> list[Problem]:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _family(db_type: str) -> str:
@@ -308,13 +307,10 @@ class _Checker:
 
     def _number(self, c: _Col) -> str | None:
         """SQL for the column's value as a number (NULL where text does not parse)."""
-        ident = _q(c.spec.name)
         if c.family in (_INT, _FLOAT):
-            return ident
+            return sql.as_number(c.spec.name, text=False, duck=self.duck, pattern_param=_NUM_P)
         if c.family == _TEXT and c.spec.type in (schema.FLOAT, schema.INT):
-            if self.duck:
-                return f"TRY_CAST({ident} AS DOUBLE)"
-            return f"(CASE WHEN {ident} ~ :vr_num_re THEN CAST({ident} AS DOUBLE PRECISION) END)"
+            return sql.as_number(c.spec.name, text=True, duck=self.duck, pattern_param=_NUM_P)
         return None
 
     def _conditions(self, name: str, table: schema.Table) -> list[_Cond]:
@@ -324,20 +320,19 @@ class _Checker:
             c = cols.get(col.name)
             if c is None:
                 continue
-            ident = _q(col.name)
+            ident = sql.ident(col.name)
             if not col.nullable:
-                conds.append(_Cond(col.name, f"{ident} IS NULL", "is null", "are null",
+                conds.append(_Cond(col.name, sql.is_null(ident), "is null", "are null",
                                    f"fill `{col.name}` in every row (it may not be null)"))
             if c.family == _OTHER:
                 continue
             if c.family == _TEXT and col.type == schema.TEXT and not col.nullable:
-                conds.append(_Cond(col.name, f"TRIM({ident}) = ''", "is empty text",
+                conds.append(_Cond(col.name, sql.is_blank(col.name), "is empty text",
                                    "are empty text", f"fill `{col.name}` in every row"))
             if col.choices:
                 keys = {f"ch_{col.name}_{i}": v for i, v in enumerate(col.choices)}
-                inlist = ", ".join(f":{k}" for k in keys)
                 conds.append(_Cond(
-                    col.name, f"{ident} IS NOT NULL AND {ident} NOT IN ({inlist})",
+                    col.name, sql.not_among(col.name, list(keys)),
                     "has a value outside the allowed choices",
                     "have values outside the allowed choices",
                     f"use only {', '.join(col.choices)}", keys, ident, True,
@@ -345,25 +340,23 @@ class _Checker:
             if c.family == _TEXT and col.type in (schema.FLOAT, schema.INT):
                 num = self._number(c)
                 conds.append(_Cond(
-                    col.name, f"{ident} IS NOT NULL AND {num} IS NULL",
+                    col.name, sql.set_but_null(col.name, num),
                     "holds text that is not a number", "hold text that is not a number",
                     f"correct these values and store `{col.name}` as "
                     f"{_SQL_TYPE[col.type]}; {_SEE}",
-                    {} if self.duck else {"vr_num_re": _NUM_RE}, ident, True,
+                    {} if self.duck else {_NUM_P: _NUM_RE}, ident, True,
                 ))
             if c.family == _TEXT and col.type in (schema.DATE, schema.TIMESTAMP):
-                bad = (f"TRY_CAST({ident} AS TIMESTAMP) IS NULL" if self.duck
-                       else f"NOT ({ident} ~ :vr_date_re)")
                 conds.append(_Cond(
-                    col.name, f"{ident} IS NOT NULL AND {bad}",
+                    col.name, sql.not_timestamp(col.name, duck=self.duck, pattern_param=_DATE_P),
                     f"holds text that is not {_LOGICAL_DESC[col.type]}",
                     f"hold text that is not {_LOGICAL_DESC[col.type]}",
                     f"write dates as ISO 8601 (YYYY-MM-DD), or better store `{col.name}` as "
                     f"{_SQL_TYPE[col.type]}",
-                    {} if self.duck else {"vr_date_re": _DATE_RE}, ident, True,
+                    {} if self.duck else {_DATE_P: _DATE_RE}, ident, True,
                 ))
             if col.type == schema.BOOL and c.family == _INT:
-                conds.append(_Cond(col.name, f"{ident} NOT IN (0, 1)", "is not 0 or 1",
+                conds.append(_Cond(col.name, sql.not_zero_or_one(col.name), "is not 0 or 1",
                                    "are not 0 or 1", f"store `{col.name}` as BOOLEAN",
                                    values_sql=ident))
             conds.extend(self._number_conditions(c))
@@ -377,18 +370,16 @@ class _Checker:
         if num is None:
             return []
         conds: list[_Cond] = []
-        params = {} if self.duck or c.family != _TEXT else {"vr_num_re": _NUM_RE}
+        params = {} if self.duck or c.family != _TEXT else {_NUM_P: _NUM_RE}
         if col.type == schema.FLOAT or c.family in (_TEXT, _FLOAT):
             conds.append(_Cond(
-                col.name,
-                f"{num} IN (CAST('NaN' AS DOUBLE PRECISION), "
-                f"CAST('Infinity' AS DOUBLE PRECISION), CAST('-Infinity' AS DOUBLE PRECISION))",
+                col.name, sql.not_finite(num),
                 "is NaN or infinite", "are NaN or infinite",
                 f"replace NaN or infinite `{col.name}` values with real numbers", params,
             ))
         if col.type == schema.INT and c.family != _INT:
             conds.append(_Cond(
-                col.name, f"{num} <> FLOOR({num})", "is not a whole number",
+                col.name, sql.not_whole(num), "is not a whole number",
                 "are not whole numbers",
                 f"`{col.name}` holds whole numbers: correct these rows, or store it as BIGINT",
                 params, num,
@@ -403,13 +394,13 @@ class _Checker:
             below = ("has a negative value", "have negative values") if col.min == 0 else (
                 f"is below the minimum {_num(col.min)}",
                 f"are below the minimum {_num(col.min)}")
-            conds.append(_Cond(col.name, f"{num} < :min_{col.name}", *below,
+            conds.append(_Cond(col.name, sql.below(num, f"min_{col.name}"), *below,
                                f"{rng}; correct or remove these rows",
                                {**params, f"min_{col.name}": float(col.min)}, num))
         if col.max is not None:
             rng = rng or f"`{col.name}` must be at most {_num(col.max)}"
             conds.append(_Cond(
-                col.name, f"{num} > :max_{col.name}",
+                col.name, sql.above(num, f"max_{col.name}"),
                 f"is above the maximum {_num(col.max)}",
                 f"are above the maximum {_num(col.max)}",
                 f"{rng}; correct or remove these rows",
@@ -429,19 +420,20 @@ class _Checker:
             for later in ("churn_date", "renewal_date"):
                 if dated(later, "start_date"):
                     out.append(_Cond(
-                        later, f"{_q(later)} < {_q('start_date')}",
+                        later, sql.before(later, "start_date"),
                         "is before start_date", "are before start_date",
                         f"`{later}` must be on or after the account's start_date",
                     ))
         if name == "arr_history" and dated("month"):
             out.append(_Cond(
-                "month", f"EXTRACT(DAY FROM {_q('month')}) <> 1",
+                "month", sql.not_first_of_month("month"),
                 "is not the first day of a month", "are not the first day of a month",
-                "store each month as its first day (e.g. 2026-07-01)", values_sql=_q("month"),
+                "store each month as its first day (e.g. 2026-07-01)",
+                values_sql=sql.ident("month"),
             ))
         if name == "support_tickets" and dated("opened_at", "resolved_at"):
             out.append(_Cond(
-                "resolved_at", f"{_q('resolved_at')} < {_q('opened_at')}",
+                "resolved_at", sql.before("resolved_at", "opened_at"),
                 "is before opened_at", "are before opened_at",
                 "a ticket cannot be resolved before it was opened: correct these timestamps",
             ))
@@ -451,22 +443,18 @@ class _Checker:
         """One scan counts the bad rows of every check; examples only for checks that fail."""
         conds = self._conditions(name, table)
         has_id = "account_id" in self.cols[name]
-        parts = ["COUNT(*) AS n_rows"]
         params: dict[str, Any] = {}
-        for i, c in enumerate(conds):
-            parts.append(f"SUM(CASE WHEN {c.sql} THEN 1 ELSE 0 END) AS c{i}")
+        for c in conds:
             params.update(c.params)
         try:
-            row = self._query(f"SELECT {', '.join(parts)} FROM {_q(name)}", params).iloc[0]
+            row = self._query(sql.count_cases(name, [c.sql for c in conds]), params).iloc[0]
             counts = {k: _int(v) for k, v in row.items()}
         except Exception:  # noqa: BLE001 - fall back to one query per check to find the culprit
-            counts = {"n_rows": _int(self._query(f"SELECT COUNT(*) AS n FROM {_q(name)}")["n"][0])}
+            counts = {"n_rows": _int(self._query(sql.count_rows(name))["n"][0])}
             for i, c in enumerate(conds):
                 try:
                     counts[f"c{i}"] = _int(self._query(
-                        f"SELECT SUM(CASE WHEN {c.sql} THEN 1 ELSE 0 END) AS c FROM {_q(name)}",
-                        c.params,
-                    )["c"][0])
+                        sql.count_case(name, c.sql), c.params)["c"][0])
                 except Exception as exc:  # noqa: BLE001 - report, do not stop the other checks
                     self._add(name, c.column, f"could not be checked ({type(exc).__name__}: "
                               f"{exc})", f"make the column's type match the contract; {_SEE}")
@@ -481,17 +469,12 @@ class _Checker:
                 continue
             n_acc, examples = 0, []
             if has_id:
-                n_acc = _int(self._query(
-                    f"SELECT COUNT(DISTINCT CAST({_q('account_id')} AS VARCHAR)) AS a "
-                    f"FROM {_q(name)} WHERE {c.sql}", c.params,
-                )["a"][0])
+                n_acc = _int(self._query(sql.count_accounts(name, c.sql), c.params)["a"][0])
                 examples = self._examples(name, c.sql, c.params) if n_acc else []
             values = ""
             if c.values_sql:
                 vals = self._query(
-                    f"SELECT DISTINCT CAST({c.values_sql} AS VARCHAR) AS v FROM {_q(name)} "
-                    f"WHERE {c.sql} ORDER BY 1 LIMIT 3", c.params,
-                )["v"].tolist()
+                    sql.some_values(c.values_sql, name, c.sql), c.params)["v"].tolist()
                 shown = [repr(v) if c.quote_values else _fmt(v) for v in vals]
                 values = f", e.g. {', '.join(shown)}" if shown else ""
             message = _rows(n, c.singular, c.plural) + values + _accounts_note(examples, n_acc)
@@ -499,12 +482,8 @@ class _Checker:
 
     def _examples(self, name: str, where: str, params: dict[str, Any],
                   source: str | None = None) -> list[str]:
-        acc = f"CAST({_q('account_id')} AS VARCHAR)"
         df = self._query(
-            f"SELECT DISTINCT {acc} AS a FROM {source or _q(name)} "
-            f"WHERE ({where}) AND {_q('account_id')} IS NOT NULL ORDER BY 1 LIMIT {MAX_EXAMPLES}",
-            params,
-        )
+            sql.example_accounts(source or sql.ident(name), where, MAX_EXAMPLES), params)
         return [str(v) for v in df["a"]]
 
     # -- keys, accounts, relations between tables ----------------------------------------
@@ -512,21 +491,19 @@ class _Checker:
     def _key(self, name: str, table: schema.Table) -> None:
         if not table.key or not all(k in self.cols[name] for k in table.key):
             return
-        keys = ", ".join(_q(k) for k in table.key)
-        dups = f"(SELECT {keys}, COUNT(*) AS n FROM {_q(name)} GROUP BY {keys} HAVING COUNT(*) > 1)"
+        dups = sql.duplicates(name, table.key)
         has_id = "account_id" in table.key
-        acc = f", COUNT(DISTINCT CAST({_q('account_id')} AS VARCHAR)) AS a" if has_id else ""
-        r = self._query(f"SELECT COUNT(*) AS g, SUM(n) AS r{acc} FROM {dups} d").iloc[0]
+        r = self._query(sql.count_duplicates(dups, accounts=has_id)).iloc[0]
         groups, rows = _int(r["g"]), _int(r["r"])
         if not groups:
             return
-        ex = self._query(f"SELECT {keys}, n FROM {dups} d ORDER BY {keys} LIMIT 3")
+        ex = self._query(sql.some_duplicates(dups, table.key))
         shown = ", ".join(
             " / ".join(_show_id(v) if k == "account_id" else _fmt(v)
                        for k, v in zip(table.key, row[:-1], strict=True)) + f" (x{int(row[-1])})"
             for row in ex.itertuples(index=False, name=None)
         )
-        examples = self._examples(name, "1 = 1", {}, dups + " d") if has_id else []
+        examples = self._examples(name, "1 = 1", {}, dups) if has_id else []
         n_acc = _int(r["a"]) if has_id else 0
         key = ", ".join(table.key)
         column = table.key[0] if len(table.key) == 1 else None
@@ -545,8 +522,7 @@ class _Checker:
                 if c in self.cols["accounts"] and self.cols["accounts"][c].family == _TEXT]
         if not cols:
             return
-        df = self._query("SELECT " + ", ".join(
-            f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in cols) + f" FROM {_q('accounts')}")
+        df = self._query(sql.select_text("accounts", cols))
         ids = df["account_id"] if "account_id" in df.columns else pd.Series([""] * len(df))
 
         def report(column: str, bad: pd.Series, what: str, fix: str) -> None:
@@ -602,11 +578,8 @@ class _Checker:
                 self._guarded(name, self._orphans_in, name)
 
     def _orphans_in(self, name: str) -> None:
-        aid = _q("account_id")
-        source = (f"{_q(name)} t LEFT JOIN (SELECT DISTINCT {aid} FROM {_q('accounts')}) a "
-                  f"ON a.{aid} = t.{aid}")
-        where = f"a.{aid} IS NULL AND t.{aid} IS NOT NULL"
-        n, n_acc, found = self._unmatched(source, where, [f"t.{aid} AS a"])
+        source, where = sql.unmatched(name, "accounts", ["account_id"])
+        n, n_acc, found = self._unmatched(source, where, [("account_id", "a")])
         if not n:
             return
         ex = [str(v) for v in found["a"]]
@@ -617,18 +590,14 @@ class _Checker:
             "add these accounts to `accounts`, or delete their rows", ex, n_acc,
         )
 
-    def _unmatched(self, source: str, where: str, example_cols: list[str]):
-        """Rows of a left join with no match: (row count, account count, example rows)."""
-        aid = _q("account_id")
-        r = self._query(
-            f"SELECT COUNT(*) AS n, COUNT(DISTINCT t.{aid}) AS a FROM {source} WHERE {where}"
-        ).iloc[0]
+    def _unmatched(self, source: str, where: str, example_cols: list[tuple[str, str]]):
+        """Rows of a left join with no match: (row count, account count, example rows of the
+        (column, alias) pairs `example_cols`)."""
+        r = self._query(sql.count_unmatched(source, where)).iloc[0]
         n, n_acc = _int(r["n"]), _int(r["a"])
         if not n:
             return 0, 0, None
-        order = ", ".join(str(i + 1) for i in range(len(example_cols)))
-        ex = self._query(f"SELECT DISTINCT {', '.join(example_cols)} FROM {source} "
-                         f"WHERE {where} ORDER BY {order} LIMIT {MAX_EXAMPLES}")
+        ex = self._query(sql.some_unmatched(source, where, example_cols, MAX_EXAMPLES))
         return n, n_acc, ex
 
     def _measurements_without_drivers(self, present: set[str]) -> None:
@@ -646,11 +615,8 @@ class _Checker:
         m, d = "value_measurements", "value_drivers"
         if not (self._id_joinable(m, d) and self._id_joinable(m, d, column="driver_id")):
             return
-        aid, did = _q("account_id"), _q("driver_id")
-        source = (f"{_q(m)} t LEFT JOIN (SELECT DISTINCT {aid}, {did} FROM {_q(d)}) d "
-                  f"ON d.{aid} = t.{aid} AND d.{did} = t.{did}")
-        where = f"d.{did} IS NULL AND t.{did} IS NOT NULL AND t.{aid} IS NOT NULL"
-        n, n_acc, ex = self._unmatched(source, where, [f"t.{aid} AS a", f"t.{did} AS d"])
+        source, where = sql.unmatched(m, d, ["account_id", "driver_id"])
+        n, n_acc, ex = self._unmatched(source, where, [("account_id", "a"), ("driver_id", "d")])
         if not n:
             return
         pairs = ", ".join(f"{_show_id(str(a))} driver {d!r}" for a, d in zip(ex["a"], ex["d"],
@@ -696,9 +662,8 @@ def coverage(wh: Warehouse) -> list[Coverage]:
             out.append(Coverage(name, table.required, False, None, None))
             continue
         has_id = "account_id" in wh.columns(name)
-        acc = f", COUNT(DISTINCT {_q('account_id')}) AS a" if has_id else ""
         try:
-            r = wh.query(f"SELECT COUNT(*) AS n{acc} FROM {_q(name)}").iloc[0]
+            r = wh.query(sql.count_table(name, accounts=has_id)).iloc[0]
         except Exception:  # noqa: BLE001 - the contract check reports why; show what we can
             out.append(Coverage(name, table.required, True, None, None))
             continue

@@ -17,14 +17,11 @@ import numpy as np
 import pandas as pd
 
 from valuelib.data import bundle as bundles
-from valuelib.data import schema
-from valuelib.metrics import periods
-from valuelib.model import adoption
+from valuelib.data import schema, sql
 from valuelib.data.warehouse import Warehouse
-
-MIN_PEERS = 5
-#: Quarters of history before the review quarter kept for trends (usage, NPS, support).
-TREND_QUARTERS = 5
+from valuelib.metrics import adoption, periods
+from valuelib.metrics.peers import MIN_PEERS
+from valuelib.metrics.periods import TREND_QUARTERS
 
 #: The tables whose rows describe a whole month (dated by its first day): such a row counts
 #: through the last day of its month when the warehouse's as-of date is worked out.
@@ -86,7 +83,7 @@ def data_as_of(wh: Warehouse) -> dt.date:
     for table, col in _DATE_COLUMNS.items():
         if table not in present:
             continue
-        value = wh.query(f'SELECT MAX("{col}") AS d FROM "{table}"')["d"].iloc[0]
+        value = wh.query(sql.latest(table, col))["d"].iloc[0]
         if value is not None and not pd.isna(value):
             latest.append(covered_through(table, pd.Timestamp(value).date()))
     if not latest:
@@ -100,8 +97,7 @@ def provided_tables(wh: Warehouse) -> frozenset[str]:
     present = set(wh.tables())
     out = {"accounts"}
     for name in schema.TABLES:
-        if name != "accounts" and name in present and not wh.query(
-                f'SELECT 1 AS x FROM "{name}" LIMIT 1').empty:
+        if name != "accounts" and name in present and not wh.query(sql.any_row(name)).empty:
             out.add(name)
     return frozenset(out)
 
@@ -116,13 +112,6 @@ def _read(wh: Warehouse, name: str, provided: frozenset[str],
     return _normalised(name, wh.read_table(name, cols, account_ids=ids))
 
 
-def latest_complete_quarter(as_of: dt.date) -> str:
-    """The last quarter that ended on or before `as_of`."""
-    q = periods.quarter_of(as_of)
-    _, last = periods.quarter_bounds(q)
-    return q if as_of >= last else periods.shift_quarter(q, -1)
-
-
 def resolve_quarter(wh: Warehouse, quarter: str | None, *,
                     allow_incomplete: bool = False) -> tuple[str, dt.date]:
     """The quarter to review (default: latest complete) and the data as-of date.
@@ -131,7 +120,7 @@ def resolve_quarter(wh: Warehouse, quarter: str | None, *,
     figures would silently cover only part of it (the cover then says so)."""
     as_of = data_as_of(wh)
     if not quarter:
-        return latest_complete_quarter(as_of), as_of
+        return periods.latest_complete_quarter(as_of), as_of
     try:
         first, last = periods.quarter_bounds(quarter)
     except ValueError as exc:
@@ -139,13 +128,13 @@ def resolve_quarter(wh: Warehouse, quarter: str | None, *,
     if first > as_of:
         raise SelectionError(
             f"--quarter {quarter}: the warehouse has no data for it (data as of {as_of}; "
-            f"latest complete quarter {latest_complete_quarter(as_of)})"
+            f"latest complete quarter {periods.latest_complete_quarter(as_of)})"
         )
     if as_of < last and not allow_incomplete:
         raise SelectionError(
             f"--quarter {quarter} is not complete: the data runs to {as_of} and the quarter "
             f"ends {last}; add --allow-incomplete-quarter to render it anyway (the cover "
-            f"says so), or render {latest_complete_quarter(as_of)}, the latest complete one"
+            f"says so), or render {periods.latest_complete_quarter(as_of)}, the latest complete one"
         )
     return quarter, as_of
 
@@ -169,7 +158,7 @@ def select_accounts(wh: Warehouse, selector: str, quarter: str) -> tuple[pd.Data
             raise SelectionError(
                 f"--accounts {selector}: {key!r} is not a selector; choose all, ID,ID,... or "
                 + ", ".join(f"{k}=X" for k in SELECTOR_COLUMNS))
-        accounts = wh.query(f'SELECT * FROM "accounts" WHERE "{key}" = :v', {"v": value.strip()})
+        accounts = wh.query(sql.select_equal("accounts", key, "v"), {"v": value.strip()})
         if accounts.empty:
             raise SelectionError(f"--accounts {selector}: no account has {key} {value.strip()!r}")
     else:
@@ -231,7 +220,9 @@ def _normalised(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cut(tables: dict[str, pd.DataFrame], quarter: str) -> dict[str, pd.DataFrame]:
-    """Drop rows dated after the quarter's end, and trend tables older than TREND_QUARTERS."""
+    """Drop rows dated after the quarter's end, and trend tables' rows older than the
+    TREND_QUARTERS quarters before it (a trend's quarters and the one before its first, for
+    that quarter's change)."""
     _, q_last = periods.quarter_bounds(quarter)
     trend_first, _ = periods.quarter_bounds(periods.shift_quarter(quarter, -TREND_QUARTERS))
     out = {}

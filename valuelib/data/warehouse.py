@@ -1,7 +1,9 @@
-"""The one place that speaks SQL: an embedded DuckDB file by default, any SQLAlchemy URL otherwise.
+"""The one place that talks to the database: an embedded DuckDB file by default, any SQLAlchemy
+URL otherwise.
 
-Every value that comes from a user goes in as a bound parameter. Table and column names come
-only from `schema.py` (or are checked against it), never from user input.
+It runs statements built by `valuelib.data.sql`. Every value that comes from a user goes in as a
+bound parameter. Table and column names come only from `schema.py` (or are checked against it),
+never from user input.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from typing import Any
 
 import pandas as pd
 
+from valuelib.data import schema, sql
 from valuelib.project import resources
-from valuelib.data import schema
 
 DEFAULT_DB = "data/warehouse.duckdb"
 ENV_VAR = "VALUEREVIEW_DB"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: `:name` bind markers outside single-quoted literals (DuckDB wants `$name`).
-_NAMED = re.compile(r"('(?:[^']|'')*')|(?<![:\w]):([A-Za-z_]\w*)")
 
+#: The name under which a frame being written is registered with DuckDB.
+_INCOMING = "_vr_incoming"
 _DUCK_TYPES = {
     schema.TEXT: "VARCHAR",
     schema.DATE: "DATE",
@@ -177,10 +179,7 @@ class Warehouse:
     def tables(self) -> list[str]:
         """Names of the tables (and views) in the default schema."""
         if self._duck is not None:
-            rows = self._duck.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = current_schema() ORDER BY 1"
-            ).fetchall()
+            rows = self._duck.execute(sql.TABLES).fetchall()
             return [r[0] for r in rows]
         import sqlalchemy as sa
 
@@ -191,12 +190,7 @@ class Warehouse:
         """Column name -> database type name, for one table."""
         _ident(table)
         if self._duck is not None:
-            rows = self._duck.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = ? "
-                "ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
+            rows = self._duck.execute(sql.COLUMNS, [table]).fetchall()
             return {r[0]: str(r[1]).upper() for r in rows}
         import sqlalchemy as sa
 
@@ -205,16 +199,16 @@ class Warehouse:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run one SELECT with `:name` bound parameters and return a DataFrame."""
+    def query(self, statement: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one SELECT (built by `valuelib.data.sql`) with `:name` bound parameters and
+        return a DataFrame."""
         params = params or {}
         if self._duck is not None:
-            duck_sql = _NAMED.sub(lambda m: m.group(1) or "$" + m.group(2), sql)
-            return self._duck.execute(duck_sql, params).df()
+            return self._duck.execute(sql.duckdb_params(statement), params).df()
         import sqlalchemy as sa
 
         with self._engine.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn, params=params)
+            return pd.read_sql_query(sa.text(statement), conn, params=params)
 
     def read_table(
         self,
@@ -224,20 +218,20 @@ class Warehouse:
         account_ids: Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """Read `columns` of `table`, optionally only rows of the given accounts (bound)."""
-        cols = ", ".join(_quote(_ident(c)) for c in columns) if columns else "*"
-        sql = f"SELECT {cols} FROM {_quote(_ident(table))}"
+        _ident(table)
+        for c in columns or ():
+            _ident(c)
         if account_ids is None:
-            return self.query(sql)
+            return self.query(sql.select(table, columns))
         ids = list(account_ids)
         if not ids:
-            return self.query(sql + " WHERE 1 = 0")
+            return self.query(sql.select_none(table, columns))
         if self._duck is not None:
             return self._duck.execute(
-                sql + " WHERE account_id IN (SELECT unnest($ids))", {"ids": ids}
-            ).df()
+                sql.select_accounts(table, columns, duck=True), {"ids": ids}).df()
         import sqlalchemy as sa
 
-        stmt = sa.text(sql + " WHERE account_id IN :ids").bindparams(
+        stmt = sa.text(sql.select_accounts(table, columns, duck=False)).bindparams(
             sa.bindparam("ids", expanding=True)
         )
         with self._engine.connect() as conn:
@@ -268,33 +262,26 @@ class Warehouse:
                 {c.name: c.type for c in schema.TABLES[table].columns}
                 if table in schema.TABLES else {}))
         if self._duck is not None:
-            self._duck.execute("BEGIN TRANSACTION")
+            self._duck.execute(sql.BEGIN)
             try:
                 for table, (df, types) in typed.items():
                     self._duck_replace(table, df, types)
             except BaseException:
-                self._duck.execute("ROLLBACK")
+                self._duck.execute(sql.ROLLBACK)
                 raise
-            self._duck.execute("COMMIT")
+            self._duck.execute(sql.COMMIT)
             return
         with self._engine.begin() as conn:
             for table, (df, types) in typed.items():
                 self._sql_replace(conn, table, df, types)
 
     def _duck_replace(self, table: str, df: pd.DataFrame, types: dict[str, str]) -> None:
-        select = ", ".join(
-            f"CAST({_quote(c)} AS {_DUCK_TYPES[types[c]]}) AS {_quote(c)}"
-            if c in types
-            else _quote(c)
-            for c in df.columns
-        )
-        self._duck.register("_vr_incoming", df)
+        duck_types = {c: _DUCK_TYPES[t] for c, t in types.items()}
+        self._duck.register(_INCOMING, df)
         try:
-            self._duck.execute(
-                f"CREATE OR REPLACE TABLE {_quote(table)} AS SELECT {select} FROM _vr_incoming"
-            )
+            self._duck.execute(sql.create_as_cast(table, list(df.columns), duck_types, _INCOMING))
         finally:
-            self._duck.unregister("_vr_incoming")
+            self._duck.unregister(_INCOMING)
 
     def _sql_replace(self, conn, table: str, df: pd.DataFrame, types: dict[str, str]) -> None:  # noqa: ANN001
         dtype = {c: _sqlalchemy_type(t) for c, t in types.items() if c in df.columns}
@@ -316,7 +303,7 @@ def sniff_csv(path: Path) -> tuple[str, str]:
     import duckdb
 
     with duckdb.connect() as con:
-        row = con.execute("SELECT Delimiter, Quote FROM sniff_csv($p)", {"p": str(path)}).fetchone()
+        row = con.execute(sql.SNIFF_CSV, {"p": str(path)}).fetchone()
     delimiter, quote = row
     return delimiter or ",", quote if quote and quote != "(empty)" else '"'
 
@@ -333,24 +320,14 @@ def read_file(path: Path, fmt: str, *, delimiter: str | None = None,
 
     options = {"p": str(path)}
     if fmt == "csv":
-        sql = "SELECT * FROM read_csv($p, all_varchar = true, header = true"
-        if delimiter:
-            sql += ", delim = $d"
-            options["d"] = delimiter
-        if quote:
-            sql += ", quote = $q"
-            options["q"] = quote
-        sql += ")"
-    elif fmt == "parquet":
-        sql = "SELECT * FROM read_parquet($p)"
-    elif fmt == "json":
-        sql = "SELECT * FROM read_json($p, format = 'auto')"
-    else:
+        options.update({k: v for k, v in (("d", delimiter), ("q", quote)) if v})
+    statement = sql.read_export(fmt, delimiter=bool(delimiter), quote=bool(quote))
+    if statement is None:
         raise WarehouseError(f"{path}: DuckDB does not read {fmt!r} files here")
     try:
         with duckdb.connect() as con:
-            con.execute("SET preserve_insertion_order = true")
-            df = con.execute(sql, options).df()
+            con.execute(sql.PRESERVE_ORDER)
+            df = con.execute(statement, options).df()
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: cannot read it as {fmt}: {exc}") from exc
     return df.astype(object).where(df.notna(), None)
@@ -364,9 +341,8 @@ def _copy_into(conn, table: str, df: pd.DataFrame) -> None:
     buf = io.StringIO()
     df.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S")
     buf.seek(0)
-    cols = ", ".join(_quote(c) for c in df.columns)
-    sql = f"COPY {_quote(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+    statement = sql.copy_csv_from_stdin(table, list(df.columns))
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         while chunk := buf.read(1 << 20):
             copy.write(chunk)
 
@@ -410,16 +386,12 @@ def _connect(url: str):
                              f"({_scrub(str(exc), url)})") from None
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            conn.execute(sa.text(sql.PING))
     except Exception as exc:  # noqa: BLE001 - any driver error: say which URL failed
         engine.dispose()
         raise WarehouseError(
             f"cannot connect to warehouse {shown}: {_scrub(str(exc), url)}") from None
     return engine
-
-
-def _quote(name: str) -> str:
-    return f'"{name}"'
 
 
 def _userinfo(url: str) -> tuple[str, str] | None:

@@ -6,7 +6,8 @@ an input that makes a formula meaningless raises ``ValueError`` naming that inpu
 
 Modules: ``retention`` (CRR, logo churn, GRR, NRR, DRR, revenue churn), ``value``
 (LTV, ROI, payback, value realized), ``voice`` (NPS, CSAT, review impact), ``health``
-(health score, ROC AUC), ``peers`` (percentile rank), ``sbg`` (shifted-beta-geometric
+(health score, ROC AUC), ``peers`` (percentile rank), ``adoption`` (seat utilisation and
+feature adoption over usage rows), ``sbg`` (shifted-beta-geometric
 retention) and ``periods`` (quarters, months, ARR movements, retention figures).
 """
 

@@ -20,12 +20,16 @@ from valuelib.metrics._checks import whole
 from valuelib.metrics.retention import crr, drr, grr, logo_churn, nrr, revenue_churn
 
 __all__ = [
+    "TREND_QUARTERS",
     "arr_movements",
+    "latest_complete_quarter",
     "month_end",
     "months_between",
     "movement_totals",
     "parse_quarter",
+    "quarter_at",
     "quarter_bounds",
+    "quarter_index",
     "quarter_months",
     "quarter_of",
     "quarters_between",
@@ -38,6 +42,8 @@ _QUARTER = re.compile(r"([0-9]{4})Q([1-4])")
 _HISTORY_COLUMNS = ("account_id", "month", "arr")
 _AMOUNTS = ("start_arr", "end_arr", "new", "expansion", "contraction", "churned")
 MOVEMENT_COLUMNS = ("account_id", *_AMOUNTS)
+#: Quarters a review's trends show, the review quarter included (usage, NPS, support).
+TREND_QUARTERS = 5
 
 
 # --- quarters -------------------------------------------------------------------------
@@ -100,15 +106,30 @@ def quarter_of(d: date) -> str:
     return f"{d.year:04d}Q{(d.month - 1) // 3 + 1}"
 
 
+def latest_complete_quarter(as_of: date) -> str:
+    """The last quarter that ended on or before `as_of`: 2026-10-31 → ``"2026Q3"``."""
+    q = quarter_of(as_of)
+    return q if as_of >= quarter_bounds(q)[1] else shift_quarter(q, -1)
+
+
+def quarter_index(q: str) -> int:
+    """The quarter as a count of quarters, 4 × year + (quarter − 1): ``"2026Q3"`` → 8106."""
+    year, quarter = _parse(q, "quarter")
+    return year * 4 + quarter - 1
+
+
+def quarter_at(index: int) -> str:
+    """The quarter of a `quarter_index`: 8106 → ``"2026Q3"``."""
+    return _format(index // 4, index % 4 + 1, "index")
+
+
 def shift_quarter(q: str, n: int) -> str:
     """The quarter ``n`` quarters after ``q`` (before it when n < 0).
 
     Counts quarters as 4 × year + (quarter − 1) + n: ("2026Q3", 2) → "2027Q1". Used for
     quarter-over-quarter change (docs/metrics.md, "Review figures").
     """
-    year, quarter = _parse(q, "quarter")
-    steps = whole("n", n, minimum=-(10**6))
-    index = year * 4 + (quarter - 1) + steps
+    index = quarter_index(q) + whole("n", n, minimum=-(10**6))
     return _format(index // 4, index % 4 + 1, "n")
 
 

@@ -18,9 +18,9 @@ from valuelib import metrics
 from valuelib.data import schema
 from valuelib.data.bundle import Bundle
 from valuelib.metrics import periods
+from valuelib.metrics.periods import TREND_QUARTERS
 from valuelib.model import adoption, health, parts, value, voice
 
-TREND_QUARTERS = 5
 EXPANSION_UTILISATION = 85.0
 LOW_UTILISATION = 50.0
 DEFAULT_REVIEW_CLIP = (-50.0, 50.0)

@@ -8,9 +8,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
+import yaml
 
 from valuelib.data import contract, demo, schema
 from valuelib.data.warehouse import Warehouse
+from valuelib.project import resources
 
 AS_OF = pd.Timestamp(demo.DEFAULT_AS_OF)
 Q3_FIRST, Q3_LAST = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-09-30")
@@ -49,6 +51,17 @@ def test_one_table_per_contract_table_with_contract_columns(tables):
     for name, table in schema.TABLES.items():
         assert list(tables[name].columns[: len(table.columns)]) == table.column_names, name
         assert len(tables[name]) > 0, name
+
+
+def test_portfolio_fx_rates_are_the_demo_rates(tables):
+    """params/portfolio.yaml's fx_rates (USD per unit) are the demo's rates (units per USD)
+    inverted and rounded for an analyst: every currency the demo uses has one, within 2 %."""
+    params = yaml.safe_load((resources.packaged("params") / "portfolio.yaml").read_text("utf-8"))
+    assert params["reporting_currency"] == "USD" and demo.FX_PER_USD["USD"] == 1.0
+    assert set(tables["accounts"]["currency"]) <= set(demo.FX_PER_USD)
+    for currency, per_usd in demo.FX_PER_USD.items():
+        if currency != "USD":
+            assert params["fx_rates"][currency] * per_usd == pytest.approx(1.0, rel=0.02), currency
 
 
 def test_bad_arguments_are_refused():

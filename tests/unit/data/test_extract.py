@@ -10,6 +10,7 @@ import pytest
 from valuelib.data import bundle as bundles
 from valuelib.data import demo, extract, schema
 from valuelib.data.warehouse import Warehouse
+from valuelib.metrics.peers import MIN_PEERS
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_peers_are_anonymous_aggregates_of_at_least_five(customer):
         peers = json.loads(path.read_bytes())["peers"]
         text = json.dumps(peers)
         assert "ACC-" not in text, "no peer is named"
-        if peers["count"] < extract.MIN_PEERS:
+        if peers["count"] < MIN_PEERS:
             assert "utilisation_pct" not in peers
         else:
             assert len(peers["utilisation_pct"]) == peers["count"]

@@ -1,32 +1,5 @@
-"""A deterministic, believable demo warehouse: fictitious accounts and every contract table.
-
-`generate()` builds the tables as DataFrames from one seed (numpy's `default_rng`, no wall
-clock), so the same seed always gives byte-identical data; `write()` loads them into a
-`Warehouse`. Companies, people and figures are invented.
-
-Conventions the data follows (the metrics and notebooks rely on them):
-
-- Money is in the account's own currency (`accounts.currency`), rounded to whole units. ARR
-  is drawn in USD by segment (SMB ~5-30k, Mid-Market ~30-150k, Enterprise ~150k-1.2M) and
-  converted at fixed illustrative rates, so a GEL or MWK account's figures look local.
-- `arr_history` has one row per month (first day) from the start month to `as_of`'s month; a
-  churned account's rows stop with the month of its last day as a customer (churn_date - 1
-  day). Churn happens at a renewal anniversary; a churned account's renewal_date is its
-  churn_date (the renewal it did not take). Expansion, contraction and churn are the
-  month-over-month changes.
-- Value drivers: value delivered in a quarter = the improvement in the driver's desired
-  direction (current - baseline for `higher_is_better`, baseline - current for
-  `lower_is_better`; zero if it moved the wrong way) x unit_value, where current is the
-  quarter's measurement and unit_value is currency per unit of improvement per quarter. After a
-  re-baseline the baseline in force at a measurement's period_end (highest baseline_version
-  whose baseline_date is on or before it) applies. unit_value is sized so that reaching the
-  target is worth about 2-4.5x ARR a year across the account's drivers (the business case).
-- `usage` has one row per Monday, account and feature. Every active user uses the "Core"
-  feature, so an account's weekly active users = max(active_users) over its feature rows
-  that week (= the Core row); active_users <= licensed_seats, and seats step with ARR.
-- `success_plan` runs from the start quarter to the quarter after `as_of`'s quarter (next
-  quarter's targets); statuses are as of `as_of`.
-"""
+"""The demo generator: every contract table drawn from one seed (conventions: the package
+docstring of `valuelib.data.demo`)."""
 
 from __future__ import annotations
 
@@ -40,10 +13,15 @@ import numpy as np
 import pandas as pd
 
 from valuelib.data import schema
+from valuelib.data.demo import vocabulary as vocab
 from valuelib.data.warehouse import Warehouse
+from valuelib.metrics import periods
 
 DEFAULT_AS_OF = date(2026, 10, 31)
 _EPOCH = date(1970, 1, 1)
+_EPOCH64 = np.datetime64(_EPOCH, "D")
+#: The generator counts quarters from 1970Q1 (a month index // 3); periods from year 0.
+_EPOCH_QUARTER = periods.quarter_index(periods.quarter_of(_EPOCH))
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 INDUSTRIES = (
     "Logistics", "Healthcare", "Retail", "Manufacturing", "Financial Services", "Software",
@@ -79,8 +57,10 @@ HARD_CASES: dict[str, str] = {
     NO_REVIEWS_NO_TICKETS: "has no online reviews and no support tickets",
 }
 
-#: Illustrative fixed exchange rates (units of currency per USD).
-_FX = {"USD": 1.0, "GBP": 0.79, "GEL": 2.7, "AMD": 390.0, "NGN": 1550.0, "MWK": 1735.0}
+#: Illustrative fixed exchange rates the demo prices in (units of currency per USD). The
+#: fx_rates of params/portfolio.yaml (USD per unit, as finance would set them) are these inverted
+#: and rounded; tests/unit/data/test_demo.py fails if the two drift apart.
+FX_PER_USD = {"USD": 1.0, "GBP": 0.79, "GEL": 2.7, "AMD": 390.0, "NGN": 1550.0, "MWK": 1735.0}
 # locale, currency, region, share of accounts
 _LOCALES = (
     ("en-US", "USD", "North America", 0.52),
@@ -107,215 +87,6 @@ _STREAMS = {
     "accounts": 1, "arr": 2, "drivers": 3, "usage": 4, "nps": 5, "tickets": 6, "reviews": 7,
     "plan": 8,
 }
-
-# -- company names -------------------------------------------------------------------------
-
-_EN_STEMS = (
-    "Blue Harbor", "Cedar Ridge", "Ironbridge", "Silver Creek", "Redfern", "Oakhaven",
-    "Brightwater", "Granite Peak", "Meadowlark", "Stonegate", "Clearview", "Harborline",
-    "Pinecrest", "Westbrook", "Eastgate", "Kestrel", "Lighthouse", "Riverbend", "Summit Ridge",
-    "Tidewater", "Larkspur", "Copperfield", "Foxglove", "Highmoor", "Juniper", "Millstone",
-    "Northfield", "Orchard Lane", "Quarry Hill", "Ravenswood", "Saltmarsh", "Thistledown",
-    "Upland", "Valemont", "Wexford", "Yarrow", "Amberly", "Bramblewood", "Crescent Bay",
-    "Fernhill",
-)
-_EN_NOUNS = {
-    "Logistics": ("Freight", "Logistics", "Haulage", "Cargo", "Distribution"),
-    "Healthcare": ("Health", "Medical Group", "Clinics", "Care Partners", "Family Practice"),
-    "Retail": ("Outfitters", "Market", "Home Goods", "Supply Co.", "Stores"),
-    "Manufacturing": ("Industries", "Components", "Precision Works", "Fabrication", "Plastics"),
-    "Financial Services": ("Capital", "Credit Union", "Insurance", "Bancorp", "Wealth Partners"),
-    "Software": ("Systems", "Labs", "Analytics", "Software", "Cloudworks"),
-}
-_KA_STEMS = (
-    "თბილისი", "ქუთაისი", "ბათუმი", "ივერია", "კოლხეთი", "არაგვი", "მტკვარი", "ალაზანი",
-    "რუსთავი", "გელათი", "სვანეთი", "კავკასია",
-)
-_KA_NOUNS = {
-    "Logistics": ("ლოჯისტიკა", "ტრანსი", "კარგო"),
-    "Healthcare": ("კლინიკა", "მედიკალი", "სამედიცინო ცენტრი"),
-    "Retail": ("მარკეტი", "სავაჭრო სახლი", "ჰიპერმარკეტი"),
-    "Manufacturing": ("ინდუსტრია", "ქარხანა", "მრეწველობა"),
-    "Financial Services": ("ბანკი", "კაპიტალი", "დაზღვევა"),
-    "Software": ("სისტემები", "ტექნოლოგიები", "ლაბი"),
-}
-_HY_STEMS = (
-    "Արարատ", "Երևան", "Սևան", "Արագած", "Գյումրի", "Դիլիջան", "Նաիրի", "Արաքս", "Մասիս",
-    "Զանգեզուր", "Տաթև", "Վանաձոր",
-)
-_HY_NOUNS = {
-    "Logistics": ("Լոգիստիկ", "Տրանս", "Կարգո"),
-    "Healthcare": ("Կլինիկա", "Բժշկական կենտրոն", "Մեդիքալ"),
-    "Retail": ("Մարկետ", "Առևտրի տուն", "Սուպերմարկետ"),
-    "Manufacturing": ("Գործարան", "Արտադրություն", "Ինդուստրիա"),
-    "Financial Services": ("Բանկ", "Կապիտալ", "Ապահովագրություն"),
-    "Software": ("Տեխնոլոգիաներ", "Սիստեմներ", "Լաբ"),
-}
-_HA_STEMS = (
-    "Arewa", "Nasara", "Kano", "Zaria", "Katsina", "Sokoto", "Hadin Kai", "Albarka", "Gaskiya",
-    "Zuma", "Bauchi", "Kaduna",
-)
-_HA_NOUNS = {
-    "Logistics": ("Sufuri", "Logistics", "Haulage"),
-    "Healthcare": ("Lafiya Clinics", "Asibiti", "Health"),
-    "Retail": ("Kasuwa", "Stores", "Mart"),
-    "Manufacturing": ("Masana'antu", "Industries", "Mills"),
-    "Financial Services": ("Arziki Capital", "Microfinance Bank", "Insurance"),
-    "Software": ("Fasaha", "Technologies", "Systems"),
-}
-_NY_STEMS = (
-    "Tsogolo", "Chisomo", "Dzuwa", "Kuwala", "Mphatso", "Chikondi", "Mulanje", "Zomba", "Nyika",
-    "Shire", "Madalitso", "Tiyamike",
-)
-_NY_NOUNS = {
-    "Logistics": ("Mayendedwe", "Logistics", "Transport"),
-    "Healthcare": ("Thanzi", "Health", "Clinics"),
-    "Retail": ("Msika", "Stores", "Traders"),
-    "Manufacturing": ("Industries", "Mills", "Manufacturing"),
-    "Financial Services": ("Chuma Finance", "Microfinance", "Insurance"),
-    "Software": ("Technologies", "Systems", "Digital"),
-}
-_NAMING = {
-    "en-US": (_EN_STEMS, _EN_NOUNS, ("{} Inc.", "{} LLC", "{} Corp.", "{}", "{}")),
-    "en-GB": (_EN_STEMS, _EN_NOUNS, ("{} Ltd", "{} plc", "{} Ltd", "{}", "{}")),
-    "ka-GE": (_KA_STEMS, _KA_NOUNS, ("შპს „{}“", "{}")),
-    "hy-AM": (_HY_STEMS, _HY_NOUNS, ("{} ՍՊԸ", "{}")),
-    "ha-NG": (_HA_STEMS, _HA_NOUNS, ("{} Ltd", "{} Limited", "{}")),
-    "ny-MW": (_NY_STEMS, _NY_NOUNS, ("{} Ltd", "{} Limited", "{}")),
-}
-
-# -- value drivers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _DriverSpec:
-    driver_id: str
-    name: str
-    unit: str
-    direction: str
-    lo: float  # baseline range
-    hi: float
-    gain_lo: float  # target = baseline improved by this fraction of the baseline
-    gain_hi: float
-    decimals: int
-    floor: float = 0.0
-    ceil: float = float("inf")
-
-
-_H, _L = "higher_is_better", "lower_is_better"
-_D = _DriverSpec
-_DRIVERS = {
-    "Logistics": (
-        _D("on_time_delivery", "On-time delivery rate", "%", _H, 80, 90, .05, .10, 1, 0, 99.5),
-        _D("order_processing_time", "Order processing time", "hours", _L, 20, 48, .3, .5, 1, .5),
-        _D("picking_errors", "Picking errors", "per 1,000 orders", _L, 4, 9, .3, .5, 2),
-        _D("empty_miles", "Empty miles", "%", _L, 15, 28, .15, .3, 1, 0, 100),
-    ),
-    "Healthcare": (
-        _D("claim_denial_rate", "Claim denial rate", "%", _L, 8, 15, .3, .45, 1, 0, 100),
-        _D("patient_intake_time", "Patient intake time", "minutes", _L, 18, 35, .25, .4, 1, 1),
-        _D("no_show_rate", "Appointment no-show rate", "%", _L, 12, 20, .2, .35, 1, 0, 100),
-        _D("scheduling_hours", "Staff hours on scheduling", "hours/week", _L, 60, 200, .3, .5, 0),
-    ),
-    "Retail": (
-        _D("online_conversion", "Online conversion rate", "%", _H, 1.8, 3.2, .15, .3, 2, 0, 100),
-        _D("stock_out_rate", "Stock-out rate", "%", _L, 5, 10, .25, .45, 1, 0, 100),
-        _D("return_rate", "Return rate", "%", _L, 10, 18, .15, .3, 1, 0, 100),
-        _D("inventory_turns", "Inventory turnover", "turns/year", _H, 4, 8, .15, .3, 1),
-    ),
-    "Manufacturing": (
-        _D("unplanned_downtime", "Unplanned downtime", "hours/month", _L, 30, 80, .3, .5, 1),
-        _D("first_pass_yield", "First-pass yield", "%", _H, 85, 93, .03, .06, 1, 0, 99.8),
-        _D("scrap_rate", "Scrap rate", "%", _L, 3, 7, .25, .4, 2, 0, 100),
-        _D("changeover_time", "Changeover time", "minutes", _L, 45, 120, .3, .5, 0, 1),
-    ),
-    "Financial Services": (
-        _D("loan_processing_time", "Loan processing time", "days", _L, 8, 20, .35, .55, 1, .5),
-        _D("false_positive_alerts", "False-positive fraud alerts", "per 1,000 transactions",
-           _L, 15, 40, .3, .5, 1),
-        _D("onboarding_time", "Customer onboarding time", "days", _L, 5, 14, .3, .5, 1, .5),
-        _D("reporting_hours", "Analyst hours on regulatory reporting", "hours/month",
-           _L, 200, 600, .3, .5, 0),
-    ),
-    "Software": (
-        _D("release_frequency", "Release frequency", "releases/month", _H, 2, 6, .3, .6, 1),
-        _D("mttr", "Mean time to resolve incidents", "hours", _L, 6, 24, .3, .5, 1, .1),
-        _D("tickets_per_100_users", "Support tickets per 100 users", "tickets", _L, 8, 20,
-           .2, .4, 1),
-        _D("developer_onboarding", "Developer onboarding time", "days", _L, 15, 40, .3, .5, 0, 1),
-    ),
-}
-_CONFIDENCE = ("measured", "customer_confirmed", "estimated")
-
-# -- free text -----------------------------------------------------------------------------
-
-_COMMENTS = {
-    "promoter": (
-        "The team is responsive and the dashboards save us hours every week.",
-        "Great product, our operations leads use it daily.",
-        "Onboarding was smooth and the ROI is clear.",
-        "Automations paid for themselves within a quarter.",
-        "Best vendor relationship we have.",
-        "Support answers fast and knows our setup.",
-    ),
-    "passive": (
-        "Good overall, but reporting could be more flexible.",
-        "Does the job. Pricing is a bit high for what we use.",
-        "Solid, though the mobile app needs work.",
-        "Useful, but we need more training for new staff.",
-        "Fine. Integrations took longer than planned.",
-    ),
-    "detractor": (
-        "Too many outages this quarter.",
-        "Support is slow to respond to critical issues.",
-        "Hard to justify the cost; adoption is low outside one team.",
-        "The integration with our ERP keeps breaking.",
-        "We were promised features that still have not shipped.",
-    ),
-}
-_LOCAL_COMMENTS = {
-    "ka-GE": {
-        "promoter": ("ძალიან კმაყოფილი ვართ, გუნდი სწრაფად გვეხმარება.",),
-        "passive": ("კარგი პროდუქტია, მაგრამ ანგარიშები უფრო მოქნილი უნდა იყოს.",),
-        "detractor": ("მხარდაჭერა ნელია და ფასი მაღალია.",),
-    },
-    "hy-AM": {
-        "promoter": ("Շատ գոհ ենք, թիմը միշտ արագ է օգնում։",),
-        "passive": ("Լավ արտադրանք է, բայց հաշվետվությունները կարող էին ավելի ճկուն լինել։",),
-        "detractor": ("Աջակցությունը դանդաղ է, իսկ գինը՝ բարձր։",),
-    },
-}
-_TEAMS = ("operations", "finance", "customer service", "warehouse", "sales", "IT", "quality")
-_SYSTEMS = ("Salesforce", "SAP", "NetSuite", "Workday", "ServiceNow", "Microsoft Teams",
-            "Snowflake")
-_ROLES = ("COO", "Head of Operations", "VP Finance", "IT Director")
-_OWNERS = ("Customer: Head of Operations", "Customer: IT admin", "Customer: Exec sponsor",
-           "Solutions engineer", "Joint")
-_GOALS = (
-    "Roll out {feature} to the {team} team",
-    "Reach {pct}% weekly active seats",
-    "Train {n} new admins",
-    "Connect the {system} integration",
-    "Hold the quarterly executive business review",
-    "Agree success metrics with the new {role}",
-    "Build a leadership dashboard for the {team} team",
-)
-_NOTES_RISK = (
-    "Champion left; exec sponsor unconfirmed",
-    "Budget freeze announced; expansion unlikely before renewal",
-    "Competitor POC running in one business unit",
-    "Procurement pushing for a 15% discount at renewal",
-    "Usage dropped after their reorg; re-onboarding needed",
-    "Exec sponsor on leave until next quarter",
-)
-_NOTES_GOOD = (
-    "Exec sponsor very engaged; good reference candidate",
-    "Expansion to a second site under discussion",
-    "Customer agreed to a joint case study",
-    "Renewal verbally confirmed by the COO",
-    "New admin appointed; needs training",
-    "Data export for the QBR still pending from their IT",
-)
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -384,12 +155,9 @@ def _month_start(mi: np.ndarray) -> np.ndarray:
     return np.asarray(mi, dtype=np.int64).astype("datetime64[M]").astype("datetime64[D]")
 
 
-def _quarter_end(qi: np.ndarray | int) -> np.ndarray:
-    return _month_start(np.asarray(qi, dtype=np.int64) * 3 + 3) - np.timedelta64(1, "D")
-
-
 def _quarter_label(qi: int) -> str:
-    return f"{1970 + qi // 4}Q{qi % 4 + 1}"
+    """The quarter `qi` quarters after 1970Q1, as periods writes it (1970Q1 + 226 = "2026Q3")."""
+    return periods.quarter_at(_EPOCH_QUARTER + qi)
 
 
 def _weekday(d: np.ndarray) -> np.ndarray:
@@ -398,19 +166,19 @@ def _weekday(d: np.ndarray) -> np.ndarray:
 
 
 def _latest_complete_quarter(as_of: date) -> int:
-    qi = int(_month_index(np.datetime64(as_of))) // 3
-    return qi if np.datetime64(as_of) == _quarter_end(qi) else qi - 1
+    return periods.quarter_index(periods.latest_complete_quarter(as_of)) - _EPOCH_QUARTER
 
 
 @functools.cache
 def _quarter_bounds(qi: int) -> tuple[int, int]:
     """First and last day of quarter `qi`, as days since 1970-01-01."""
-    return int(_days(_month_start(np.int64(qi * 3)))), int(_days(_quarter_end(qi)))
+    first, last = periods.quarter_bounds(_quarter_label(qi))
+    return (first - _EPOCH).days, (last - _EPOCH).days
 
 
 def _quarter_of(day: int) -> int:
     d = _EPOCH + timedelta(days=int(day))
-    return (d.year - 1970) * 4 + (d.month - 1) // 3
+    return periods.quarter_index(periods.quarter_of(d)) - _EPOCH_QUARTER
 
 
 def _anniversary(start: date, year: int) -> date:
@@ -470,7 +238,7 @@ class _Accounts:
 
 def _company_name(rng: np.random.Generator, locale: str, industry: str, used: set[str]) -> str:
     """A fictitious company name in the locale's language and script, unique in `used`."""
-    stems, nouns, forms = _NAMING[locale]
+    stems, nouns, forms = vocab.NAMING[locale]
     for _ in range(40):
         stem = stems[rng.integers(len(stems))]
         noun = nouns[industry][rng.integers(len(nouns[industry]))]
@@ -498,9 +266,10 @@ def _make_accounts(n: int, seed: int, as_of: date) -> _Accounts:
 
     as_of64 = np.datetime64(as_of, "D")
     lcq = _latest_complete_quarter(as_of)
-    lcq_start = _month_start(lcq * 3)
+    lcq_first, lcq_last = _quarter_bounds(lcq)
+    lcq_start = _EPOCH64 + lcq_first
     lo = _days(as_of64) - 3 * 365
-    hi = _days(_quarter_end(lcq)) - 75
+    hi = lcq_last - 75
     start = (lo + rng.integers(0, hi - lo + 1, size=n)).astype("datetime64[D]")
     churn = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
 
@@ -518,7 +287,8 @@ def _make_accounts(n: int, seed: int, as_of: date) -> _Accounts:
         if (i := at(account_id)) is not None:
             start[i] = as_of64 - np.timedelta64(days_before, "D")
     if (i := at(BRAND_NEW)) is not None:
-        start[i] = _month_start(lcq * 3 + 2) + np.timedelta64(6, "D")
+        last_month = periods.quarter_months(_quarter_label(lcq))[2]
+        start[i] = np.datetime64(last_month, "D") + np.timedelta64(6, "D")
 
     # ~12% churned overall, each at a renewal anniversary on or before as_of.
     eligible = [i for i in range(n) if i not in hard and start[i] <= as_of64 - 366]
@@ -613,7 +383,7 @@ def _make_arr(a: _Accounts, seed: int) -> _Arr:
     cum = np.cumsum(logm)
     cum = cum - (cum[offsets] - logm[offsets])[acc]
     usd = init[acc] * np.exp(cum)
-    fx = np.array([_FX[_LOCALES[k][1]] for k in range(len(_LOCALES))])[a.loc]
+    fx = np.array([FX_PER_USD[_LOCALES[k][1]] for k in range(len(_LOCALES))])[a.loc]
     local = _nice(usd * fx[acc])
 
     frame = pd.DataFrame(
@@ -640,7 +410,7 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
     as_of_d = int(_days(np.datetime64(as_of, "D")))
     start_d = _days(a.start).tolist()
     stop_d = np.minimum(_days(a.end) - 1, as_of_d).tolist()
-    fx = [_FX[_LOCALES[k][1]] for k in a.loc]
+    fx = [FX_PER_USD[_LOCALES[k][1]] for k in a.loc]
     rebase_pool = [i for i in range(n) if start_d[i] <= as_of_d - 270 and a.ids[i] != BRAND_NEW]
     n_rebase = min(len(rebase_pool), round(0.15 * n))
     rebased = set(rng.choice(rebase_pool, size=n_rebase, replace=False).tolist()) \
@@ -650,7 +420,7 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
     m_rows: list[tuple] = []
     for i in range(n):
         account_id = a.ids[i]
-        specs = _DRIVERS[INDUSTRIES[a.ind[i]]]
+        specs = vocab.DRIVERS[INDUSTRIES[a.ind[i]]]
         k = draw.integer(2, 5)
         if account_id == UNMEASURED_DRIVER:
             k = max(k, 3)
@@ -667,14 +437,14 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
         for j, spec in enumerate(chosen):
             b = _round(draw.uniform(spec.lo, spec.hi), spec.decimals)
             gain = draw.uniform(spec.gain_lo, spec.gain_hi) * b
-            t = b + gain if spec.direction == _H else b - gain
+            t = b + gain if spec.direction == vocab.HIGHER else b - gain
             t = _round(min(max(t, spec.floor), spec.ceil), spec.decimals)
             if t == b:
-                t = b + 10 ** -spec.decimals * (1 if spec.direction == _H else -1)
+                t = b + 10 ** -spec.decimals * (1 if spec.direction == vocab.HIGHER else -1)
             delta = abs(t - b)
             unit_value = _sig3(arr0 * roi / (4.0 * k * delta) * fx[i])
             u = draw.u()
-            conf = _CONFIDENCE[0 if u < 0.5 else 1 if u < 0.8 else 2]
+            conf = vocab.CONFIDENCE[0 if u < 0.5 else 1 if u < 0.8 else 2]
             b_date = start_d[i] - draw.integer(0, 46)
             d_rows.append((account_id, spec.driver_id, spec.name, spec.unit, spec.direction,
                            unit_value, b, t, b_date, 1, "business_case", conf))
@@ -689,7 +459,7 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
                     b2 = _round(b - np.sign(t - b) * 10 ** -spec.decimals, spec.decimals)
                 d_rows.append((account_id, spec.driver_id, spec.name, spec.unit, spec.direction,
                                unit_value, b2, t, b2_date, 2, "rebaseline",
-                               _CONFIDENCE[draw.integer(0, 2)]))
+                               vocab.CONFIDENCE[draw.integer(0, 2)]))
             if j == unmeasured:
                 continue
             tau = draw.uniform(1.2, 4.0)
@@ -700,7 +470,7 @@ def _make_value(a: _Accounts, arr: _Arr, seed: int, as_of: date
                 progress = 1.0 - math.exp(-(q - start_q) / tau)
                 v = base + (t - base) * att * progress + draw.normal() * 0.07 * delta
                 v = _round(min(max(v, spec.floor), spec.ceil), spec.decimals)
-                c = conf if draw.u() < 0.8 else _CONFIDENCE[draw.integer(0, 3)]
+                c = conf if draw.u() < 0.8 else vocab.CONFIDENCE[draw.integer(0, 3)]
                 m_rows.append((account_id, spec.driver_id, period_end, v, c))
     dcols = schema.TABLES["value_drivers"].column_names
     drivers = pd.DataFrame(d_rows, columns=dcols)
@@ -791,8 +561,8 @@ def _make_nps(a: _Accounts, seed: int, as_of: date) -> pd.DataFrame:
     rng = _rng(seed, "nps")
     n = len(a.ids)
     as_of64 = np.datetime64(as_of, "D")
-    q0 = int(_month_index(a.start.min())) // 3
-    q1 = int(_month_index(as_of64)) // 3
+    q0 = _quarter_of(_days(a.start.min()))
+    q1 = _quarter_of(_days(as_of64))
     rows_acc, rows_date = [], []
     mu_acc = 3.5 + 6.2 * a.health
     for q in range(q0, q1 + 1):
@@ -823,8 +593,8 @@ def _make_nps(a: _Accounts, seed: int, as_of: date) -> pd.DataFrame:
     for j, kind in enumerate(rng.random(len(acc)).tolist()):
         if kind < 0.45:
             cat = "promoter" if score[j] >= 9 else "passive" if score[j] >= 7 else "detractor"
-            local = _LOCAL_COMMENTS.get(locales[acc[j]], {}).get(cat)
-            comments.append(draw.pick(local if local and draw.u() < 0.5 else _COMMENTS[cat]))
+            local = vocab.LOCAL_COMMENTS.get(locales[acc[j]], {}).get(cat)
+            comments.append(draw.pick(local if local and draw.u() < 0.5 else vocab.COMMENTS[cat]))
         else:
             comments.append("" if kind < 0.53 else None)
     return pd.DataFrame(
@@ -938,12 +708,12 @@ def _make_plan(a: _Accounts, drivers: pd.DataFrame, seed: int, as_of: date) -> p
             if account_id in own and draw.u() < 0.5:
                 goals.append(draw.pick(own[account_id]))
             wanted = draw.integer(2, 5)
-            templates = sorted(range(len(_GOALS)), key=lambda _: draw.u())
+            templates = sorted(range(len(vocab.GOALS)), key=lambda _: draw.u())
             for t in templates[: max(0, wanted - len(goals))]:
-                goals.append(_GOALS[t].format(
-                    feature=draw.pick(FEATURES[1:]), team=draw.pick(_TEAMS),
+                goals.append(vocab.GOALS[t].format(
+                    feature=draw.pick(FEATURES[1:]), team=draw.pick(vocab.TEAMS),
                     pct=draw.integer(6, 10) * 10, n=draw.integer(2, 6),
-                    system=draw.pick(_SYSTEMS), role=draw.pick(_ROLES),
+                    system=draw.pick(vocab.SYSTEMS), role=draw.pick(vocab.ROLES),
                 ))
             goals = goals[:4]
             # At most one internal note per account and quarter, on one of its goals.
@@ -965,11 +735,12 @@ def _make_plan(a: _Accounts, drivers: pd.DataFrame, seed: int, as_of: date) -> p
                 else:
                     status = ("completed" if u < 0.15 else "in_progress" if u < 0.9
                               else "not_available")
-                owner = a.csm[i] if draw.u() < 0.35 else draw.pick(_OWNERS)
+                owner = a.csm[i] if draw.u() < 0.35 else draw.pick(vocab.OWNERS)
                 note = None
                 leaving = churned and end_d[i] - due < 200
                 if g == noted:
-                    note = draw.pick(_NOTES_RISK if leaving or draw.u() > h else _NOTES_GOOD)
+                    note = draw.pick(
+                        vocab.NOTES_RISK if leaving or draw.u() > h else vocab.NOTES_GOOD)
                 if account_id == CHURNED_IN_QUARTER and q == lcq:
                     note = "Champion left in August; exec sponsor unconfirmed" if g == 0 else None
                 for c, v in zip(cols, (account_id, _quarter_label(q), goal, owner, due, status,
