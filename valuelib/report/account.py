@@ -9,18 +9,18 @@ named placeholders, never English fragments joined together.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
-from valuelib.data.bundle import Bundle
-from valuelib.metrics.periods import quarter_bounds, quarter_of
+from valuelib.metrics.periods import quarter_bounds
 from valuelib.model import health
-from valuelib.model.account import AccountReview, Headline, Risk
+from valuelib.model.account import HIGH, LOW, MEDIUM, AccountReview, Headline, Risk
 from valuelib.report import blocks
 from valuelib.report.fmt import Formatter
 from valuelib.report.i18n import C_, N_, Translator
+from valuelib.report.record import HEADLINE_LABELS, figure_formatters
 
 STATUS_LABELS = {
     "completed": C_("status", "Completed"),
@@ -32,17 +32,6 @@ GRADE_TEXT = {
     "A": N_("A · customer confirmed"),
     "B": N_("B · measured"),
     "C": N_("C · estimated"),
-}
-#: The executive summary's figures by key (the model's labels are these English messages).
-HEADLINE_LABELS = {
-    "value_quarter": N_("Value delivered this quarter"),
-    "value_to_date": N_("Value delivered to date"),
-    "roi_multiple": N_("ROI multiple to date"),
-    "realized_vs_business_case": N_("Value realized vs business case"),
-    "utilisation": N_("Seat utilisation"),
-    "nps": N_("NPS"),
-    "arr": N_("ARR"),
-    "tenure": N_("Customer for"),
 }
 #: The contract's tables as a reader knows them (the methodology lists those not provided).
 TABLE_LABELS = {
@@ -57,8 +46,9 @@ TABLE_LABELS = {
     "success_plan": N_("success plan"),
 }
 #: Health bands (the model's names are these English messages).
-BAND_LABELS = {"At risk": C_("health band", "At risk"), "Watch": C_("health band", "Watch"),
-               "Healthy": C_("health band", "Healthy")}
+BAND_LABELS = {health.AT_RISK: C_("health band", "At risk"),
+               health.WATCH: C_("health band", "Watch"),
+               health.HEALTHY: C_("health band", "Healthy")}
 #: Health score components, as a reader sees them (pgettext context "health component").
 COMPONENT_LABELS = {
     "adoption": C_("health component", "adoption"),
@@ -66,14 +56,15 @@ COMPONENT_LABELS = {
     "nps": C_("health component", "NPS"),
     "support": C_("health component", "support"),
 }
+#: Each health component's formula (`model.health.components`), as the methodology says it.
 COMPONENT_FORMULAS = {
     "adoption": N_("seat utilisation %, capped at 100"),
     "value": N_("value realized vs business case %, clipped to 0–100"),
     "nps": N_("(NPS + 100) / 2"),
     "support": N_("CSAT %"),
 }
-SEVERITY_LABELS = {"high": C_("risk severity", "high"), "medium": C_("risk severity", "medium"),
-                   "low": C_("risk severity", "low")}
+SEVERITY_LABELS = {HIGH: C_("risk severity", "high"), MEDIUM: C_("risk severity", "medium"),
+                   LOW: C_("risk severity", "low")}
 NOTE_TITLES = {
     "info": C_("note", "Note"),
     "warning": C_("note", "Please note"),
@@ -127,7 +118,7 @@ def running_title(account_name: str, quarter_label: str, title: str, f: Formatte
 
 def headline_label(h: Headline, tr: Translator) -> str:
     """A headline figure's label in the document's language."""
-    return tr.gettext(HEADLINE_LABELS.get(h.key, h.label))
+    return tr.gettext(HEADLINE_LABELS[h.key])
 
 
 def band_label(band: str | None, f: Formatter) -> str:
@@ -162,13 +153,7 @@ def _change(h: Headline, f: Formatter, prev_label: str) -> dict[str, Any]:
 
 
 def _value(h: Headline, f: Formatter) -> str:
-    return {
-        "money": f.money,
-        "pct": f.pct,
-        "multiple": f.multiple,
-        "nps": lambda x: f.number(x, 0),
-        "months": f.months,
-    }[h.kind](h.value)
+    return figure_formatters(f)[h.kind](h.value)
 
 
 def headline_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
@@ -237,11 +222,21 @@ def driver_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
             p_("table header", "Progress"): progress,
             p_("table header", "Value this quarter"): f.money(d.value_quarter),
             p_("table header", "Value to date"): f.money(d.value_to_date),
-            p_("table header", "Confidence"): blocks.badge(
-                grade, {"A": "completed", "B": "in_progress"}.get(d.grade, "not_available")),
+            p_("table header", "Confidence"): grade,
         })
-    # object dtype keeps each cell's own type: the badges stay markup, the rest text.
     return pd.DataFrame(rows, dtype=object)
+
+
+#: The badge kind (blocks.BADGE_KINDS) of each confidence grade; other grades: not_available.
+GRADE_BADGES = {"A": "completed", "B": "in_progress"}
+
+
+def driver_badges(f: Formatter) -> dict[str, Callable[[Any], str]]:
+    """`blocks.table`'s ``badges`` for `driver_table`: the Confidence column as badges."""
+    kinds = {f.tr.gettext(text): GRADE_BADGES.get(grade, "not_available")
+             for grade, text in GRADE_TEXT.items()}
+    return {f.tr.pgettext("table header", "Confidence"):
+            lambda label: kinds.get(label, "not_available")}
 
 
 def driver_notes(r: AccountReview, f: Formatter) -> list[str]:
@@ -390,19 +385,12 @@ def support_frame(r: AccountReview, f: Formatter) -> pd.DataFrame:
     })
 
 
-def verbatims(b: Bundle, r: AccountReview, limit: int = 2, f: Formatter | None = None
-              ) -> list[str]:
-    """Up to `limit` of this quarter's NPS comments from promoters, newest first."""
+def verbatims(r: AccountReview, limit: int = 2, f: Formatter | None = None) -> list[str]:
+    """Up to `limit` of this quarter's NPS comments from promoters, newest first, quoted."""
     f = f or Formatter(r.locale, r.currency)
-    df = b.table("nps_responses")
-    if df.empty:
-        return []
-    q = [p for p in df.itertuples() if _none(p.comment) and str(p.comment).strip()
-         and p.score >= 9 and quarter_of(pd.Timestamp(p.responded_at).date()) == r.quarter]
-    q.sort(key=lambda p: p.responded_at, reverse=True)
     return [f.tr.gettext("“{comment}” (score {score})").format(
-                comment=str(p.comment).strip(), score=f.number(int(p.score)))
-            for p in q[:limit]]
+                comment=c.text, score=f.number(c.score))
+            for c in r.promoter_comments[:limit]]
 
 
 def reviews_table(r: AccountReview, f: Formatter) -> pd.DataFrame:
@@ -494,7 +482,8 @@ def expansion_signals(r: AccountReview, f: Formatter) -> list[str]:
 
 
 def plan_table(plan: pd.DataFrame, f: Formatter) -> pd.DataFrame:
-    """Goals with owner, due date and a status badge (never the internal note)."""
+    """Goals with owner, due date and status (never the internal note); shown with
+    `plan_badges`, the status is a badge."""
     p_ = f.tr.pgettext
     cols = [p_("table header", "Goal"), p_("table header", "Owner"), p_("table header", "Due"),
             p_("table header", "Status")]
@@ -502,10 +491,20 @@ def plan_table(plan: pd.DataFrame, f: Formatter) -> pd.DataFrame:
         str(p.goal),
         str(p.owner),
         f.date(pd.Timestamp(p.due_date).date()),
-        blocks.badge(p_("status", STATUS_LABELS[p.status]) if p.status in STATUS_LABELS
-                     else str(p.status), str(p.status)),
+        _status_label(str(p.status), f),
     ), strict=True)) for p in plan.itertuples()]
-    return pd.DataFrame(rows, columns=cols, dtype=object)  # badges stay markup (driver_table)
+    return pd.DataFrame(rows, columns=cols, dtype=object)
+
+
+def _status_label(status: str, f: Formatter) -> str:
+    """A goal's status in the document's language (an unknown status as it is)."""
+    return f.tr.pgettext("status", STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def plan_badges(f: Formatter) -> dict[str, Callable[[Any], str]]:
+    """`blocks.table`'s ``badges`` for `plan_table`: each status as a badge of its own kind."""
+    kinds = {_status_label(status, f): status for status in STATUS_LABELS}
+    return {f.tr.pgettext("table header", "Status"): lambda label: kinds.get(label, label)}
 
 
 def plan_caption(r: AccountReview, f: Formatter) -> str:
@@ -582,9 +581,8 @@ RISK_TEXT = {
 
 
 def _risk_text(k: Risk, f: Formatter) -> str:
-    """A risk in the document's language (the model's English text when it has no key)."""
-    key = getattr(k, "key", "")
-    x = dict(getattr(k, "fields", {}) or {})
+    """A risk in the document's language, worded from its kind and figures."""
+    key, x = k.kind, k.fields
     _, n_ = f.tr.gettext, f.tr.ngettext
     if key == "churned":
         return _(RISK_TEXT[key]).format(date=f.date(x["date"]))
@@ -613,7 +611,7 @@ def _risk_text(k: Risk, f: Formatter) -> str:
     if key == "missing_component":
         return _("No data for the {component} component of the health score.").format(
             component=component_label(x["component"], f))
-    return k.text
+    raise ValueError(f"no wording for a risk of kind {key!r}")
 
 
 def risk_table(r: AccountReview, f: Formatter | None = None) -> pd.DataFrame:
@@ -698,7 +696,7 @@ def formulas(r: AccountReview, f: Formatter | None = None) -> Iterator[tuple[str
     if r.audience == "internal" and r.shows("health"):
         parts = [_("{component} = {formula}").format(component=component_label(k, f),
                                                      formula=_(COMPONENT_FORMULAS[k]))
-                 for k in health.COMPONENT_FORMULAS if r.shows(k)]
+                 for k in health.COMPONENTS if r.shows(k)]
         yield (_("Health score"), _(
             "Σ wᵢ·sᵢ / Σ wᵢ over components with data: {components}").format(
             components="; ".join(parts)))

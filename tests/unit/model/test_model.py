@@ -157,7 +157,8 @@ def test_health_components_and_internal_only_content(review):
     expected = metrics.health_score(comp, health.DEFAULT_WEIGHTS).score
     assert review.health.score == pytest.approx(expected)
     assert review.notes == ["Sponsor left"]
-    assert any("overdue" in r.text for r in review.risks)
+    overdue = [r for r in review.risks if r.kind == "overdue_goals"]
+    assert [(r.severity, r.fields) for r in overdue] == [("medium", {"count": 1})]
 
 
 def test_customer_review_has_no_health_risks_or_notes():
@@ -223,7 +224,8 @@ def test_measurement_values_take_the_latest_version_in_force():
 
 
 def test_tables_with_badges_escape_data_that_mimics_a_badge():
-    """Goals and driver names shaped like our badge markup stay text; badges stay markup."""
+    """Goals and driver names shaped like our badge markup stay text; the table draws the
+    status and confidence badges."""
     from valuelib.report import account as present
     from valuelib.report import blocks
 
@@ -234,8 +236,9 @@ def test_tables_with_badges_escape_data_that_mimics_a_badge():
     b.tables["value_drivers"]["name"] = forged
     r = account.build(b)
     f = Formatter("en", r.currency)
-    for df in (present.plan_table(r.plan, f), present.driver_table(r, f)):
-        html = str(blocks.table(df))
+    for df, badges in ((present.plan_table(r.plan, f), present.plan_badges(f)),
+                       (present.driver_table(r, f), present.driver_badges(f))):
+        html = str(blocks.table(df, badges=badges))
         assert "<img" not in html and "<b>" not in html
         assert "&lt;img src=&quot;file:///etc/hostname&quot;" in html
         assert '<span class="vr-badge vr-badge--' in html  # the real status badges
