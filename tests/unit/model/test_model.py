@@ -161,6 +161,17 @@ def test_health_components_and_internal_only_content(review):
     assert [(r.severity, r.fields) for r in overdue] == [("medium", {"count": 1})]
 
 
+def test_no_weights_means_the_default_weights_and_given_weights_are_used(review):
+    """The notebooks pass health_weights = None unless a params file sets them."""
+    default = account.build(_bundle(), weights=health.DEFAULT_WEIGHTS)
+    assert review.health.score == default.health.score
+    assert review.health.weights == health.DEFAULT_WEIGHTS
+    only_nps = {"adoption": 0.0, "value": 0.0, "nps": 1.0, "support": 0.0}
+    custom = account.build(_bundle(), weights=only_nps)
+    assert custom.health.score == pytest.approx(75.0)  # the nps component alone
+    assert custom.health.weights == only_nps
+
+
 def test_customer_review_has_no_health_risks_or_notes():
     r = account.build(_bundle("customer"), audience="customer")
     assert r.health is None and r.risks == [] and r.notes == [] and r.value_at_risk is None
