@@ -82,9 +82,13 @@ class Risk:
     (the report words it from `kind` and `fields`)."""
 
     severity: str  # SEVERITIES
-    kind: str  # churned | at_risk | renewal | low_adoption | negative_nps | contraction |
-    #            overdue_goals | open_tickets | below_baseline | missing_component
+    kind: str  # RISK_KINDS
     fields: dict[str, Any] = field(default_factory=dict)
+
+
+#: Every rule of `_risks`, in the order it checks them.
+RISK_KINDS = ("churned", "at_risk", "renewal", "low_adoption", "negative_nps", "contraction",
+              "overdue_goals", "open_tickets", "below_baseline", "missing_component")
 
 
 @dataclass

@@ -580,7 +580,7 @@ RISK_TEXT = {
 }
 
 
-def _risk_text(k: Risk, f: Formatter) -> str:
+def risk_text(k: Risk, f: Formatter) -> str:
     """A risk in the document's language, worded from its kind and figures."""
     key, x = k.kind, k.fields
     _, n_ = f.tr.gettext, f.tr.ngettext
@@ -622,7 +622,7 @@ def risk_table(r: AccountReview, f: Formatter | None = None) -> pd.DataFrame:
     if not r.risks:
         return pd.DataFrame([dict(zip(cols, ("—", _("No risks flagged.")), strict=True))])
     return pd.DataFrame([dict(zip(cols, (
-        p_("risk severity", SEVERITY_LABELS.get(k.severity, k.severity)), _risk_text(k, f)),
+        p_("risk severity", SEVERITY_LABELS.get(k.severity, k.severity)), risk_text(k, f)),
         strict=True)) for k in r.risks], columns=cols)
 
 

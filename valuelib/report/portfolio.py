@@ -136,7 +136,7 @@ def cohort_title(p: Portfolio, f: Formatter) -> str:
     return _("Logo retention by start year and quarters since start (%)")
 
 
-def _projection_note(s: SegmentProjection, f: Formatter) -> str:
+def projection_note(s: SegmentProjection, f: Formatter) -> str:
     """Why a segment has no projection (`SegmentProjection.reason`), in words."""
     _, n_ = f.tr.gettext, f.tr.ngettext
     if s.reason == NO_ACCOUNTS:
@@ -168,7 +168,7 @@ def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
                 f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing,
             p_("table header", "ARPA per quarter"): f.money(s.arpa_quarter),
             p_("table header", "LTV (3 years, discounted)"): f.money(s.ltv),
-            p_("table header", "Note"): _projection_note(s, f),
+            p_("table header", "Note"): projection_note(s, f),
         })
     return pd.DataFrame(rows)
 
