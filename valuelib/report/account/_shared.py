@@ -36,7 +36,7 @@ TABLE_LABELS = {
     "online_reviews": N_("online reviews"),
     "success_plan": N_("success plan"),
 }
-#: Health bands (the model's names are these English messages).
+#: Health bands by `model.health`'s keys, as a reader sees them (worst first).
 BAND_LABELS = {health.AT_RISK: C_("health band", "At risk"),
                health.WATCH: C_("health band", "Watch"),
                health.HEALTHY: C_("health band", "Healthy")}
