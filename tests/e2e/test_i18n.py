@@ -176,16 +176,6 @@ def test_formatter_speaks_the_locale():
     assert Formatter("en-US", "USD").signed_pct(-12.5) == "−12.5%"
 
 
-def test_page_counter_css_is_escaped_and_in_order():
-    assert i18n.page_counter_css(i18n.translator("en")) == (
-        '"Page " counter(page) " of " counter(pages)'
-    )
-    assert i18n.page_counter_css(i18n.translator("ka")) == (
-        '"გვერდი " counter(page) " / " counter(pages)'
-    )
-    assert i18n.css_string('a"<\\') == '"a\\22 \\3c \\5c "'
-
-
 def test_cli_refuses_an_unknown_locale():
     run = valuereview("render", "--locale", "klingon", "--accounts", "ACC-0001")
     assert run.code == 2 and "--locale 'klingon'" in run.stderr

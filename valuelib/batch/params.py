@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,12 +174,14 @@ def _low_high(clip: list[Any]) -> tuple[Where, str] | None:
 
 
 def _health_weights() -> Type:
-    from valuelib.model.health import DEFAULT_WEIGHTS
+    """A weight for every health component, or null (the notebooks' default): the model's
+    default weights (`model.health.DEFAULT_WEIGHTS`)."""
+    from valuelib.model.health import COMPONENTS
 
-    components = tuple(DEFAULT_WEIGHTS)
-    return mapping_of(NON_NEGATIVE, keys=components, rule=_some_weight,
-                      label=f"a mapping of each health component ({', '.join(components)}) "
-                            "to a non-negative weight")
+    weights = mapping_of(NON_NEGATIVE, keys=COMPONENTS, rule=_some_weight,
+                         label=f"a mapping of each health component ({', '.join(COMPONENTS)}) "
+                               "to a non-negative weight")
+    return replace(weights, optional=True)
 
 
 #: Declared types of structured parameters (by name, in every notebook), instead of the type

@@ -30,8 +30,7 @@ DEFAULT_REVIEW_CLIP = (-50.0, 50.0)
 class Headline:
     """One executive-summary figure with last quarter's value for the change."""
 
-    key: str
-    label: str
+    key: str  # which figure (the report words it: report.record.HEADLINE_LABELS)
     kind: str  # money | pct | multiple | nps | months
     value: float | None
     previous: float | None
@@ -72,12 +71,24 @@ class Commercial:
     tenure_months: int | None = None  # whole months a customer, to the quarter's end or churn
 
 
+#: Risk severities, most severe first.
+HIGH, MEDIUM, LOW = "high", "medium", "low"
+SEVERITIES = (HIGH, MEDIUM, LOW)
+
+
 @dataclass(frozen=True)
 class Risk:
-    severity: str  # high | medium | low
-    text: str
-    key: str = ""  # what kind of risk, for wording it in another language (present.RISK_TEXT)
-    fields: dict[str, Any] = field(default_factory=dict)  # the figures the text is made of
+    """One rule-based risk: how severe, which rule flagged it, and the figures behind it
+    (the report words it from `kind` and `fields`)."""
+
+    severity: str  # SEVERITIES
+    kind: str  # RISK_KINDS
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+#: Every rule of `_risks`, in the order it checks them.
+RISK_KINDS = ("churned", "at_risk", "renewal", "low_adoption", "negative_nps", "contraction",
+              "overdue_goals", "open_tickets", "below_baseline", "missing_component")
 
 
 @dataclass
@@ -104,6 +115,8 @@ class AccountReview:
     next_plan: pd.DataFrame
     plan_completion_pct: float | None
     headline: list[Headline]
+    #: This quarter's NPS comments from promoters, newest first (the customer's own words).
+    promoter_comments: list[voice.Comment] = field(default_factory=list)
     health: health.Health | None = None
     health_previous: health.Health | None = None
     risks: list[Risk] = field(default_factory=list)
@@ -248,45 +261,34 @@ def _risks(r: AccountReview) -> list[Risk]:
     risks: list[Risk] = []
     a, c = r.adoption, r.commercial
     if c.churned:
-        risks.append(Risk("high", f"Churned on {c.churn_date.isoformat()}.", "churned",
-                          {"date": c.churn_date}))
-    if r.health and r.health.band == "At risk":
-        risks.append(Risk("high", f"Health score {r.health.score:.1f} is in the At risk band.",
-                          "at_risk", {"score": r.health.score}))
+        risks.append(Risk(HIGH, "churned", {"date": c.churn_date}))
+    if r.health and r.health.band == health.AT_RISK:
+        risks.append(Risk(HIGH, "at_risk", {"score": r.health.score}))
     if c.days_to_renewal is not None and 0 <= c.days_to_renewal <= 180 and r.health \
             and r.health.available and r.health.band != health.HEALTHY:
-        risks.append(Risk("high", f"Renewal in {c.days_to_renewal} days with health "
-                                  f"band {r.health.band}.", "renewal",
-                          {"days": c.days_to_renewal, "band": r.health.band}))
+        risks.append(Risk(HIGH, "renewal", {"days": c.days_to_renewal, "band": r.health.band}))
     if a.low_adoption:
-        risks.append(Risk("medium", f"Seat utilisation {a.utilisation_pct:.1f}% is below "
-                                    f"{LOW_UTILISATION:.0f}%.", "low_adoption",
+        risks.append(Risk(MEDIUM, "low_adoption",
                           {"utilisation": a.utilisation_pct, "threshold": LOW_UTILISATION}))
     nps_now = r.nps.iloc[-1]["nps"] if not r.nps.empty else None
     if nps_now is not None and not pd.isna(nps_now) and nps_now < 0:
-        risks.append(Risk("medium", f"NPS is negative ({nps_now:.1f}).", "negative_nps",
-                          {"nps": float(nps_now)}))
+        risks.append(Risk(MEDIUM, "negative_nps", {"nps": float(nps_now)}))
     if c.arr_start and c.arr is not None and c.arr < c.arr_start and not c.churned:
         drop = (c.arr_start - c.arr) / c.arr_start * 100
-        risks.append(Risk("medium", f"ARR contracted this quarter by {drop:.1f}%.",
-                          "contraction", {"change": drop}))
+        risks.append(Risk(MEDIUM, "contraction", {"change": drop}))
     overdue = int((r.plan["status"] == "overdue").sum()) if not r.plan.empty else 0
     if overdue:
-        risks.append(Risk("medium", f"{overdue} success-plan goal(s) overdue.",
-                          "overdue_goals", {"count": overdue}))
+        risks.append(Risk(MEDIUM, "overdue_goals", {"count": overdue}))
     if not r.support.empty and int(r.support.iloc[-1]["open_at_end"]) > 0:
         still_open = int(r.support.iloc[-1]["open_at_end"])
-        risks.append(Risk("low", f"{still_open} support ticket(s) open at quarter end.",
-                          "open_tickets", {"count": still_open}))
+        risks.append(Risk(LOW, "open_tickets", {"count": still_open}))
     worse = [d.name for d in r.drivers if d.current is not None
              and value.improvement(d.current, d.baseline, d.direction) < 0]
     if worse:
-        risks.append(Risk("medium", "Below baseline: " + ", ".join(worse) + ".",
-                          "below_baseline", {"drivers": worse}))
+        risks.append(Risk(MEDIUM, "below_baseline", {"drivers": worse}))
     if r.health:
         for m in r.health.missing:
-            risks.append(Risk("low", f"No data for the {m} component of the health score.",
-                              "missing_component", {"component": m}))
+            risks.append(Risk(LOW, "missing_component", {"component": m}))
     return risks
 
 
@@ -332,26 +334,22 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
     if "value" not in shown:
         # Without value figures the summary leads with the commercial story.
         headline += [
-            Headline("arr", "ARR", "money", commercial.arr, commercial.arr_start),
-            Headline("tenure", "Customer for", "months", commercial.tenure_months, None),
+            Headline("arr", "money", commercial.arr, commercial.arr_start),
+            Headline("tenure", "months", commercial.tenure_months, None),
         ]
     else:
         headline += [
-            Headline("value_quarter", "Value delivered this quarter", "money",
-                     v_now.value_quarter, v_prev.value_quarter),
-            Headline("value_to_date", "Value delivered to date", "money",
-                     v_now.value_to_date, v_prev.value_to_date),
-            Headline("roi_multiple", "ROI multiple to date", "multiple",
-                     v_now.roi_multiple, v_prev.roi_multiple),
-            Headline("realized_vs_business_case", "Value realized vs business case", "pct",
-                     v_now.realized_vs_business_case_pct,
+            Headline("value_quarter", "money", v_now.value_quarter, v_prev.value_quarter),
+            Headline("value_to_date", "money", v_now.value_to_date, v_prev.value_to_date),
+            Headline("roi_multiple", "multiple", v_now.roi_multiple, v_prev.roi_multiple),
+            Headline("realized_vs_business_case", "pct", v_now.realized_vs_business_case_pct,
                      v_prev.realized_vs_business_case_pct),
         ]
     if "adoption" in shown:
-        headline.append(Headline("utilisation", "Seat utilisation", "pct",
-                                 adopt.utilisation_pct, adopt.previous_utilisation_pct))
+        headline.append(Headline("utilisation", "pct", adopt.utilisation_pct,
+                                 adopt.previous_utilisation_pct))
     if "nps" in shown:
-        headline.append(Headline("nps", "NPS", "nps", last_val(nps_q, "nps", -1),
+        headline.append(Headline("nps", "nps", last_val(nps_q, "nps", -1),
                                  last_val(nps_q, "nps", -2)))
     review = AccountReview(
         account=dict(b.account),
@@ -375,6 +373,7 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
         next_plan=next_plan,
         plan_completion_pct=completion,
         headline=headline,
+        promoter_comments=voice.promoter_comments(b.table("nps_responses"), quarter),
         bundle_sha256=b.sha256,
         provided=b.provided,
     )
@@ -392,5 +391,5 @@ def build(b: Bundle, *, audience: str | None = None, weights: dict[str, float] |
         notes = plan["internal_note"].dropna().astype(str) if "internal_note" in plan else []
         review.notes = [n for n in notes if n.strip()]
         arr_now = commercial.arr or 0.0
-        review.value_at_risk = arr_now if review.health.band == "At risk" else 0.0
+        review.value_at_risk = arr_now if review.health.band == health.AT_RISK else 0.0
     return review

@@ -18,14 +18,16 @@ from valuelib import metrics
 from valuelib.model import parts
 
 DEFAULT_WEIGHTS: dict[str, float] = {"adoption": 0.3, "value": 0.3, "nps": 0.2, "support": 0.2}
-BANDS: tuple[tuple[float, str], ...] = ((50.0, "At risk"), (70.0, "Watch"))
+#: The band names: keys for comparing and for metrics.json (report words them for a reader).
+AT_RISK = "At risk"
+WATCH = "Watch"
 HEALTHY = "Healthy"
-COMPONENT_FORMULAS = {
-    "adoption": "seat utilisation %, capped at 100",
-    "value": "value realized vs business case %, clipped to 0–100",
-    "nps": "(NPS + 100) / 2",
-    "support": "CSAT %",
-}
+BANDS: tuple[tuple[float, str], ...] = ((50.0, AT_RISK), (70.0, WATCH))
+#: The bands worst first, the order tables and charts list them in.
+BAND_ORDER: tuple[str, ...] = (AT_RISK, WATCH, HEALTHY)
+#: The components in the order the methodology lists them (each one's formula is worded by
+#: the report).
+COMPONENTS: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 
 
 def components(utilisation_pct: float | None, realized_pct: float | None,

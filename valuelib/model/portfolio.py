@@ -46,6 +46,10 @@ COHORT_ROWS = 16
 
 #: The index of a pooled row in `Portfolio.cohort_view`: the earliest start years together.
 EARLIER = "earlier"
+#: Why a segment has no sBG projection (`SegmentProjection.reason`).
+NO_ACCOUNTS, TOO_LITTLE_DATA, FIT_FAILED = "no_accounts", "too_little_data", "fit_failed"
+#: Why the health back-test has no ROC AUC (`Portfolio.backtest["reason"]`).
+NO_HEALTH, ONE_OUTCOME = "no_health", "one_outcome"
 
 
 class FXError(ValueError):
@@ -62,7 +66,9 @@ class SegmentProjection:
     projected: pd.DataFrame  # period, survival_pct
     arpa_quarter: float | None
     ltv: float | None
-    note: str = ""
+    #: Why there is no projection: "" (there is one), NO_ACCOUNTS, TOO_LITTLE_DATA (the
+    #: oldest cohort is under MIN_SBG_ACCOUNTS or observed under 2 quarters) or FIT_FAILED.
+    reason: str = ""
     other: int = 0  # > 0: the pooled projection of this many smaller segments
 
 
@@ -282,7 +288,7 @@ def _projection(segment: str | None, member: np.ndarray, sq: np.ndarray, churn_q
     """Fit sBG to the group's oldest full-year cohort, then project retention and LTV."""
     if not member.any():
         return SegmentProjection(segment, 0, None, None, pd.DataFrame(), pd.DataFrame(), None,
-                                 None, "no accounts", other)
+                                 None, NO_ACCOUNTS, other)
     first_q = sq[member].min()
     in_cohort = member & (sq >= first_q) & (sq < first_q + 4)
     n = int(in_cohort.sum())
@@ -296,13 +302,12 @@ def _projection(segment: str | None, member: np.ndarray, sq: np.ndarray, churn_q
     arpa_q = float(paying.mean() / 4.0) if len(paying) else None
     if n < MIN_SBG_ACCOUNTS or horizon < 2:
         return SegmentProjection(segment, n, None, None, observed, pd.DataFrame(), arpa_q,
-                                 None, f"not enough data: the oldest cohort has {n} accounts "
-                                 f"over {horizon} quarters", other)
+                                 None, TOO_LITTLE_DATA, other)
     try:
         fit = metrics.fit_sbg(survivors)
-    except ValueError as exc:
+    except ValueError:
         return SegmentProjection(segment, n, None, None, observed, pd.DataFrame(), arpa_q,
-                                 None, f"not enough data: {exc}", other)
+                                 None, FIT_FAILED, other)
     surv = metrics.sbg_survival(fit.alpha, fit.beta, PROJECTION_QUARTERS)
     projected = pd.DataFrame({"period": range(0, PROJECTION_QUARTERS + 1),
                               "survival_pct": [100.0, *(np.asarray(surv) * 100.0)]})
@@ -436,7 +441,7 @@ def _backtest(b: Bundle, quarter: str, weights, arr_conv,
     result = {"quarter": then, "accounts": 0, "churned": 0, "auc": None,
               "curve": pd.DataFrame(columns=["fpr", "tpr"])}
     if not parts.shows(b.provided, "health"):
-        result["note"] = "no health score: none of its data was provided"
+        result["reason"] = NO_HEALTH
         return result
     past = _health_table(b, then, weights, arr_conv, inputs)
     past = past[past["active"] & past["health"].notna()]
@@ -444,7 +449,7 @@ def _backtest(b: Bundle, quarter: str, weights, arr_conv,
     n_pos = int(sum(churned))
     result.update(accounts=int(len(past)), churned=n_pos)
     if n_pos == 0 or n_pos == len(past):
-        result["note"] = "not enough data: no churned (or no retained) accounts to compare"
+        result["reason"] = ONE_OUTCOME
         return result
     scores = (-past["health"].astype(float)).to_numpy()
     labels = np.asarray(churned, dtype=bool)
@@ -511,11 +516,10 @@ def build(b: Bundle, *, reporting_currency: str = "USD", fx_rates: dict[str, flo
     renewals = active[(active["renewal_date"] > q_last) & (active["renewal_date"] <= horizon_end)]
     renewals = renewals.sort_values(["renewal_date", "account_id"]).reset_index(drop=True)
     shown, rest = _split_renewals(renewals)
-    bands = ["At risk", "Watch", health.HEALTHY]
     at_risk = pd.DataFrame([
         {"band": band, "accounts": int((renewals["band"] == band).sum()),
          "arr": float(renewals.loc[renewals["band"] == band, "arr"].sum())}
-        for band in bands
+        for band in health.BAND_ORDER
     ])
     value_q = value_td = None
     value_by_seg = pd.DataFrame(columns=["segment", "value_quarter", "value_to_date", "other"])

@@ -27,6 +27,29 @@ def _metric_or_none(fn, values):
         return None
 
 
+@dataclass(frozen=True)
+class Comment:
+    """An NPS answer's comment with its score."""
+
+    text: str
+    score: int
+
+
+def promoter_comments(responses: pd.DataFrame, quarter: str) -> list[Comment]:
+    """The quarter's NPS comments from promoters (score 9–10), stripped, newest first."""
+    if responses.empty:
+        return []
+    picked = [p for p in responses.itertuples()
+              if not _missing(p.comment) and str(p.comment).strip() and p.score >= 9
+              and periods.quarter_of(pd.Timestamp(p.responded_at).date()) == quarter]
+    picked.sort(key=lambda p: p.responded_at, reverse=True)
+    return [Comment(str(p.comment).strip(), int(p.score)) for p in picked]
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and pd.isna(v))
+
+
 def nps_by_quarter(responses: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     """Per quarter: answers, promoters, passives, detractors and NPS (None without answers)."""
     rows = []

@@ -4,9 +4,9 @@ Notebooks are presentation only: they call these functions and let Jupyter show 
 result, so every executed output is plain ``text/html`` that our nbconvert template
 passes through unchanged. Every piece of text given to a function here is escaped
 (account names, comments and goals come from customer data); the only raw markup is
-our own. Whether a value is markup is decided by its type, never by what it looks like:
-fragments made here (:func:`badge`) are :class:`markupsafe.Markup`, everything else is
-text. Class names (``vr-*``) are the contract with ``templates/valuereview``.
+our own, made here: a table's badges, for instance, are drawn by :func:`table` from plain
+cell text (its ``badges`` argument), so data never carries markup and nothing is trusted by
+what it looks like. Class names (``vr-*``) are the contract with ``templates/valuereview``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -299,7 +299,8 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
 
 def badge(text: str, kind: str) -> Markup:
     """A status pill (``completed``, ``in_progress``, ``overdue``, ``not_available``) as
-    trusted markup for a :func:`table` cell; ``text`` is escaped like any other text."""
+    markup (:func:`table` draws a column's cells with it); ``text`` is escaped like any
+    other text, and an empty text shows the kind's own label."""
     _check(kind, BADGE_KINDS, "badge kind")
     shown = text if text not in (None, "") else _BADGE_LABELS[kind]
     return Markup(f'<span class="vr-badge vr-badge--{kind}">{_e(shown)}</span>')
@@ -327,14 +328,16 @@ def table(
     caption: str | None = None,
     align: Mapping[str, str] | None = None,
     classes: str | Sequence[str] | None = None,
+    badges: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> Block:
     """A DataFrame as an escaped HTML table in a horizontally scrollable wrapper.
 
     Values are shown as given (format numbers first); missing values show as "—".
     Columns whose values are all numbers or formatted numbers are right-aligned unless
-    ``align`` (column → ``left``/``right``/``center``) says otherwise. Every cell is
-    escaped unless it is :class:`markupsafe.Markup` from this module (e.g. :func:`badge`;
-    keep such a column ``dtype=object``, since a string dtype may turn it into text).
+    ``align`` (column → ``left``/``right``/``center``) says otherwise. A column named in
+    ``badges`` (column → function giving a cell's badge kind) shows each cell as a
+    :func:`badge` of its text, left-aligned. Every cell's text is escaped: the only markup in
+    the table is made here, whatever the DataFrame holds.
     """
     align = dict(align or {})
     for column, how in align.items():
@@ -343,12 +346,16 @@ def table(
     table_cls = " ".join(["vr-table", *extra])
 
     columns = [str(c) for c in df.columns]
+    badge_kind = [(badges or {}).get(name) for name in columns]
     rows = df.itertuples(index=False, name=None)
     body_rows = [list(r) for r in rows]
     col_align = []
     for j, name in enumerate(columns):
         if name in align:
             col_align.append(align[name])
+            continue
+        if badge_kind[j] is not None:
+            col_align.append("left")
             continue
         present = [r[j] for r in body_rows if not _is_missing(r[j])]
         numeric = bool(present) and all(_is_numeric(v) for v in present)
@@ -362,10 +369,11 @@ def table(
     for r in body_rows:
         cells = []
         for j, value in enumerate(r):
-            if _is_missing(value):
+            kind = badge_kind[j]
+            if kind is not None:
+                text = str(badge(value, kind(value)))
+            elif _is_missing(value):
                 text = f'<span class="vr-missing">{_MISSING}</span>'
-            elif isinstance(value, Markup):
-                text = str(value)
             else:
                 text = _e(value)
             cells.append(f"<td{cell_cls(j)}>{text}</td>")

@@ -9,7 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from valuelib.model.portfolio import EARLIER, MIN_SBG_ACCOUNTS, Portfolio
+from valuelib.model import health
+from valuelib.model.portfolio import (
+    EARLIER,
+    FIT_FAILED,
+    NO_ACCOUNTS,
+    TOO_LITTLE_DATA,
+    Portfolio,
+    SegmentProjection,
+)
 from valuelib.report.account import band_label, component_label, not_provided_entry
 from valuelib.report.fmt import Formatter
 from valuelib.report.i18n import N_
@@ -56,8 +64,9 @@ def headline_cards(p: Portfolio, f: Formatter) -> list[dict[str, Any]]:
                       count=f.number(len(p.renewals)))})
     if p.shows("health"):
         cards.append({"label": label["at_risk"],
-                      "value": f.money(float(at_risk.get("At risk", 0.0))),
-                      "hint": _("health band {band}").format(band=band_label("At risk", f))})
+                      "value": f.money(float(at_risk.get(health.AT_RISK, 0.0))),
+                      "hint": _("health band {band}").format(band=band_label(health.AT_RISK,
+                                                                              f))})
     return cards
 
 
@@ -127,21 +136,21 @@ def cohort_title(p: Portfolio, f: Formatter) -> str:
     return _("Logo retention by start year and quarters since start (%)")
 
 
-def _projection_note(s: Any, f: Formatter) -> str:
-    """Why a segment has no projection, from its figures (the model's note is English)."""
+def projection_note(s: SegmentProjection, f: Formatter) -> str:
+    """Why a segment has no projection (`SegmentProjection.reason`), in words."""
     _, n_ = f.tr.gettext, f.tr.ngettext
-    if s.alpha is not None:
-        return ""
-    if not s.accounts:
+    if s.reason == NO_ACCOUNTS:
         return _("no accounts")
-    horizon = max(len(s.observed) - 1, 0)
-    if s.accounts < MIN_SBG_ACCOUNTS or horizon < 2:
+    if s.reason == TOO_LITTLE_DATA:
+        horizon = max(len(s.observed) - 1, 0)
         return n_("not enough data: the oldest cohort has {count} account over {quarters} "
                   "quarters",
                   "not enough data: the oldest cohort has {count} accounts over {quarters} "
                   "quarters", s.accounts).format(count=f.number(s.accounts),
                                                   quarters=f.number(horizon))
-    return _("not enough data: the model could not be fitted to this cohort")
+    if s.reason == FIT_FAILED:
+        return _("not enough data: the model could not be fitted to this cohort")
+    return ""
 
 
 def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
@@ -159,7 +168,7 @@ def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
                 f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing,
             p_("table header", "ARPA per quarter"): f.money(s.arpa_quarter),
             p_("table header", "LTV (3 years, discounted)"): f.money(s.ltv),
-            p_("table header", "Note"): _projection_note(s, f),
+            p_("table header", "Note"): projection_note(s, f),
         })
     return pd.DataFrame(rows)
 
@@ -186,15 +195,15 @@ def renewals_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
     """The largest renewals by date (health columns when health data was provided), then one
     line for the rest."""
     p_ = f.tr.pgettext
-    health = p.shows("health")
+    with_health = p.shows("health")
     cols = [p_("table header", "Account"), p_("table header", "Segment"),
             p_("table header", "CSM"), p_("table header", "Renewal"), p_("table header", "ARR")]
-    if health:
+    if with_health:
         cols += [p_("table header", "Health"), p_("table header", "Band")]
     rows = []
     for r in p.renewals_shown.itertuples():
         cells = [r.name, r.segment, r.csm, f.date(r.renewal_date), f.money(r.arr)]
-        if health:
+        if with_health:
             cells += [_health(r.health, f), band_label(r.band, f)]
         rows.append(dict(zip(cols, cells, strict=True)))
     rest = p.renewals_rest
@@ -243,7 +252,7 @@ def health_points(p: Portfolio, f: Formatter | None = None) -> pd.DataFrame:
 
 def band_order(f: Formatter) -> list[str]:
     """Health bands worst first, as `health_points` names them."""
-    return [band_label(b, f) for b in ("At risk", "Watch", "Healthy")]
+    return [band_label(b, f) for b in health.BAND_ORDER]
 
 
 def backtest_text(p: Portfolio, f: Formatter) -> str:
@@ -286,7 +295,7 @@ def methodology(p: Portfolio, f: Formatter, data_hash: str, version: str
                 ) -> list[tuple[str, str]]:
     """The portfolio review's glossary of formulas and its provenance."""
     _ = f.tr.gettext
-    health = p.shows("health")
+    with_health = p.shows("health")
     return [
         (_("GRR"), _("(ARR₀ − churned − contraction) / ARR₀ × 100, never above 100")),
         (_("NRR"), _("(ARR₀ − churned − contraction + expansion) / ARR₀ × 100; new customers "
@@ -296,11 +305,11 @@ def methodology(p: Portfolio, f: Formatter, data_hash: str, version: str
                                "month: churn, contraction, expansion or new")),
         *([(_("Health score"), _("Σ wᵢ·sᵢ / Σ wᵢ over components with data (adoption, value, "
                                  "NPS, support); bands: below 50 At risk, below 70 Watch"))]
-          if health else []),
+          if with_health else []),
         ("sBG", _("P(T=1) = α/(α+β); r_t = (β+t−1)/(α+β+t−1); LTV = margin × Σ "
                   "S(t)·ARPA/(1+d)^t")),
         *([(_("ROC AUC"), _("probability that a churned account had a lower health score "
-                            "than a retained one"))] if health else []),
+                            "than a retained one"))] if with_health else []),
         (_("Data as of"), f.date(p.as_of)),
         *not_provided_entry(p.not_provided, f),
         (_("Data hash (bundle SHA-256)"), data_hash),

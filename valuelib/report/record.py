@@ -11,9 +11,24 @@ document's locale and language, and ``locale``/``language`` say which those are.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
+from valuelib.report.i18n import N_
+
 METRICS_MIME = "application/vnd.valuereview.metrics+json"
+#: The executive summary's figures by the model's key: English messages, translated where a
+#: document or the batch index shows them, and metrics.json's ``label``.
+HEADLINE_LABELS = {
+    "value_quarter": N_("Value delivered this quarter"),
+    "value_to_date": N_("Value delivered to date"),
+    "roi_multiple": N_("ROI multiple to date"),
+    "realized_vs_business_case": N_("Value realized vs business case"),
+    "utilisation": N_("Seat utilisation"),
+    "nps": N_("NPS"),
+    "arr": N_("ARR"),
+    "tenure": N_("Customer for"),
+}
 
 
 def _clean(v: Any) -> Any:
@@ -24,19 +39,25 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def headline_payload(review: Any, fmt: Any) -> dict[str, Any]:
-    """metrics.json content for an account review: raw values and their formatted text."""
-    display = {
+def figure_formatters(fmt: Any) -> dict[str, Callable[[Any], str]]:
+    """How a headline figure of each kind (`model.account.Headline.kind`) is shown, with
+    the document's formatter: the one map for the document's cards and metrics.json."""
+    return {
         "money": fmt.money,
         "pct": fmt.pct,
         "multiple": fmt.multiple,
         "nps": lambda x: fmt.number(x, 0),
         "months": fmt.months,
     }
+
+
+def headline_payload(review: Any, fmt: Any) -> dict[str, Any]:
+    """metrics.json content for an account review: raw values and their formatted text."""
+    display = figure_formatters(fmt)
     figures = {}
     for h in review.headline:
         figures[h.key] = {
-            "label": h.label,
+            "label": HEADLINE_LABELS[h.key],
             "value": _clean(h.value),
             "previous": _clean(h.previous),
             "display": display[h.kind](h.value),

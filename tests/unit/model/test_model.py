@@ -157,7 +157,19 @@ def test_health_components_and_internal_only_content(review):
     expected = metrics.health_score(comp, health.DEFAULT_WEIGHTS).score
     assert review.health.score == pytest.approx(expected)
     assert review.notes == ["Sponsor left"]
-    assert any("overdue" in r.text for r in review.risks)
+    overdue = [r for r in review.risks if r.kind == "overdue_goals"]
+    assert [(r.severity, r.fields) for r in overdue] == [("medium", {"count": 1})]
+
+
+def test_no_weights_means_the_default_weights_and_given_weights_are_used(review):
+    """The notebooks pass health_weights = None unless a params file sets them."""
+    default = account.build(_bundle(), weights=health.DEFAULT_WEIGHTS)
+    assert review.health.score == default.health.score
+    assert review.health.weights == health.DEFAULT_WEIGHTS
+    only_nps = {"adoption": 0.0, "value": 0.0, "nps": 1.0, "support": 0.0}
+    custom = account.build(_bundle(), weights=only_nps)
+    assert custom.health.score == pytest.approx(75.0)  # the nps component alone
+    assert custom.health.weights == only_nps
 
 
 def test_customer_review_has_no_health_risks_or_notes():
@@ -223,7 +235,8 @@ def test_measurement_values_take_the_latest_version_in_force():
 
 
 def test_tables_with_badges_escape_data_that_mimics_a_badge():
-    """Goals and driver names shaped like our badge markup stay text; badges stay markup."""
+    """Goals and driver names shaped like our badge markup stay text; the table draws the
+    status and confidence badges."""
     from valuelib.report import account as present
     from valuelib.report import blocks
 
@@ -234,8 +247,9 @@ def test_tables_with_badges_escape_data_that_mimics_a_badge():
     b.tables["value_drivers"]["name"] = forged
     r = account.build(b)
     f = Formatter("en", r.currency)
-    for df in (present.plan_table(r.plan, f), present.driver_table(r, f)):
-        html = str(blocks.table(df))
+    for df, badges in ((present.plan_table(r.plan, f), present.plan_badges(f)),
+                       (present.driver_table(r, f), present.driver_badges(f))):
+        html = str(blocks.table(df, badges=badges))
         assert "<img" not in html and "<b>" not in html
         assert "&lt;img src=&quot;file:///etc/hostname&quot;" in html
         assert '<span class="vr-badge vr-badge--' in html  # the real status badges

@@ -134,46 +134,51 @@ def test_kpis_markup_and_escaping():
         blocks.kpis([{"label": "x"}])
 
 
-def test_table_escapes_aligns_and_keeps_badges():
+def test_table_escapes_aligns_and_draws_badges():
     df = pd.DataFrame(
         {
             "Goal": [NASTY, "Integrate carrier API"],
             "ARR": ["€1,200", "€3.4M"],
             "Seats": [12, np.nan],
-            "Status": [blocks.badge("", "overdue"), blocks.badge(NASTY, "completed")],
+            "Status": ["", NASTY],
             "Due": ["2026-11-30", None],
         },
         dtype=object,
     )
-    html = str(blocks.table(df, caption=NASTY, classes="vr-compact"))
+    kinds = {"": "overdue", NASTY: "completed"}
+    html = str(blocks.table(df, caption=NASTY, classes="vr-compact",
+                            badges={"Status": kinds.get}))
     assert html.startswith('<div class="vr-table-wrap"><table class="vr-table vr-compact">')
     assert html.count(ESCAPED) == 3 and "<script" not in html  # caption, cell, badge text
     assert '<td><span class="vr-badge vr-badge--overdue">Overdue</span></td>' in html
+    assert f'<td><span class="vr-badge vr-badge--completed">{ESCAPED}</span></td>' in html
     assert '<th scope="col" class="vr-right">ARR</th>' in html
     assert '<th scope="col" class="vr-right">Seats</th>' in html
     assert '<th scope="col">Due</th>' in html  # dates stay left-aligned
+    assert '<th scope="col">Status</th>' in html  # badges stay left-aligned
     assert html.count('<span class="vr-missing">—</span>') == 2
     right = str(blocks.table(df[["Goal"]], align={"Goal": "right"}))
     assert 'class="vr-right"' in right
     with pytest.raises(ValueError, match="align"):
         blocks.table(df, align={"Goal": "middle"})
+    with pytest.raises(ValueError, match="badge kind"):
+        blocks.table(df, badges={"Status": lambda text: "late"})
     with pytest.raises(TypeError):
         blocks.table(df, html_columns=["Status"])  # no name-based bypass any more
 
 
-def test_table_trusts_markup_by_type_never_by_content():
-    """Text that looks exactly like our badge markup is still text; only Markup is markup."""
+def test_table_never_trusts_cell_content():
+    """Text that looks exactly like our badge markup is still text, and so is Markup in a
+    cell: a table's only markup is what it draws itself (its ``badges``)."""
     forged = '<span class="vr-badge"></span><img src="file:///etc/hostname" onerror="alert(1)">'
-    df = pd.DataFrame(
-        {"Goal": [forged, forged], "Status": [blocks.badge("Done", "completed")] * 2},
-        dtype=object,
-    )
-    html = str(blocks.table(df))
+    df = pd.DataFrame({"Goal": [forged, forged], "Status": ["Done", forged]}, dtype=object)
+    html = str(blocks.table(df, badges={"Status": lambda text: "completed"}))
     assert "<img" not in html and 'onerror="' not in html
-    assert html.count("&lt;span class=&quot;vr-badge&quot;&gt;&lt;/span&gt;&lt;img") == 2
-    assert html.count('<span class="vr-badge vr-badge--completed">Done</span>') == 2
-    # A badge turned into a plain str (e.g. by a string dtype) is escaped, never trusted.
-    as_text = str(blocks.table(pd.DataFrame({"Status": [str(blocks.badge("Done", "overdue"))]})))
+    assert html.count("&lt;span class=&quot;vr-badge&quot;&gt;&lt;/span&gt;&lt;img") == 3
+    assert html.count('<span class="vr-badge vr-badge--completed">') == 2
+    # Markup in a cell, even a badge made here, is escaped like any other text.
+    as_text = str(blocks.table(pd.DataFrame({"Status": [blocks.badge("Done", "overdue")]},
+                                            dtype=object)))
     assert "&lt;span class=&quot;vr-badge vr-badge--overdue&quot;&gt;Done" in as_text
     assert "<span class=\"vr-badge" not in as_text
     # Markup made elsewhere in other blocks (not a table cell) is text too.
