@@ -23,7 +23,7 @@ from support import ROOT, QuarterLayout, valuereview
 
 from valuelib.report import i18n, i18n_tools
 
-LOCALE = Path("valuelib") / "locale"
+LOCALE = Path("valuelib") / "report" / "locale"
 SHIPPED = ("ka", "hy", "ha", "ny")
 
 
@@ -277,7 +277,7 @@ def test_the_readme_recipe_adds_french_end_to_end(tmp_path, demo_db):
             message.string = f"[fr] {message.id}"
     with open(po, "wb") as fh:
         write_po(fh, catalog)
-    source = copy / "valuelib" / "i18n.py"
+    source = copy / "valuelib" / "report" / "i18n.py"
     text, n = re.subn(r"^SUPPORTED = \((.*)\)$", r'SUPPORTED = (\1, "fr")', source.read_text(),
                       flags=re.M)
     assert n == 1
