@@ -13,11 +13,12 @@ short.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -51,6 +52,8 @@ __all__ = [
     "EVENT_LABELS",
     "FIG_WIDTH",
     "apply_style",
+    "house_style",
+    "is_styled",
     "new_ax",
     "compact_number",
     "percent",
@@ -206,6 +209,25 @@ def apply_style() -> None:
     sns.set_theme(style="whitegrid", palette=list(CYCLE), rc=_STYLE_RC)
     mpl.rcParams.update(_STYLE_RC)
     _styled = True
+
+
+def is_styled() -> bool:
+    """Whether the house look has been applied in this process (`apply_style`)."""
+    return _styled
+
+
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """The house look for the duration, then rcParams and `is_styled` exactly as before, so a
+    warm-up that draws charts leaves this process looking like one that drew none."""
+    global _styled
+    styled = _styled
+    try:
+        with mpl.rc_context():
+            apply_style()
+            yield
+    finally:
+        _styled = styled
 
 
 def new_ax(height: float = 3.2, width: float = FIG_WIDTH) -> Axes:

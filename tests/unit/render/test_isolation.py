@@ -283,8 +283,9 @@ def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
     code = (
         "import matplotlib as mpl, sys\n"
         "before = dict(mpl.rcParams)\n"
-        "from valuelib import blocks, charts, fmt, i18n\n"
-        "from valuelib.render import warm, worker\n"
+        "from valuelib.report import blocks, charts, fmt, i18n\n"
+        "from valuelib.render.kernels import warm\n"
+        "from valuelib.batch import worker\n"
         "from matplotlib import _pylab_helpers, font_manager as fm\n"
         "def caches():\n"
         "    return (i18n.translator.cache_info().currsize, i18n.resolve.cache_info().currsize,\n"
@@ -293,7 +294,7 @@ def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
         "warm.chart_caches()\n"
         "worker.warm_exporters()\n"
         "changed = [k for k, v in mpl.rcParams.items() if before.get(k) != v]\n"
-        "print(changed, charts._styled, next(blocks._figure_ids), caches() == cached,\n"
+        "print(changed, charts.is_styled(), next(blocks.reset_figure_ids()), caches() == cached,\n"
         "      _pylab_helpers.Gcf.figs == {}, 'matplotlib_inline' in sys.modules,\n"
         "      fm.fontManager._findfont_cached.cache_info().currsize > 0)\n"
     )
