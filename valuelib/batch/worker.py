@@ -72,7 +72,7 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
     kernel fork server (it imports in its own process meanwhile; stopped at exit).
 
     `fork_server_from_self`: a pool worker that has handled no task yet, forked from the
-    batch's preloaded process (`render.preload`), forks its kernel fork server from itself
+    batch's preloaded process (`batch.preload`), forks its kernel fork server from itself
     instead of starting one that imports everything again.
     """
     from valuelib.render.kernels import forkserver
@@ -83,7 +83,7 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
 
 def warm_exporters(*, sample: bool = True) -> None:
     """Create this process's exporters if it has none; with `sample`, also export a sample
-    review once (`render.warm`), as the batch's preloading process does for every worker."""
+    review once (`kernels.warm`), as the batch's preloading process does for every worker."""
     global _exporters
     if _exporters is None:
         from valuelib.render.export import Exporters

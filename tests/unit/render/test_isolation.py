@@ -101,7 +101,7 @@ def assert_isolated(runner: Callable[[Path, dict[str, Any]], Execution], nb_path
 def test_fork_server_imports_but_is_safe_to_fork(server):
     info = server.info()
     assert info["threads"] == 1 and info["fork_safety_problem"] is None
-    assert set(info["preloaded"]) == set(forkserver.PRELOAD)
+    assert set(info["preloaded"]) == set(forkserver.preload_modules())
     assert info["never_preloaded_present"] == []
 
 
