@@ -323,6 +323,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
     if _renders_everything(args):
         pool.prestart()  # it imports the renderers while this process reads the warehouse
+    from valuelib.batch import plan
     from valuelib.batch import run as batch
     from valuelib.batch.cluster import DaskSetupError
     from valuelib.batch.params import ParamsError
@@ -332,7 +333,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from valuelib.report.i18n import CatalogError, known, normalise
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in batch.FORMATS]
+    bad = [f for f in formats if f not in plan.FORMATS]
     if not formats or bad:
         _err(f"--formats {args.formats!r}: choose from html,pdf")
         return EXIT_BAD
@@ -356,7 +357,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if _dask_options_bad(args):
         return EXIT_BAD
     if args.notebooks:
-        wanted = [batch.NOTEBOOK] + ([] if args.no_portfolio else [batch.PORTFOLIO_NOTEBOOK])
+        wanted = [plan.NOTEBOOK] + ([] if args.no_portfolio else [plan.PORTFOLIO_NOTEBOOK])
         missing = [n for n in wanted if not (Path(args.notebooks) / n).is_file()]
         if missing:
             _err(f"--notebooks {args.notebooks}: no {', '.join(missing)} there")

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from support import ACCOUNTS, E2E_ACCOUNTS, LANGUAGES, ROOT, Rendered, pdf_pages, valuereview
 from support.pdf import embedded_fonts
 
-from valuelib.batch import pool, worker
+from valuelib.batch import plan, pool, worker
 from valuelib.batch import run as batch
 from valuelib.report import fonts, i18n
 
@@ -79,7 +79,7 @@ def _fake_renderer(monkeypatch) -> list[str]:
     def run_tasks(tasks, opts, finish, stop):
         for t in tasks:
             rendered.append(t.account_id)
-            names = batch._file_names(t.stem, opts.formats)
+            names = plan.file_names(t.stem, opts.formats)
             finish(worker.TaskResult(t.account_id, t.stem, True,
                                      files={n: b"placeholder" for n in names}))
         return False
@@ -133,15 +133,15 @@ def test_a_changed_catalog_re_renders_only_its_language(demo_db, tmp_path, monke
 
 
 def test_fonts_and_library_versions_are_in_every_key(tmp_path, monkeypatch):
-    notebook = ROOT / "notebooks" / batch.NOTEBOOK
-    before = batch.code_hash(ROOT, notebook)
-    assert batch.code_hash(ROOT, notebook) == before  # stable
+    notebook = ROOT / "notebooks" / plan.NOTEBOOK
+    before = plan.code_hash(ROOT, notebook)
+    assert plan.code_hash(ROOT, notebook) == before  # stable
 
-    versions = batch.library_versions()
-    assert set(versions) == set(batch.DOCUMENT_LIBRARIES)
+    versions = plan.library_versions()
+    assert set(versions) == set(plan.DOCUMENT_LIBRARIES)
     assert "not installed" not in versions.values()
-    monkeypatch.setattr(batch, "library_versions", lambda: {**versions, "weasyprint": "0"})
-    assert batch.code_hash(ROOT, notebook) != before
+    monkeypatch.setattr(plan, "library_versions", lambda: {**versions, "weasyprint": "0"})
+    assert plan.code_hash(ROOT, notebook) != before
     monkeypatch.undo()
 
     copy = tmp_path / "fonts"
@@ -149,7 +149,7 @@ def test_fonts_and_library_versions_are_in_every_key(tmp_path, monkeypatch):
     face = copy / fonts.FACES[0].file
     face.write_bytes(face.read_bytes() + b"\0")
     monkeypatch.setattr(fonts, "FONTS_DIR", copy)
-    assert batch.code_hash(ROOT, notebook) != before
+    assert plan.code_hash(ROOT, notebook) != before
 
 
 # ----------------------------------------------------------------------------- documents

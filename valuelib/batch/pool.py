@@ -12,7 +12,7 @@ Each worker has its own pipes, one task at a time in and its result out, written
 synchronously: a worker that dies cannot take a shared lock or a queued message with it.
 
 Start-up: workers are forks of one process per batch that imports everything a worker and its
-kernels need once (multiprocessing's "forkserver" method preloading `render.preload`; `prestart`
+kernels need once (multiprocessing's "forkserver" method preloading `batch.preload`; `prestart`
 starts it early). A new worker, including one that replaces a recycled worker, is ready in a
 fraction of a second instead of importing pandas, matplotlib, IPython, nbconvert and WeasyPrint
 again, and before its first task it forks its kernel fork server from itself. A worker takes
@@ -106,7 +106,7 @@ PRELOAD_MODULE = "valuelib.batch.preload"
 
 def _context() -> Any:
     """Workers are forks of one process per batch that has imported everything once
-    (multiprocessing's "forkserver" method, preloading `render.preload`); "spawn" where
+    (multiprocessing's "forkserver" method, preloading `batch.preload`); "spawn" where
     there is no fork."""
     if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - not Linux
         return mp.get_context("spawn")
@@ -251,7 +251,7 @@ def run(
                         args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root,
                               dict(os.environ)))
         # A worker must not die of a terminal's Ctrl-C (sent to the whole process group): a
-        # fork of the preloading process ignores SIGINT from birth (`render.preload`); a
+        # fork of the preloading process ignores SIGINT from birth (`batch.preload`); a
         # spawned one is started with SIGINT ignored. Not around a forkserver start, which
         # waits for the preloading process: a Ctrl-C meanwhile would be lost.
         main = (threading.current_thread() is threading.main_thread()

@@ -1,8 +1,9 @@
 """One unit of batch work: execute a notebook for one account and export its documents.
 
-A task carries everything it needs (notebook, parameters, the bundle's bytes), so it runs the
-same in a local process or on a Dask worker on another machine with no shared disk or
-database, and returns the rendered files as bytes for the batch to write atomically.
+A task carries everything it needs (the notebook's bytes, parameters, the bundle's bytes), so it
+runs the same in a local process or on a Dask worker on another machine with no shared disk or
+database (nor the same checkout: it runs the notebook the batch planned, whatever that machine's
+copy holds), and returns the rendered files as bytes for the batch to write atomically.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ BUNDLE_NAME = "bundle.json"
 class Task:
     account_id: str
     stem: str  # output file stem: value-review | portfolio-review
-    notebook: str
+    notebook: str  # where the batch read it; its file name is recorded in the executed notebook
     parameters: dict[str, Any]
     bundle: bytes
     formats: tuple[str, ...]
     cell_timeout: float | None = None
+    #: The notebook's bytes as the batch read them (and hashed into the cache key); run instead
+    #: of the file at `notebook` when given, which on another machine may hold something else.
+    notebook_source: bytes | None = None
 
 
 @dataclass
@@ -72,7 +76,7 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
     kernel fork server (it imports in its own process meanwhile; stopped at exit).
 
     `fork_server_from_self`: a pool worker that has handled no task yet, forked from the
-    batch's preloaded process (`render.preload`), forks its kernel fork server from itself
+    batch's preloaded process (`batch.preload`), forks its kernel fork server from itself
     instead of starting one that imports everything again.
     """
     from valuelib.render.kernels import forkserver
@@ -83,7 +87,7 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
 
 def warm_exporters(*, sample: bool = True) -> None:
     """Create this process's exporters if it has none; with `sample`, also export a sample
-    review once (`render.warm`), as the batch's preloading process does for every worker."""
+    review once (`kernels.warm`), as the batch's preloading process does for every worker."""
     global _exporters
     if _exporters is None:
         from valuelib.render.export import Exporters
@@ -134,10 +138,15 @@ def run(task: Task) -> TaskResult:
     warm_up()
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="vr-task-") as tmp:
+    with (tempfile.TemporaryDirectory(prefix="vr-task-") as tmp,
+          tempfile.TemporaryDirectory(prefix="vr-nb-") as nb_dir):
         (Path(tmp) / BUNDLE_NAME).write_bytes(task.bundle)
         params = {**task.parameters, "bundle": BUNDLE_NAME}
-        ex = execute(task.notebook, params, cwd=tmp, cell_timeout=task.cell_timeout)
+        notebook = task.notebook
+        if task.notebook_source is not None:  # not in the kernel's folder: not the account's
+            notebook = str(Path(nb_dir) / Path(task.notebook).name)
+            Path(notebook).write_bytes(task.notebook_source)
+        ex = execute(notebook, params, cwd=tmp, cell_timeout=task.cell_timeout)
     timings["execute"] = ex.seconds
     if ex.nb is not None:
         _forget_paths(ex.nb, task)

@@ -33,188 +33,7 @@ from valuelib.report.record import METRICS_MIME
 log = logging.getLogger(__name__)
 
 
-KERNEL_LOG = "kernel.log"
-ENGINE_NAME = "valuereview"
-
 Kernel = Literal["fork", "fresh"]
-
-
-def _ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over Unix sockets in the working directory
-    (no TCP ports: nothing on the network can reach a kernel holding account data), with the
-    kernel process's own output in `kernel.log` there rather than on the batch's terminal."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            log = open(KERNEL_LOG, "ab")  # noqa: SIM115 - the kernel process owns it
-            kw.setdefault("stdout", log)
-            kw.setdefault("stderr", log)
-            try:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                log.close()
-
-    return IPCKernelManager
-
-
-_engine_registered = False
-
-
-def _register_engine() -> None:
-    """Register papermill's nbclient engine with one change: a timeout or a dead kernel is
-    recorded in the failing cell like an error the cell raised, instead of losing the notebook.
-
-    Stock papermill lets nbclient's `CellTimeoutError` / `DeadKernelError` escape: the executed
-    notebook is not kept, no error marker is added and the failing cell is unknown. Here the
-    cell gets an error output (ename = the exception's name) and papermill's failure metadata,
-    so `papermill.execute.raise_for_execution_errors` handles it exactly like an exception
-    raised by the cell. Such a kernel is asked nothing more and is killed rather than shut
-    down politely (it is thrown away either way).
-    """
-    global _engine_registered
-    if _engine_registered:
-        return
-    import zmq
-    from jupyter_core.utils import ensure_async, run_sync
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-    from nbclient.util import run_hook
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.utils import merge_kwargs, remove_args
-
-    class Client(PapermillNotebookClient):
-        kernel_lost = False
-
-        def execute(self, **kwargs: Any) -> NotebookNode:
-            self.reset_execution_trackers()
-            with self.setup_kernel(**kwargs):
-                self.papermill_execute_cells()
-                if not self.kernel_lost:
-                    info = self.wait_for_reply(self.kc.kernel_info())
-                    self.nb.metadata["language_info"] = info["content"]["language_info"]
-                self.set_widgets_metadata()
-            return self.nb
-
-        async def async_start_new_kernel_client(self):  # type: ignore[override]
-            # nbclient's version ends jupyter_client's wait_for_ready, which always idles
-            # 0.2 s on IOPub to flush it: a fifth of a forked kernel's whole start-up.
-            self.kc = self.km.client()
-            # A forked kernel binds its sockets a few ms after we connect; ZMQ retries
-            # connecting every 100 ms by default, which IOPub's subscription would wait out.
-            self.kc.context.setsockopt(zmq.RECONNECT_IVL, 5)
-            try:
-                await ensure_async(self.kc.start_channels())
-                await _wait_for_ready(self.kc, self.startup_timeout)
-            except Exception:
-                await self._async_cleanup_kernel()
-                raise
-            self.kc.allow_stdin = False
-            await run_hook(self.on_notebook_start, notebook=self.nb)
-            return self.kc
-
-        start_new_kernel_client = run_sync(async_start_new_kernel_client)
-
-        def papermill_execute_cells(self) -> None:
-            for index, cell in enumerate(self.nb.cells):
-                try:
-                    self.nb_man.cell_start(cell, index)
-                    self.execute_cell(cell, index)
-                except CellExecutionError as ex:
-                    self.nb_man.cell_exception(self.nb.cells[index], cell_index=index,
-                                               exception=ex)
-                    break
-                except (CellTimeoutError, DeadKernelError) as ex:
-                    self.kernel_lost = True
-                    self.shutdown_kernel = "immediate"
-                    failed = self.nb.cells[index]
-                    ename, evalue = self._describe(ex)
-                    failed.setdefault("outputs", []).append(nbformat.v4.new_output(
-                        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
-                    self.nb_man.cell_exception(failed, cell_index=index, exception=ex)
-                    break
-                finally:
-                    self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
-
-        def _describe(self, ex: BaseException) -> tuple[str, str]:
-            if isinstance(ex, CellTimeoutError):
-                return ("CellTimeoutError",
-                        f"the cell ran longer than the {self.timeout:g} s cell timeout")
-            provisioner = getattr(self.km, "provisioner", None)
-            code = getattr(provisioner, "exit_code", None)
-            proc = getattr(provisioner, "process", None)
-            if code is None and proc is not None:
-                code = proc.poll()
-            how = f" (exit code {code})" if code is not None else ""
-            return "DeadKernelError", f"the kernel died while running this cell{how}"
-
-    class Engine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
-                                     stdout_file=None, stderr_file=None, start_timeout=60,
-                                     execution_timeout=None, **kwargs):
-            # The same arguments papermill's NBClientEngine hands to its client.
-            kwargs = remove_args(["input_path"], **kwargs)
-            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
-            final_kwargs = merge_kwargs(
-                safe_kwargs,
-                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
-                startup_timeout=start_timeout, kernel_name=kernel_name, log=log,
-                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
-            return Client(nb_man, **final_kwargs).execute()
-
-    papermill_engines.register(ENGINE_NAME, Engine)
-    _engine_registered = True
-
-
-async def _wait_for_ready(kc: Any, timeout: float) -> None:
-    """Wait until the kernel answers ``kernel_info`` on shell *and* IOPub is connected.
-
-    IOPub is proven connected by receiving the kernel's ``idle`` status for our own
-    ``kernel_info`` request, which also means everything that request caused has been read.
-    (jupyter_client instead waits for 0.2 s of IOPub silence.) If IOPub stays silent, ZMQ's
-    subscription may have been late: ask again, as jupyter_client does.
-    """
-    from queue import Empty
-
-    from jupyter_core.utils import ensure_async
-
-    deadline = time.monotonic() + timeout
-    asked: set[str] = set()
-    while True:
-        msg_id = kc.kernel_info()
-        asked.add(msg_id)
-        reply = None
-        while reply is None:
-            try:
-                msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
-            except Empty:
-                break
-            if msg["parent_header"].get("msg_id") in asked:
-                reply = msg
-        if reply is not None:
-            # A late subscription misses what was sent before it: wait a moment for the
-            # idle status, and if it does not come, ask again.
-            wait_until = time.monotonic() + 0.25
-            while (left := wait_until - time.monotonic()) > 0:
-                try:
-                    msg = await ensure_async(kc.iopub_channel.get_msg(timeout=left))
-                except Empty:
-                    break
-                if (msg["msg_type"] == "status"
-                        and msg["parent_header"].get("msg_id") in asked
-                        and msg["content"].get("execution_state") == "idle"):
-                    kc._handle_kernel_info_reply(reply)
-                    return
-        if not await ensure_async(kc.is_alive()):
-            raise RuntimeError("Kernel died before replying to kernel_info")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 @dataclass(frozen=True)
@@ -265,7 +84,9 @@ def execute(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    _register_engine()
+    from valuelib.render.engine import ENGINE_NAME, IPCKernelManager
+
+    _ensure_engine()
     # No IPython history database: it is one file shared by every kernel, so account A's
     # code (with its injected parameters) would be readable from account B's kernel.
     engine_kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"]}
@@ -281,7 +102,7 @@ def execute(
             log.warning("fork server unavailable (%s); using a fresh kernel", exc)
             kernel = "fresh"
     if kernel == "fresh":
-        engine_kwargs["kernel_manager_class"] = _ipc_kernel_manager()
+        engine_kwargs["kernel_manager_class"] = IPCKernelManager
     elif kernel != "fork":
         raise ValueError(f"kernel must be 'fork' or 'fresh', not {kernel!r}")
 
@@ -320,6 +141,20 @@ def execute(
             nb = nbformat.read(out, as_version=4) if out.exists() else None
             err = CellError(None, type(exc).__name__, _first_line(str(exc)))
             return Execution(_input_path(nb, notebook), err, time.perf_counter() - t0)
+
+
+def _ensure_engine() -> None:
+    """Make sure papermill knows our engine: installed, the ``papermill.engine`` entry point
+    names it; run from a source tree that was never installed, register it here."""
+    from papermill.engines import papermill_engines
+    from papermill.exceptions import PapermillException
+
+    from valuelib.render import engine
+
+    try:
+        papermill_engines.get_engine(engine.ENGINE_NAME)
+    except PapermillException:
+        papermill_engines.register(engine.ENGINE_NAME, engine.Engine)
 
 
 def _input_path(nb: NotebookNode | None, notebook: str | Path) -> NotebookNode | None:

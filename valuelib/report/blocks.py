@@ -104,6 +104,14 @@ _SVG_PRESENTATION = frozenset(
 _figure_ids = itertools.count(1)
 
 
+def reset_figure_ids(ids: itertools.count | None = None) -> itertools.count:
+    """Number the next figures from 1 (or on from `ids`); return the numbering replaced, so a
+    warm-up can draw figures and then give a document's numbering back untouched."""
+    global _figure_ids
+    previous, _figure_ids = _figure_ids, ids if ids is not None else itertools.count(1)
+    return previous
+
+
 class Block:
     """A piece of our HTML that Jupyter displays as ``text/html``."""
 

@@ -24,6 +24,8 @@ from valuelib.report.i18n import N_
 log = logging.getLogger(__name__)
 
 NOT_ENOUGH_DATA = N_("not enough data")
+#: The minus sign every figure is written with (U+2212), never the hyphen.
+MINUS = "\u2212"
 
 
 @lru_cache(maxsize=64)
@@ -167,4 +169,60 @@ class Formatter:
 
 
 def _sign(x: float) -> str:
-    return "+" if x > 0 else ("\u2212" if x < 0 else "\u00b1")
+    return "+" if x > 0 else (MINUS if x < 0 else "\u00b1")
+
+
+# Locale-free numbers: the charts' defaults when a caller passes no locale-aware `fmt=`.
+
+
+def is_finite(x: object) -> bool:
+    """Whether `x` is a number that can be drawn or written (not None, NaN, inf or text)."""
+    try:
+        return x is not None and math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def trim_zeros(s: str) -> str:
+    """A decimal without trailing zeros (and without a trailing point): 4.50 → 4.5, 3.0 → 3."""
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def compact_number(x: float) -> str:
+    """A short number for axes and labels: 950, 1.2k, 34k, 3.4M, 1.1B (empty if missing)."""
+    if not is_finite(x):
+        return ""
+    v = float(x)
+    a = abs(v)
+    sign = MINUS if v < 0 and a >= 0.005 else ""
+    units = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+    for i, (div, suffix) in enumerate(units):
+        if a >= div * 0.9995:
+            scaled = a / div
+            digits = 0 if scaled >= 100 else 1
+            text = trim_zeros(f"{scaled:.{digits}f}")
+            if float(text) >= 1000 and i > 0:  # 999.96k rounds up to the next unit
+                div, suffix = units[i - 1]
+                text = trim_zeros(f"{a / div:.1f}")
+            return f"{sign}{text}{suffix}"
+    digits = 0 if a >= 100 else (1 if a >= 10 else 2)
+    text = trim_zeros(f"{a:.{digits}f}")
+    return "0" if text == "0" else f"{sign}{text}"
+
+
+def percent(x: float) -> str:
+    """A percent for values already on a 0–100 scale: 42%, 4.5% (empty if missing)."""
+    if not is_finite(x):
+        return ""
+    v = float(x)
+    text = trim_zeros(f"{abs(v):.1f}") if abs(v) < 10 and round(v) != v else f"{abs(v):.0f}"
+    return f"{MINUS if v < 0 and text != '0' else ''}{text}%"
+
+
+def plain_number(x: float) -> str:
+    """Up to one decimal, no trailing zeros: 42, 4.3, −12 (empty if missing)."""
+    if not is_finite(x):
+        return ""
+    v = float(x)
+    text = trim_zeros(f"{abs(v):.1f}")
+    return f"{MINUS if v < 0 and text != '0' else ''}{text}"

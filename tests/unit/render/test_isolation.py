@@ -101,7 +101,7 @@ def assert_isolated(runner: Callable[[Path, dict[str, Any]], Execution], nb_path
 def test_fork_server_imports_but_is_safe_to_fork(server):
     info = server.info()
     assert info["threads"] == 1 and info["fork_safety_problem"] is None
-    assert set(info["preloaded"]) == set(forkserver.PRELOAD)
+    assert set(info["preloaded"]) == set(forkserver.preload_modules())
     assert info["never_preloaded_present"] == []
 
 
@@ -294,7 +294,7 @@ def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
         "warm.chart_caches()\n"
         "worker.warm_exporters()\n"
         "changed = [k for k, v in mpl.rcParams.items() if before.get(k) != v]\n"
-        "print(changed, charts._styled, next(blocks._figure_ids), caches() == cached,\n"
+        "print(changed, charts.is_styled(), next(blocks.reset_figure_ids()), caches() == cached,\n"
         "      _pylab_helpers.Gcf.figs == {}, 'matplotlib_inline' in sys.modules,\n"
         "      fm.fontManager._findfont_cached.cache_info().currsize > 0)\n"
     )

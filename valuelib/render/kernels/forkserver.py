@@ -13,11 +13,11 @@ next account's review. This module keeps both properties:
   task's environment and starts a real ``IPKernelApp`` on the connection file the kernel
   manager wrote. All threads, zmq sockets and the event loop are created only in the child.
   The kernel is thrown away after one notebook, so no account ever sees another's kernel.
-* A pool worker, itself a fork of the batch's preloading process (`render.preload`), forks its
+* A pool worker, itself a fork of the batch's preloading process (`batch.preload`), forks its
   fork server from itself before its first task (``ForkServer.start(from_self=True)``): the
   server then imports nothing, and keeps no file of the worker's but its socket. Anywhere
   else the server is a new interpreter that imports everything (``preload``).
-* The server also draws the review's charts once (`render.warm`), so kernels start with
+* The server also draws the review's charts once (`kernels.warm`), so kernels start with
   matplotlib's font lookups done, and leaves matplotlib and valuelib as it found them.
 * Native threads: numpy's and scipy's OpenBLAS keep thread pools, which they stop before a
   fork and restart after it (pthread_atfork); nothing else in the server starts a thread.
@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -49,7 +50,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,16 @@ KILL_WAIT = 1.0  # seconds `ForkProvisioner.kill` waits for the kernel to be gon
 _MAX_MESSAGE = 1 << 20
 _REMEMBERED_EXITS = 1024
 
-# What a kernel running value_review.ipynb imports, in an order that mirrors a real kernel:
-# the kernel machinery first, then the notebook's libraries.
-PRELOAD = (
+# The inline backend registers itself with the running IPython shell when it is imported; a
+# copy imported in the server (where there is no shell) would stay unregistered in every
+# kernel. So it must be imported by the kernel, never preloaded.
+NEVER_PRELOAD = ("matplotlib_inline.backend_inline",)
+
+
+# What any kernel imports before the notebook's own imports, in an order that mirrors a real
+# kernel: the kernel machinery first, then the libraries valuelib draws and computes with
+# (some of which valuelib imports lazily, which kernels should not pay for each time).
+KERNEL_PRELOAD = (
     "zmq",
     "tornado.ioloop",
     "jupyter_client.session",
@@ -97,25 +105,73 @@ PRELOAD = (
     "seaborn",
     "scipy.stats",  # valuelib.metrics imports these lazily; kernels should not pay for them
     "scipy.optimize",
-    "valuelib",
-    "valuelib.report.blocks",
-    "valuelib.data.bundle",
-    "valuelib.report.charts",
-    "valuelib.data.extract",
-    "valuelib.report.fmt",
-    "valuelib.report.i18n",
-    "valuelib.model.account",
-    "valuelib.model.portfolio",
-    "valuelib.report.narrative",
-    "valuelib.report.account",
-    "valuelib.report.portfolio",
-    "valuelib.report.record",
 )
 
-# The inline backend registers itself with the running IPython shell when it is imported; a
-# copy imported in the server (where there is no shell) would stay unregistered in every
-# kernel. So it must be imported by the kernel, never preloaded.
-NEVER_PRELOAD = ("matplotlib_inline.backend_inline",)
+
+def notebook_imports(notebooks: Iterable[Path]) -> list[str]:
+    """The modules the code cells of `notebooks` import, in order of first appearance.
+
+    ``from pkg import name`` counts `pkg`, and `pkg.name` too when that is a module of
+    valuelib; a module whose top-level package is not installed, a relative import and a
+    cell that is not Python are left out. Nothing is imported to find out."""
+    import ast
+    import importlib.util
+
+    found: dict[str, None] = {}
+    for path in notebooks:
+        try:  # the JSON itself: nbformat would be one more module in every kernel
+            cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.debug("not preloading the imports of %s: %s", path, exc)  # fails in its batch
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            try:
+                tree = ast.parse(source if isinstance(source, str) else "".join(source))
+            except SyntaxError:  # IPython magics, or a cell the kernel will reject itself
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found.update(dict.fromkeys(alias.name for alias in node.names))
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found[node.module] = None
+                    found.update(dict.fromkeys(
+                        f"{node.module}.{alias.name}" for alias in node.names
+                        if _is_valuelib_module(f"{node.module}.{alias.name}")))
+    return [m for m in found if importlib.util.find_spec(m.partition(".")[0]) is not None]
+
+
+def _is_valuelib_module(name: str) -> bool:
+    """Whether `name` is a module or package of valuelib, found on disk without importing."""
+    parts = name.split(".")
+    if parts[0] != "valuelib":
+        return False
+    base = Path(__file__).resolve().parents[2].joinpath(*parts[1:])
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _review_notebooks() -> list[Path]:
+    """The notebooks the batch will run (the project's own, see `valuelib.project.resources`),
+    or the packaged ones when there are none."""
+    from valuelib.project import resources
+
+    for folder in (resources.folder("notebooks"), resources.packaged("notebooks")):
+        found = sorted(folder.glob("*.ipynb"))
+        if found:
+            return found
+    return []
+
+
+@functools.cache
+def preload_modules() -> tuple[str, ...]:
+    """What a kernel running the batch's notebooks imports: `KERNEL_PRELOAD`, then the
+    modules the notebooks themselves import (`notebook_imports`), so a module a notebook
+    starts importing is preloaded without anyone listing it."""
+    found = dict.fromkeys(KERNEL_PRELOAD)
+    found.update(dict.fromkeys(notebook_imports(_review_notebooks())))
+    return tuple(m for m in found if m not in NEVER_PRELOAD)
 
 
 class ForkServerError(RuntimeError):
@@ -282,7 +338,7 @@ def server_info() -> dict[str, Any]:
         "pid": os.getpid(),
         "threads": threading.active_count(),
         "fork_safety_problem": fork_safety_problem(),
-        "preloaded": [m for m in PRELOAD if m in sys.modules],
+        "preloaded": [m for m in preload_modules() if m in sys.modules],
         "never_preloaded_present": [m for m in NEVER_PRELOAD if m in sys.modules],
         "modules": len(sys.modules),
     }
@@ -298,7 +354,7 @@ def preload(between: Callable[[], None] | None = None) -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import importlib
 
-    for name in PRELOAD:
+    for name in preload_modules():
         importlib.import_module(name)
         if between is not None:
             between()
@@ -396,7 +452,7 @@ def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
 def preloaded_here() -> bool:
     """Whether this process has imported everything a fork server preloads (and nothing it
     must not), so that a fork of it can serve kernels without importing anything."""
-    return (all(m in sys.modules for m in PRELOAD)
+    return (all(m in sys.modules for m in preload_modules())
             and not any(m in sys.modules for m in NEVER_PRELOAD))
 
 

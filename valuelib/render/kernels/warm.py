@@ -15,7 +15,6 @@ backend, which must be imported by the kernel itself (`forkserver.NEVER_PRELOAD`
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -61,18 +60,14 @@ def _house_style() -> Iterator[None]:
     """The house chart style for the duration, then matplotlib's rcParams and valuelib's
     module state (`charts` styled or not, `blocks`' figure numbering) exactly as before, so
     a kernel forked afterwards numbers its figures and styles its charts as a fresh one."""
-    import matplotlib as mpl
-
     from valuelib.report import blocks, charts
 
-    styled, figure_ids = charts._styled, blocks._figure_ids
-    blocks._figure_ids = itertools.count(1)
+    figure_ids = blocks.reset_figure_ids()
     try:
-        with mpl.rc_context():
-            charts.apply_style()
+        with charts.house_style():
             yield
     finally:
-        charts._styled, blocks._figure_ids = styled, figure_ids
+        blocks.reset_figure_ids(figure_ids)
 
 
 def _svg(draw: Callable[..., Any], kwargs: dict[str, Any], caption: str | None = None) -> Any:

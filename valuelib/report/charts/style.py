@@ -1,0 +1,195 @@
+"""The charts' house look: colours, fonts, figure size and matplotlib's rcParams.
+
+Importing this selects the headless Agg backend unless someone chose a backend (see below).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import matplotlib as mpl
+
+# Headless by default (batch rendering, CI), but never override a backend someone chose:
+# Jupyter's inline backend (MPLBACKEND), a matplotlibrc, or an already-imported pyplot.
+if (
+    os.environ.get("MPLBACKEND") is None
+    and "matplotlib.pyplot" not in sys.modules
+    and getattr(mpl.rcParams, "_get_backend_or_none", lambda: None)() is None
+):
+    mpl.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+
+from valuelib.report import fonts  # noqa: E402
+
+PALETTE: dict[str, str] = {
+    "brand": "#0f5e6b",  # teal: the account's own series
+    "brand_light": "#cfe3e6",  # teal tint: areas under a brand line, payback zone
+    "accent": "#e07a1f",  # orange: the second series, peer markers
+    "muted": "#9aa5ac",  # grey: secondary series (cost, seats), chance line
+    "neutral": "#5b6b75",  # slate: annotations, reference lines, "neither good nor bad"
+    "good": "#2e7d32",
+    "bad": "#c62828",
+    "ink": "#1c2a33",  # text
+    "grid": "#e4e9ec",
+    "track": "#e9eef0",  # the 100% track behind progress bars
+}
+
+#: Categorical colours, in order, for hue levels (segments, metrics).
+CYCLE: tuple[str, ...] = (
+    PALETTE["brand"],
+    PALETTE["accent"],
+    "#6aa2ad",  # light teal
+    "#3f4d57",  # dark slate
+    "#c4a35a",  # sand
+    "#8a5a7c",  # plum
+)
+
+#: Health band colours keyed by the English band names; other names get a bad→good ramp.
+BAND_COLORS: dict[str, str] = {
+    "At risk": PALETTE["bad"],
+    "Watch": PALETTE["accent"],
+    "Healthy": PALETTE["good"],
+}
+
+#: Default legend labels for ARR events (``kind`` values are data, labels are prose).
+EVENT_LABELS: dict[str, str] = {
+    "new": "New",
+    "expansion": "Expansion",
+    "contraction": "Contraction",
+    "churn": "Churn",
+}
+
+_EVENT_STYLE: dict[str, tuple[str, str]] = {
+    "new": (PALETTE["good"], "o"),
+    "expansion": (PALETTE["good"], "^"),
+    "contraction": (PALETTE["bad"], "v"),
+    "churn": (PALETTE["bad"], "X"),
+}
+
+#: Chart text uses the documents' fonts, the ones bundled in valuelib/report/fonts and nothing
+#: the machine has (`valuelib.report.fonts.SANS`): DejaVu Sans holds Latin (Hausa's ɓ ɗ ƙ ƴ,
+#: Chichewa's ŵ),
+#: Georgian and Armenian; the Noto families after it supply the currency signs DejaVu lacks
+#: (₾ lari, ֏ dram). The SVG names them and the PDF draws them with the same files; the
+#: generic family after them (which matplotlib reads as FONT_FAMILIES again) is for a viewer of
+#: the SVG without them, such as Jupyter's.
+FONT_FAMILIES = fonts.SANS
+fonts.register_matplotlib()
+
+
+FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
+
+_STYLE_RC: dict[str, Any] = {
+    "font.family": [*FONT_FAMILIES, "sans-serif"],
+    "font.sans-serif": list(FONT_FAMILIES),
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.titlepad": 10,
+    # A fixed title height (matplotlib's default, None, re-measures every axis label on
+    # each layout pass to dodge x-axis decorations at the top, and ours are never there):
+    # the same place, without the cost.
+    "axes.titley": 1.0,
+    "axes.titlecolor": PALETTE["ink"],
+    "axes.labelsize": 9.5,
+    "axes.labelcolor": PALETTE["neutral"],
+    "axes.edgecolor": "#b9c3c9",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.spines.left": False,  # the horizontal grid carries the scale
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "axes.facecolor": "white",
+    "axes.prop_cycle": mpl.cycler(color=list(CYCLE)),
+    "grid.color": PALETTE["grid"],
+    "grid.linewidth": 0.8,
+    "grid.linestyle": "-",
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "xtick.color": PALETTE["neutral"],
+    "ytick.color": PALETTE["neutral"],
+    "xtick.labelcolor": PALETTE["ink"],
+    "ytick.labelcolor": PALETTE["ink"],
+    "xtick.major.size": 0,
+    "ytick.major.size": 0,
+    "xtick.minor.size": 0,
+    "ytick.minor.size": 0,
+    "xtick.major.pad": 5,
+    "ytick.major.pad": 5,
+    "legend.fontsize": 9,
+    "legend.frameon": True,  # a plain white box: grid lines never run through a legend
+    "legend.framealpha": 1.0,
+    "legend.facecolor": "white",
+    "legend.edgecolor": "white",
+    "legend.fancybox": False,
+    "legend.handlelength": 1.6,
+    "legend.borderaxespad": 0.3,
+    "legend.columnspacing": 1.4,
+    "text.color": PALETTE["ink"],
+    "figure.facecolor": "white",
+    "figure.figsize": (FIG_WIDTH, 3.2),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.facecolor": "white",
+    "svg.fonttype": "none",
+    # Chart text is plain text: a "$" in a driver, feature or segment name from the data
+    # must never become mathtext (it would be typeset, or raise on an unknown command).
+    "text.parse_math": False,
+    "lines.solid_capstyle": "round",
+    "patch.linewidth": 0,
+}
+
+_styled = False
+
+
+def apply_style() -> None:
+    """Set the house look (seaborn theme + rcParams). Safe to call any number of times."""
+    global _styled
+    sns.set_theme(style="whitegrid", palette=list(CYCLE), rc=_STYLE_RC)
+    mpl.rcParams.update(_STYLE_RC)
+    _styled = True
+
+
+def is_styled() -> bool:
+    """Whether the house look has been applied in this process (`apply_style`)."""
+    return _styled
+
+
+@contextlib.contextmanager
+def house_style() -> Iterator[None]:
+    """The house look for the duration, then rcParams and `is_styled` exactly as before, so a
+    warm-up that draws charts leaves this process looking like one that drew none."""
+    global _styled
+    styled = _styled
+    try:
+        with mpl.rc_context():
+            apply_style()
+            yield
+    finally:
+        _styled = styled
+
+
+def new_ax(height: float = 3.2, width: float = FIG_WIDTH) -> Axes:
+    """A fresh Axes on a house-size figure (constrained layout keeps labels inside it)."""
+    if not _styled:
+        apply_style()
+    _fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return ax
+
+
+def brand_cmap() -> LinearSegmentedColormap:
+    """A sequential colormap from a near-white teal tint to the brand teal."""
+    return LinearSegmentedColormap.from_list(
+        "valuereview_brand", ["#f2f7f8", "#8dbcc4", PALETTE["brand"], "#0a3f48"]
+    )
