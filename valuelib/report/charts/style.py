@@ -27,6 +27,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
+from valuelib.model.health import AT_RISK, HEALTHY, WATCH  # noqa: E402
 from valuelib.report import fonts  # noqa: E402
 
 PALETTE: dict[str, str] = {
@@ -52,11 +53,11 @@ CYCLE: tuple[str, ...] = (
     "#8a5a7c",  # plum
 )
 
-#: Health band colours keyed by the English band names; other names get a bad→good ramp.
+#: Health band colours keyed by the model's band keys; other names get a bad→good ramp.
 BAND_COLORS: dict[str, str] = {
-    "At risk": PALETTE["bad"],
-    "Watch": PALETTE["accent"],
-    "Healthy": PALETTE["good"],
+    AT_RISK: PALETTE["bad"],
+    WATCH: PALETTE["accent"],
+    HEALTHY: PALETTE["good"],
 }
 
 #: Default legend labels for ARR events (``kind`` values are data, labels are prose).
