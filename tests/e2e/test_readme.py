@@ -192,7 +192,8 @@ def test_the_readme_first_command_renders_the_quarter(project):
          "ARGS=--accounts ACC-0001 --formats html --no-portfolio --out output-demo"],
         cwd=project, env=_env(project), capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    assert "demo warehouse written to data/warehouse.duckdb: accounts 120," in build.stdout
+    assert re.search(r"demo warehouse written to \S*data/warehouse\.duckdb: accounts 120,",
+                     build.stdout), build.stdout
     assert re.search(r"rendered\s*│\s*1\b", build.stdout), build.stdout
     assert QuarterLayout(project / "output-demo", quarter).path(
         "customer", "ACC-0001", "value-review.html").is_file()
