@@ -1,4 +1,5 @@
-"""Shared fixtures: a demo warehouse, and one real render of a few accounts reused by tests.
+"""Shared fixtures: a demo warehouse, one real render of a few accounts reused by tests, and one
+PostgreSQL server.
 
 Rendering is the slow part (a kernel, charts and a PDF per account), so the end-to-end tests
 share one batch per audience and assert on its files. Helpers live in `support`.
@@ -6,10 +7,12 @@ share one batch per audience and assert on its files. Helpers live in `support`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import DEMO_ACCOUNTS, E2E_ACCOUNTS, E2E_INTERNAL, Rendered, valuereview
+from support import postgres as pgserver
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +48,11 @@ def rendered(tmp_path_factory, demo_db) -> Rendered:
 def rendered_internal(tmp_path_factory, demo_db) -> Rendered:
     """Internal reviews of two accounts (no portfolio)."""
     return _render(tmp_path_factory, demo_db, "internal", E2E_INTERNAL, portfolio=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pgserver.Server]:
+    """One PostgreSQL 15 server for the session (starting one takes seconds); each module that
+    uses it creates a database of its own. Skips (fails in CI) without the server binaries."""
+    with pgserver.server() as server:
+        yield server

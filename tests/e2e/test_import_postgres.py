@@ -8,7 +8,6 @@ import shutil
 import pytest
 import sqlalchemy as sa
 from support import ROOT
-from support import postgres as pgserver
 
 from valuelib import cli
 from valuelib.data.warehouse import Warehouse
@@ -19,9 +18,8 @@ QUICKSTART = ROOT / "examples" / "quickstart"
 
 
 @pytest.fixture(scope="module")
-def pg_url():
-    with pgserver.database("imports") as url:
-        yield url
+def pg_url(pg_server):
+    return pg_server.create_database("imports")
 
 
 def _contents(url: str) -> dict[str, list]:

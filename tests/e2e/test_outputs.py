@@ -37,25 +37,26 @@ def _render(db: Path, out: Path, accounts: str, *more: str):
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory, demo_db):
+def both(tmp_path_factory, demo_db, rendered):
     """One --out rendered for customers, then for internal use, then for customers again;
-    and a customer-only --out of the same accounts for comparison."""
+    and, for comparison, the session's customer-only render (`rendered`: the same warehouse,
+    these accounts among others)."""
     base = tmp_path_factory.mktemp("audiences")
     accounts = "ACC-0001,ACC-0002"
-    mixed, alone = base / "mixed", base / "alone"
+    mixed = base / "mixed"
     _render(demo_db, mixed, accounts)
     _render(demo_db, mixed, accounts, "--audience", "internal", "--no-portfolio")
     again = _render(demo_db, mixed, accounts)
-    _render(demo_db, alone, accounts)
-    return mixed, alone, again
+    return mixed, rendered.out, again
 
 
 def test_internal_render_never_replaces_a_customer_document(both):
     mixed, alone, again = both
     share = QuarterLayout(mixed, Q).share_dir
-    assert _digests(share) == _digests(QuarterLayout(alone, Q).share_dir)
-    assert sorted(_digests(share)) == [f"ACC-000{i}/value-review.{f}" for i in (1, 2)
-                                       for f in ("html", "pdf")]
+    names = [f"ACC-000{i}/value-review.{f}" for i in (1, 2) for f in ("html", "pdf")]
+    assert sorted(_digests(share)) == names
+    customer_only = _digests(QuarterLayout(alone, Q).share_dir)
+    assert _digests(share) == {name: customer_only[name] for name in names}
     # The internal reviews exist, apart, with their own manifest and index.
     lay = QuarterLayout(mixed, Q)
     for aid in ("ACC-0001", "ACC-0002"):

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from support import QuarterLayout, valuereview
-from support import postgres as pgserver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -15,13 +14,13 @@ ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0004"]
 
 
 @pytest.fixture(scope="module")
-def pg_url():
-    with pgserver.database("valuereview") as url:
-        assert url.startswith("postgresql://postgres@127.0.0.1:")  # the README's form
-        run = valuereview("demo-data", "--accounts", "30", "--db", url)
-        assert run.code == 0, run.stderr
-        assert "accounts 30" in run.stdout
-        yield url
+def pg_url(pg_server):
+    url = pg_server.create_database("valuereview")
+    assert url.startswith("postgresql://postgres@127.0.0.1:")  # the README's form
+    run = valuereview("demo-data", "--accounts", "30", "--db", url)
+    assert run.code == 0, run.stderr
+    assert "accounts 30" in run.stdout
+    return url
 
 
 def _render(db: str, out) -> dict:

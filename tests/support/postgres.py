@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL 15 server for tests: a cluster in a temporary folder, on loopback.
+"""A throwaway PostgreSQL 15 server for tests: a cluster in a temporary folder, on loopback,
+started once per session (the `pg_server` fixture) with a database per test module.
 
 Root may not run initdb, so as root the server runs as the `postgres` user (its folder is
 handed to that user); as anyone else it runs as that user.
@@ -82,17 +83,18 @@ class Server:
 
 
 @contextlib.contextmanager
-def database(name: str) -> Iterator[str]:
-    """A new server with one database `name`, as the README's plain URL; stopped on exit.
-    Skips the test where the server binaries are missing (fails in CI, which installs them)."""
+def server() -> Iterator[Server]:
+    """A new server, stopped on exit; each user makes its own database on it (`create_database`),
+    so one server serves a whole session. Skips the test where the server binaries are missing
+    (fails in CI, which installs them)."""
     import pytest
 
     if not available():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL 15 server binaries are required in CI (.ci/run installs)")
         pytest.skip("PostgreSQL 15 server binaries not installed")
-    server = Server().start()
+    started = Server().start()
     try:
-        yield server.create_database(name)
+        yield started
     finally:
-        server.stop()
+        started.stop()
