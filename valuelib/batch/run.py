@@ -38,6 +38,7 @@ from valuelib.data.bundle import sha256, write_atomic
 from valuelib.data.warehouse import Warehouse, project_root
 from valuelib.project import resources
 from valuelib.render import PDF_ENGINE
+from valuelib.render.chromium import resolve_engine
 from valuelib.render.templates import TEMPLATE_DIR
 from valuelib.report import fonts, i18n
 
@@ -76,6 +77,7 @@ class Options:
     tls_ca: str | None = None  # Dask TLS files; Dask's distributed.comm.tls.* config if None
     tls_cert: str | None = None
     tls_key: str | None = None
+    pdf_engine: str = PDF_ENGINE  # --pdf-engine: weasyprint | chromium | auto
 
 
 @dataclass
@@ -136,7 +138,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def code_hash(root: Path, notebook: Path) -> str:
+def code_hash(root: Path, notebook: Path, pdf_engine: str = PDF_ENGINE) -> str:
     """Hash of what shapes every document alike: notebook, template, valuelib source, the
     bundled fonts, the rendering libraries' versions and the PDF engine (once per run)."""
     template = list(TEMPLATE_DIR.rglob("*"))  # the project's or the packaged one
@@ -147,7 +149,7 @@ def code_hash(root: Path, notebook: Path) -> str:
     h.update(_tree_hash(template).encode())
     h.update(_tree_hash(source).encode())
     h.update(fonts.digest().encode())
-    h.update(json.dumps({"pdf_engine": PDF_ENGINE, "libraries": library_versions()},
+    h.update(json.dumps({"pdf_engine": pdf_engine, "libraries": library_versions()},
                         sort_keys=True).encode())
     return h.hexdigest()
 
@@ -269,7 +271,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
 
     old = _load_manifest(layout.manifest(audience)).get("accounts", {})
     old_portfolio = _load_manifest(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
-    code = code_hash(root, notebook)
+    engine = resolve_engine(opts.pdf_engine)
+    code = code_hash(root, notebook, engine)
     catalogs = _Catalogs()
     tasks: list[worker.Task] = []
     outcomes: dict[str, Outcome] = {}
@@ -296,13 +299,13 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         parameters = {**p, "account_id": aid, "quarter": quarter,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
         tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
-                                 data, opts.formats, opts.cell_timeout))
+                                 data, opts.formats, opts.cell_timeout, engine))
 
     if opts.portfolio and opts.locale:
         portfolio_params = {**portfolio_params, "locale": opts.locale}
     if opts.portfolio:
         assert ex.portfolio_data is not None
-        pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb), portfolio_params,
+        pkey = cache_key(ex.portfolio_hash, code_hash(root, portfolio_nb, engine), portfolio_params,
                          opts.formats, catalog=catalogs.for_tag(portfolio_params.get("locale")),
                          locale=opts.locale)
         prev = old_portfolio.get(PORTFOLIO_ID, {})
@@ -318,7 +321,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
                                      {**portfolio_params, "quarter": quarter,
                                       "bundle": worker.BUNDLE_NAME},
-                                     ex.portfolio_data, opts.formats, opts.cell_timeout))
+                                     ex.portfolio_data, opts.formats, opts.cell_timeout,
+                                     engine))
 
     if on_plan:
         on_plan(len(tasks))
@@ -447,6 +451,7 @@ def _write_manifest(path: Path, accounts: dict[str, dict[str, Any]], result: Res
         "last_run": {
             "accounts": opts.accounts,
             "formats": list(opts.formats),
+            "pdf_engine": resolve_engine(opts.pdf_engine),
             "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
             "not_reviewed": result.skipped_inactive,
         },

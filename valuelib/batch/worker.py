@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valuelib.render import PDF_ENGINE
+
 _exporters = None
 
 #: The batch's process id, in the environment of the process its workers are forked from
@@ -37,6 +39,7 @@ class Task:
     bundle: bytes
     formats: tuple[str, ...]
     cell_timeout: float | None = None
+    pdf_engine: str = PDF_ENGINE
 
 
 @dataclass
@@ -159,7 +162,8 @@ def run(task: Task) -> TaskResult:
             files[f"{task.stem}.html"] = html.encode("utf-8")
         if "pdf" in task.formats:
             t = time.perf_counter()
-            files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience)
+            files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience,
+                                                       engine=task.pdf_engine)
             timings["pdf"] = time.perf_counter() - t
     except Exception as exc:  # noqa: BLE001 - an export failure fails this account only
         return TaskResult(task.account_id, task.stem, False,

@@ -13,6 +13,7 @@ prints.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import json
@@ -24,7 +25,9 @@ import tempfile
 import time
 from typing import Any
 
-__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "executable"]
+from valuelib.render import PDF_ENGINE, PDF_ENGINES
+
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "executable", "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -77,6 +80,16 @@ def executable() -> str | None:
         if found:
             return found
     return None
+
+
+def resolve_engine(name: str) -> str:
+    """The PDF engine ``--pdf-engine name`` means: ``auto`` is chromium when a Chromium is
+    installed, else the default engine; any other name must be one of `PDF_ENGINES`."""
+    if name == "auto":
+        return "chromium" if executable() is not None else PDF_ENGINE
+    if name not in PDF_ENGINES:
+        raise ValueError(f"unknown PDF engine {name!r}: one of auto, {', '.join(PDF_ENGINES)}")
+    return name
 
 
 class _Pipe:
@@ -170,6 +183,7 @@ class Browser:
         self.documents_per_page = documents_per_page
         self.env = dict(env or {})
         self._target: tuple[str, str] | None = None
+        self._owner = os.getpid()
         self.pid: int | None = None
         self.documents = 0
         self._pipe: _Pipe | None = None
@@ -198,6 +212,7 @@ class Browser:
                 os.close(from_browser_w)
         self._pipe = _Pipe(to_browser_w, from_browser_r)
         self.documents = 0
+        atexit.register(self.close)
         try:
             self._pipe.call("Browser.getVersion", deadline=time.monotonic() + self.timeout)
         except BrowserError:
@@ -205,7 +220,12 @@ class Browser:
             raise
 
     def close(self) -> None:
-        """Stop the browser and every process it started; remove its profile."""
+        """Stop the browser and every process it started; remove its profile. In a process
+        forked from the browser's owner, only forget it (it is the owner's)."""
+        if os.getpid() != self._owner:
+            self._pipe = self.pid = self._profile = self._target = None
+            self._owner = os.getpid()
+            return
         self._target = None
         if self._pipe is not None:
             self._pipe.close()
@@ -247,6 +267,8 @@ class Browser:
     def _ready(self) -> _Pipe:
         """The running browser's pipe; a new browser first if there is none, or it has
         printed `max_documents` documents or grown past `max_rss_mb`."""
+        if os.getpid() != self._owner:
+            self.close()  # a forked copy: start a browser of its own
         if self._pipe is None or self.documents >= self.max_documents or (
                 self.documents and self.documents % 20 == 0
                 and self.rss_mb() > self.max_rss_mb):

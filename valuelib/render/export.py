@@ -519,15 +519,15 @@ class Exporters:
         engine: str = PDF_ENGINE,
     ) -> bytes:
         """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded) by
-        `engine` (`valuelib.render.PDF_ENGINES`; ``auto`` as `export_chromium.resolve_engine`).
+        `engine` (`valuelib.render.PDF_ENGINES`; ``auto`` as `chromium.resolve_engine`).
 
         Unless ``audience`` is ``"internal"``, a PDF with embedded files is refused
         (:class:`EmbeddedFileError`); a refused URL is a :class:`ResourceRefusedError`.
         """
         if engine != PDF_ENGINE:
-            from valuelib.render import export_chromium
+            from valuelib.render.chromium import resolve_engine
 
-            engine = export_chromium.resolve_engine(engine)
+            engine = resolve_engine(engine)
         if engine not in self._pdf:
             if engine == PDF_ENGINE:
                 self._pdf[engine] = _PDFWriter()

@@ -20,36 +20,23 @@ import tempfile
 import threading
 from pathlib import Path
 
-from valuelib.render import PDF_ENGINE, PDF_ENGINES, chromium
+from valuelib.render import chromium
 from valuelib.render.export import ResourceRefusedError, ReviewPDFExporter, refused_message
+from valuelib.render.templates import STATIC_DIR
 from valuelib.report import fonts
 
 __all__ = [
     "ChromiumPDFWriter",
     "ReviewChromiumPDFExporter",
-    "available",
     "chromium_css",
-    "resolve_engine",
 ]
+
+#: The template's print rules for Chromium only, read after print.css.
+CHROMIUM_CSS = "print-chromium.css"
 
 _RUNNING_TITLE = re.compile(r'<p class="vr-running-title">(.*?)</p>', re.DOTALL)
 _INTERNAL_FLAG = re.compile(r'<p class="vr-internal-flag"[^>]*>(.*?)</p>', re.DOTALL)
 _HEAD_END = re.compile(r"</head>", re.IGNORECASE)
-
-
-def available() -> bool:
-    """Whether the chromium engine can run here: a Chromium binary is installed."""
-    return chromium.executable() is not None
-
-
-def resolve_engine(name: str) -> str:
-    """The PDF engine for ``--pdf-engine``: ``auto`` is chromium when a Chromium is
-    installed, else the default engine; any other name must be one of `PDF_ENGINES`."""
-    if name == "auto":
-        return "chromium" if available() else PDF_ENGINE
-    if name not in PDF_ENGINES:
-        raise ValueError(f"unknown PDF engine {name!r}: one of auto, {', '.join(PDF_ENGINES)}")
-    return name
 
 
 def _local_src(file: str) -> str:
@@ -61,8 +48,11 @@ def _local_src(file: str) -> str:
 
 
 @functools.cache
-def _fonts_css() -> str:
-    return fonts.stylesheet(src=_local_src)
+def _static_css() -> str:
+    """The bundled fonts' rules and the template's `CHROMIUM_CSS` (if it has one)."""
+    path = STATIC_DIR / CHROMIUM_CSS
+    own = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return fonts.stylesheet(src=_local_src) + "@media print {\n" + own + "}\n"
 
 
 _FONTCONFIG = """<?xml version="1.0"?>
@@ -94,8 +84,9 @@ def _css_string(markup: str) -> str:
 
 
 def chromium_css(html: str) -> str:
-    """This document's own print rules for Chromium: the bundled fonts and, in the margin
-    boxes, the literal texts print.css takes with ``string()`` (which Chromium lacks)."""
+    """This document's own print rules for Chromium: the bundled fonts, the template's
+    `CHROMIUM_CSS` and, in the margin boxes, the literal texts print.css takes with
+    ``string()`` (which Chromium lacks)."""
     title = _RUNNING_TITLE.search(html)
     mark = _INTERNAL_FLAG.search(html)
     boxes = [
@@ -103,7 +94,7 @@ def chromium_css(html: str) -> str:
         "@top-right { content: none; }",
         f"@bottom-left {{ content: {_css_string(mark.group(1)) if mark else 'none'}; }}",
     ]
-    return (_fonts_css() + '@media print { @page { ' + " ".join(boxes) + " } }\n")
+    return _static_css() + "@media print { @page { " + " ".join(boxes) + " } }\n"
 
 
 class ChromiumPDFWriter:
