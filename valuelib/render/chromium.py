@@ -250,6 +250,15 @@ class Browser:
         with contextlib.suppress(Exception):
             self.close()
 
+    def alive(self) -> bool:
+        """Whether the browser process is running (one that exited is reaped here)."""
+        if self.pid is None:
+            return False
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
     def rss_mb(self) -> float:
         """Resident memory of the browser's processes, in MiB (0 when not running)."""
         if self.pid is None:
@@ -269,7 +278,7 @@ class Browser:
         printed `max_documents` documents or grown past `max_rss_mb`."""
         if os.getpid() != self._owner:
             self.close()  # a forked copy: start a browser of its own
-        if self._pipe is None or self.documents >= self.max_documents or (
+        if self._pipe is None or not self.alive() or self.documents >= self.max_documents or (
                 self.documents and self.documents % 20 == 0
                 and self.rss_mb() > self.max_rss_mb):
             self.start()

@@ -94,7 +94,7 @@ def chromium_css(html: str) -> str:
         "@top-right { content: none; }",
         f"@bottom-left {{ content: {_css_string(mark.group(1)) if mark else 'none'}; }}",
     ]
-    return _static_css() + "@media print { @page { " + " ".join(boxes) + " } }\n"
+    return "@media print { @page { " + " ".join(boxes) + " } }\n" + _static_css()
 
 
 class ChromiumPDFWriter:
