@@ -57,7 +57,12 @@ def _static_css() -> str:
 
 _FONTCONFIG = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir></fontconfig>
+<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir>
+<match target="font"><edit name="hinting" mode="assign"><bool>false</bool></edit>
+<edit name="hintstyle" mode="assign"><const>hintnone</const></edit>
+<edit name="autohint" mode="assign"><bool>false</bool></edit>
+<edit name="antialias" mode="assign"><bool>true</bool></edit>
+<edit name="rgba" mode="assign"><const>none</const></edit></match></fontconfig>
 """
 
 
