@@ -110,6 +110,11 @@ class ChromiumPDFWriter:
         self._browser = browser or chromium.Browser(env=_fontconfig())
         self._lock = threading.Lock()
 
+    @property
+    def browser(self) -> chromium.Browser:
+        """The browser this writer prints with."""
+        return self._browser
+
     def close(self) -> None:
         """Stop the browser (a later document starts a new one)."""
         self._browser.close()
