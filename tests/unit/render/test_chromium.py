@@ -183,3 +183,11 @@ def test_a_review_prints_like_weasyprint(tmp_path: Path) -> None:
     assert names["chromium"] and all(n.startswith("VR") for n in names["chromium"])
     assert all(f.program is not None for f in embedded_fonts(paths["chromium"]))
     assert PdfReader(str(paths["chromium"])).trailer["/Root"].get("/MarkInfo") is not None
+
+
+def test_registered_as_an_nbconvert_exporter() -> None:
+    from nbconvert.exporters import get_exporter
+
+    assert get_exporter("valuereview_pdf_chromium") is export_chromium.ReviewChromiumPDFExporter
+    assert export_chromium.ReviewChromiumPDFExporter.writer_class is (
+        export_chromium.ChromiumPDFWriter)
