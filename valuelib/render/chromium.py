@@ -187,6 +187,7 @@ class Browser:
         self.env = dict(env or {})
         self._target: tuple[str, str] | None = None
         self._owner = os.getpid()
+        atexit.register(self.close)
         self.pid: int | None = None
         self.documents = 0
         self._pipe: _Pipe | None = None
@@ -215,7 +216,6 @@ class Browser:
                 os.close(from_browser_w)
         self._pipe = _Pipe(to_browser_w, from_browser_r)
         self.documents = 0
-        atexit.register(self.close)
         try:
             self._pipe.call("Browser.getVersion", deadline=time.monotonic() + self.timeout)
         except BrowserError:
