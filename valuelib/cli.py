@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from valuelib.render import PDF_ENGINE, PDF_ENGINES
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
 
 
@@ -134,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", metavar="DIR",
                    help="folder holding value_review.ipynb and portfolio_review.ipynb "
                         "(the project's notebooks/, else the packaged one)")
+    r.add_argument("--pdf-engine", choices=("auto", *PDF_ENGINES), default=PDF_ENGINE,
+                   help="what prints the PDFs: weasyprint (default), chromium (headless "
+                        "Chromium, faster; its page header has no section name) or auto "
+                        "(chromium when installed)")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     r.add_argument("--allow-incomplete-quarter", action="store_true",
                    help="render a quarter the data does not reach the end of (the cover "
@@ -372,6 +378,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         locale=normalise(args.locale) if args.locale is not None else None,
         account_timeout=args.account_timeout, scheduler_timeout=args.scheduler_timeout,
         tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
+        pdf_engine=args.pdf_engine,
     )
     if args.worker_tasks is not None:
         opts.max_tasks_per_worker = max(1, args.worker_tasks)

@@ -100,9 +100,10 @@ def now() -> str:
 
 
 def write(path: Path, accounts: dict[str, dict[str, Any]], result: Result, *,
-          audience: str, selection: str, formats: tuple[str, ...], as_of: dt.date) -> None:
+          audience: str, selection: str, formats: tuple[str, ...], as_of: dt.date,
+          pdf_engine: str) -> None:
     """Write the quarter's manifest for one audience: the accounts' entries (`accumulate`)
-    and what this run was asked (`selection`, `formats`) and did."""
+    and what this run was asked (`selection`, `formats`, the PDF engine) and did."""
     data = {
         "quarter": result.quarter,
         "as_of": as_of.isoformat(),
@@ -112,6 +113,7 @@ def write(path: Path, accounts: dict[str, dict[str, Any]], result: Result, *,
         "last_run": {
             "accounts": selection,
             "formats": list(formats),
+            "pdf_engine": pdf_engine,
             "summary": {s: result.count(s) for s in ("rendered", "unchanged", "failed")},
             "not_reviewed": result.skipped_inactive,
         },

@@ -53,7 +53,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def code_hash(root: Path, notebook: Path) -> str:
+def code_hash(root: Path, notebook: Path, pdf_engine: str = PDF_ENGINE) -> str:
     """Hash of what shapes every document alike: notebook, template, valuelib source, the
     bundled fonts, the rendering libraries' versions and the PDF engine (once per run)."""
     h = hashlib.sha256()
@@ -62,7 +62,7 @@ def code_hash(root: Path, notebook: Path) -> str:
     h.update(tree_hash(TEMPLATE_DIR).encode())  # the project's template or the packaged one
     h.update(tree_hash(Path(valuelib.__file__).parent, "*.py").encode())
     h.update(fonts.digest().encode())
-    h.update(json.dumps({"pdf_engine": PDF_ENGINE, "libraries": library_versions()},
+    h.update(json.dumps({"pdf_engine": pdf_engine, "libraries": library_versions()},
                         sort_keys=True).encode())
     return h.hexdigest()
 

@@ -32,6 +32,8 @@ from valuelib.data import contract, extract, schema
 from valuelib.data.bundle import sha256, write_atomic
 from valuelib.data.warehouse import Warehouse, project_root
 from valuelib.project import resources
+from valuelib.render import PDF_ENGINE
+from valuelib.render.chromium import resolve_engine
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Options:
     tls_ca: str | None = None  # Dask TLS files; Dask's distributed.comm.tls.* config if None
     tls_cert: str | None = None
     tls_key: str | None = None
+    pdf_engine: str = PDF_ENGINE  # --pdf-engine: weasyprint | chromium | auto
 
 
 def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
@@ -121,7 +124,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
-    code = plan.code_hash(root, notebook)
+    engine = resolve_engine(opts.pdf_engine)
+    code = plan.code_hash(root, notebook, engine)
     notebook_source = notebook.read_bytes()  # what every task runs, wherever it runs
     catalogs = plan.Catalogs()
     tasks: list[worker.Task] = []
@@ -150,13 +154,13 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
         tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
                                  data, opts.formats, opts.cell_timeout,
-                                 notebook_source=notebook_source))
+                                 notebook_source=notebook_source, pdf_engine=engine))
 
     if opts.portfolio and opts.locale:
         portfolio_params = {**portfolio_params, "locale": opts.locale}
     if opts.portfolio:
         assert ex.portfolio_data is not None
-        pkey = plan.cache_key(ex.portfolio_hash, plan.code_hash(root, portfolio_nb),
+        pkey = plan.cache_key(ex.portfolio_hash, plan.code_hash(root, portfolio_nb, engine),
                               portfolio_params, opts.formats,
                               catalog=catalogs.for_tag(portfolio_params.get("locale")),
                               locale=opts.locale)
@@ -174,7 +178,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                      {**portfolio_params, "quarter": quarter,
                                       "bundle": worker.BUNDLE_NAME},
                                      ex.portfolio_data, opts.formats, opts.cell_timeout,
-                                     notebook_source=portfolio_nb.read_bytes()))
+                                     notebook_source=portfolio_nb.read_bytes(),
+                                     pdf_engine=engine))
 
     if on_plan:
         on_plan(len(tasks))
@@ -226,7 +231,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                     time.perf_counter() - t0, ex.skipped, interrupted, pending, kept,
                     layout=layout, signum=stop.signum if interrupted else None)
     accounts = manifest.accumulate(old, result, ex.known)
-    written = {"selection": opts.accounts, "formats": opts.formats, "as_of": ex.as_of}
+    written = {"selection": opts.accounts, "formats": opts.formats, "as_of": ex.as_of,
+               "pdf_engine": engine}
     manifest.write(layout.manifest(audience), accounts, result, audience=opts.audience,
                    **written)
     portfolio_now = [o for o in result.outcomes + result.kept if o.account_id == PORTFOLIO_ID]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valuelib.render import PDF_ENGINE
+
 _exporters = None
 
 #: The batch's process id, in the environment of the process its workers are forked from
@@ -41,6 +43,7 @@ class Task:
     #: The notebook's bytes as the batch read them (and hashed into the cache key); run instead
     #: of the file at `notebook` when given, which on another machine may hold something else.
     notebook_source: bytes | None = None
+    pdf_engine: str = PDF_ENGINE
 
 
 @dataclass
@@ -168,7 +171,8 @@ def run(task: Task) -> TaskResult:
             files[f"{task.stem}.html"] = html.encode("utf-8")
         if "pdf" in task.formats:
             t = time.perf_counter()
-            files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience)
+            files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience,
+                                                       engine=task.pdf_engine)
             timings["pdf"] = time.perf_counter() - t
     except Exception as exc:  # noqa: BLE001 - an export failure fails this account only
         return TaskResult(task.account_id, task.stem, False,

@@ -36,7 +36,7 @@ from nbformat import NotebookNode
 from traitlets import default, validate
 from traitlets.config import Config
 
-from valuelib.render import guards
+from valuelib.render import PDF_ENGINE, guards
 from valuelib.render.templates import STATIC_DIR, TEMPLATE_DIR, TEMPLATE_NAME
 from valuelib.report import fonts
 from valuelib.report.blocks import INTERNAL_ATTR
@@ -58,6 +58,7 @@ __all__ = [
     "check_customer_html",
     "export_html",
     "html_to_pdf",
+    "refused_message",
     "review_url_fetcher",
 ]
 
@@ -349,7 +350,8 @@ def review_url_fetcher(roots: Iterable[Path] = ALLOWED_FILE_ROOTS) -> Any:
     return fetcher_cls(roots)
 
 
-def _refused_message(url: str) -> str:
+def refused_message(url: str) -> str:
+    """Why a review's PDF was not written: it asked for `url`."""
     shown = url if len(url) <= 200 else url[:200] + "…"
     return (f"refused to read {shown!r}: a review may use only data: URLs, files of its "
             f"template's static folder and the bundled fonts (no network, no other local file)")
@@ -423,10 +425,10 @@ class _PDFWriter:
         try:
             yield
         except self._refused as exc:
-            raise ResourceRefusedError(_refused_message(refused[0] if refused else str(exc))) \
+            raise ResourceRefusedError(refused_message(refused[0] if refused else str(exc))) \
                 from None
         if refused:
-            raise ResourceRefusedError(_refused_message(refused[0]))
+            raise ResourceRefusedError(refused_message(refused[0]))
 
     def write(self, html: str, base_url: str | None = None, *, customer: bool = True) -> bytes:
         """The HTML as PDF bytes; for a customer document, never one with embedded files."""
@@ -448,8 +450,10 @@ class ReviewPDFExporter(Exporter):
     export_from_notebook = "Value review (PDF)"
     output_mimetype = "application/pdf"
 
+    #: What prints the HTML (`ReviewChromiumPDFExporter` names another).
+    writer_class: type = _PDFWriter
     _html_exporter: ReviewHTMLExporter | None = None
-    _writer: _PDFWriter | None = None
+    _writer: Any = None
 
     @default("file_extension")
     def _file_extension_default(self) -> str:
@@ -463,7 +467,7 @@ class ReviewPDFExporter(Exporter):
         if self._html_exporter is None:
             self._html_exporter = ReviewHTMLExporter(parent=self)
         if self._writer is None:
-            self._writer = _PDFWriter()
+            self._writer = self.writer_class()
         html, resources = self._html_exporter.from_notebook_node(nb, resources, **kw)
         path = resources.get("metadata", {}).get("path") or None
         base_url = Path(path).resolve().as_uri() + "/" if path else None
@@ -478,7 +482,7 @@ class Exporters:
 
     def __init__(self, config: Config | None = None) -> None:
         self._html = ReviewHTMLExporter(config=config) if config else ReviewHTMLExporter()
-        self._pdf: _PDFWriter | None = None
+        self._pdf: dict[str, Any] = {}
 
     def html(
         self,
@@ -511,16 +515,27 @@ class Exporters:
         return html
 
     def pdf(
-        self, html: str, *, base_url: str | None = None, audience: str | None = None
+        self, html: str, *, base_url: str | None = None, audience: str | None = None,
+        engine: str = PDF_ENGINE,
     ) -> bytes:
-        """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded).
+        """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded) by
+        `engine` (`valuelib.render.PDF_ENGINES`; ``auto`` as `chromium.resolve_engine`).
 
         Unless ``audience`` is ``"internal"``, a PDF with embedded files is refused
         (:class:`EmbeddedFileError`); a refused URL is a :class:`ResourceRefusedError`.
         """
-        if self._pdf is None:
-            self._pdf = _PDFWriter()
-        return self._pdf.write(html, base_url=base_url, customer=audience != "internal")
+        if engine != PDF_ENGINE:
+            from valuelib.render.chromium import resolve_engine
+
+            engine = resolve_engine(engine)
+        if engine not in self._pdf:
+            if engine == PDF_ENGINE:
+                self._pdf[engine] = _PDFWriter()
+            else:
+                from valuelib.render import export_chromium
+
+                self._pdf[engine] = export_chromium.ChromiumPDFWriter()
+        return self._pdf[engine].write(html, base_url=base_url, customer=audience != "internal")
 
 
 _shared: Exporters | None = None

@@ -17,6 +17,7 @@ family has no such cut), so no renderer ever synthesises or substitutes a face.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,11 +86,16 @@ def _css_family_list(families: tuple[str, ...]) -> str:
     return ", ".join(f'"{name}"' for name in families)
 
 
-def stylesheet() -> str:
-    """CSS for the PDF: an ``@font-face`` rule per face (URLs relative to `FONTS_DIR`) and the
-    three font stacks as the custom properties the house stylesheets use."""
+def _file_src(file: str) -> str:
+    return f'url("{file}") format("truetype")'
+
+
+def stylesheet(src: Callable[[str], str] = _file_src) -> str:
+    """CSS for the PDF: an ``@font-face`` rule per face (its ``src`` is ``src(file name)``:
+    by default a URL relative to `FONTS_DIR`) and the three font stacks as the custom
+    properties the house stylesheets use."""
     rules = [
-        f'@font-face {{ font-family: "{f.family}"; src: url("{f.file}") format("truetype"); '
+        f'@font-face {{ font-family: "{f.family}"; src: {src(f.file)}; '
         f"font-weight: {f.weight}; font-style: {f.style}; }}"
         for f in FACES
     ]

@@ -1,0 +1,70 @@
+"""`valuereview render --pdf-engine chromium` against the default engine, on demo accounts:
+the same HTML byte for byte, and PDFs with the same pages, text and bundled fonts (the page
+header's section name is WeasyPrint's alone), a tagged PDF, the engine in the manifest."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from support import ACCOUNTS, Rendered, pdf_pages, valuereview
+from support.pdf import embedded_fonts
+
+from valuelib.render import chromium
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(chromium.executable() is None,
+                                 reason="chromium is not installed")]
+
+#: English and Georgian (Noto Sans Georgian fills DejaVu's gaps there).
+CASES = [ACCOUNTS["en"], ACCOUNTS["ka"]]
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory, demo_db) -> dict[str, Rendered]:
+    found = {}
+    for engine in ("weasyprint", "chromium"):
+        out = tmp_path_factory.mktemp(f"out-{engine}")
+        run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--no-portfolio",
+                          "--accounts", ",".join(CASES), "--pdf-engine", engine)
+        assert run.code == 0, f"{engine}: {run.stdout}\n{run.stderr}"
+        quarter = next(p for p in out.iterdir() if p.is_dir())
+        found[engine] = Rendered(out, quarter, run, demo_db)
+    return found
+
+
+def _sections(html: str) -> list[str]:
+    """The section names (the h2 headings), without spaces."""
+    return ["".join(m.split()) for m in re.findall(r'<h2 class="vr-section"[^>]*>([^<]*)</h2>',
+                                                     html)]
+
+
+@pytest.mark.parametrize("account", CASES)
+def test_chromium_prints_what_weasyprint_prints(renders, account) -> None:
+    weasy, chrome = renders["weasyprint"], renders["chromium"]
+    html = weasy.file(account, "value-review.html").read_bytes()
+    assert chrome.file(account, "value-review.html").read_bytes() == html
+    paths = {e: r.file(account, "value-review.pdf") for e, r in renders.items()}
+    w_pages, c_pages = pdf_pages(paths["weasyprint"]), pdf_pages(paths["chromium"])
+    assert len(c_pages) == len(w_pages)
+    sections = [Counter(name) for name in _sections(html.decode())]
+    for w, c in zip(w_pages, c_pages, strict=True):
+        # The same characters (pdftotext orders a table's wrapped cells by their lines, which
+        # the engines break a little differently), but for the section in WeasyPrint's header.
+        w, c = (Counter("".join(text.split())) for text in (w, c))
+        assert not c - w
+        assert w - c in [Counter(), *sections], w - c
+    fonts = {e: embedded_fonts(p) for e, p in paths.items()}
+    # The same bundled faces, all embedded (WeasyPrint names them VR-DejaVu-Sans-Bold,
+    # Chromium by their PostScript names, VRDejaVuSans-Bold, VRNotoSans-Regular).
+    names = {e: {f.name.split("+", 1)[-1].replace("-", "").removesuffix("Regular") for f in fs}
+             for e, fs in fonts.items()}
+    assert names["chromium"] == names["weasyprint"]
+    assert all(n.startswith("VR") for n in names["chromium"]), names["chromium"]
+    assert all(f.program is not None for f in fonts["chromium"])
+
+
+def test_the_manifest_names_the_engine(renders) -> None:
+    for engine, rendered in renders.items():
+        assert rendered.manifest()["last_run"]["pdf_engine"] == engine

@@ -1,0 +1,193 @@
+"""valuelib.render.chromium and export_chromium: the Chromium PDF engine.
+
+Its page reads nothing (no network, no file), a dead or hung browser fails only the document
+it was printing, and a review prints with the same text, pages and bundled fonts as WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from support import pdf_pages  # noqa: E402
+from support.pdf import embedded_fonts  # noqa: E402
+
+from valuelib.render import PDF_ENGINE, chromium, export, export_chromium  # noqa: E402
+from valuelib.report import fonts  # noqa: E402
+
+needs_chromium = pytest.mark.skipif(chromium.executable() is None,
+                                    reason="chromium is not installed")
+
+
+def test_chromium_css_writes_the_running_texts_into_the_margin_boxes() -> None:
+    html = ('<p class="vr-internal-flag" data-vr-internal>Internal &amp; confidential</p>'
+            '<p class="vr-running-title">A &quot;B&quot; &lt;/style&gt; · 2026 Q3</p>')
+    css = export_chromium.chromium_css(html)
+    assert '@top-left { content: "A \\"B\\" \\3c /style> · 2026 Q3"; }' in css
+    assert '@bottom-left { content: "Internal & confidential"; }' in css
+    assert "</style" not in css
+    assert '@bottom-left { content: none; }' in export_chromium.chromium_css("<p>x</p>")
+    # Every bundled face, by name (no file, no URL), and the template's Chromium rules.
+    assert css.count("@font-face") == len(fonts.FACES) and "url(" not in css
+    assert ".vr-main { overflow-x: clip;" in css
+
+
+def test_resolve_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert chromium.resolve_engine("weasyprint") == PDF_ENGINE == "weasyprint"
+    assert chromium.resolve_engine("chromium") == "chromium"
+    monkeypatch.setenv(chromium.ENV_EXECUTABLE, "/nonexistent/chromium")
+    assert chromium.executable() is None
+    assert chromium.resolve_engine("auto") == "weasyprint"
+    with pytest.raises(ValueError, match="unknown PDF engine"):
+        chromium.resolve_engine("prince")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium.executable() is None:
+        pytest.skip("chromium is not installed")
+    b = chromium.Browser(timeout=30, env=export_chromium._fontconfig())
+    yield b
+    b.close()
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _png(path: Path, width: int) -> None:
+    buf = io.BytesIO()
+    plt.imsave(buf, np.full((7, width, 3), 0.5), format="png")
+    path.write_bytes(buf.getvalue())
+
+
+def _image_widths(pdf: bytes) -> set[int]:
+    widths = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for obj in (page["/Resources"].get("/XObject") or {}).values():
+            obj = obj.get_object()
+            if obj.get("/Subtype") == "/Image":
+                widths.add(int(obj["/Width"]))
+    return widths
+
+
+@needs_chromium
+def test_the_page_reads_no_file_and_no_url(browser, tmp_path: Path) -> None:
+    """The customer guards refuse such documents before export; the engine blocks them too."""
+    _png(tmp_path / "secret.png", 37)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    here = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        hostile = (f'<html><head><link rel="stylesheet" href="{here}/css"></head><body>'
+                   f'<h1>ACME <img src="{(tmp_path / "secret.png").as_uri()}"></h1>'
+                   f'<img src="file:///etc/passwd"><img src="{here}/img.png">'
+                   f'<p style="background: url({here}/bg.png)">x</p>'
+                   f'<iframe src="{here}/frame"></iframe><script src="{here}/js"></script>'
+                   f'<a href="{here}/link">link</a></body></html>')
+        pdf, blocked = browser.pdf(hostile)
+        time.sleep(0.2)
+    finally:
+        server.shutdown()
+    assert _Recorder.hits == []
+    assert {f"{here}/img.png", f"{here}/css"} <= set(blocked)
+    assert 37 not in _image_widths(pdf)  # the local file was not drawn
+    assert pdf.startswith(b"%PDF")
+    writer = export_chromium.ChromiumPDFWriter(browser)
+    with pytest.raises(export.ResourceRefusedError, match="refused to read"):
+        writer.write(hostile)
+
+
+PAGE = "<html><body><h1>DOCUMENT_{}</h1></body></html>"
+
+
+@needs_chromium
+def test_a_dead_browser_is_replaced_before_the_next_document(browser) -> None:
+    browser.pdf(PAGE.format(1))
+    os.killpg(browser.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    pdf, _ = browser.pdf(PAGE.format(2))
+    assert b"%PDF" in pdf[:8]
+
+
+@needs_chromium
+def test_a_hung_browser_fails_only_its_document(browser) -> None:
+    browser.pdf(PAGE.format(1))
+    hung = browser.pid
+    os.killpg(hung, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(chromium.BrowserError, match="did not answer in time|stopped reading"):
+        browser.pdf(PAGE.format(2), timeout=2)
+    assert time.monotonic() - started < 10
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung, 0)  # killed, not left behind
+    pdf, _ = browser.pdf(PAGE.format(3))
+    assert browser.pid != hung and pdf.startswith(b"%PDF")
+
+
+@needs_chromium
+def test_recycled_after_max_documents() -> None:
+    with chromium.Browser(max_documents=2, documents_per_page=1) as b:
+        b.pdf(PAGE.format(1))
+        first = b.pid
+        b.pdf(PAGE.format(2))
+        assert b.pid == first
+        b.pdf(PAGE.format(3))
+        assert b.pid != first
+
+
+@needs_chromium
+def test_a_review_prints_like_weasyprint(tmp_path: Path) -> None:
+    """The same HTML through both engines: the same pages, text and (bundled) fonts; only the
+    page header's section name is WeasyPrint's alone."""
+    from test_export import review_notebook
+
+    ex = export.Exporters()
+    html = ex.html(review_notebook(), audience="customer")
+    paths = {}
+    for engine in ("weasyprint", "chromium"):
+        paths[engine] = tmp_path / f"{engine}.pdf"
+        paths[engine].write_bytes(ex.pdf(html, audience="customer", engine=engine))
+    weasy, chrome = (pdf_pages(paths[e]) for e in ("weasyprint", "chromium"))
+    assert len(chrome) == len(weasy)
+    sections = ("Executive summary", "Value realized", "Success plan")
+    for w, c in zip(weasy, chrome, strict=True):
+        # Without spaces: pdftotext splits Chromium's kerned runs into words of their own.
+        w, c = ("".join(text.split()) for text in (w, c))
+        for name in sections:  # the header's section name (the heading itself stays)
+            w = w.replace("valuereview" + "".join(name.split()), "valuereview", 1)
+        assert c == w
+    names = {e: {f.name.split("+", 1)[-1] for f in embedded_fonts(paths[e])} for e in paths}
+    assert names["chromium"] and all(n.startswith("VR") for n in names["chromium"])
+    assert all(f.program is not None for f in embedded_fonts(paths["chromium"]))
+    assert PdfReader(str(paths["chromium"])).trailer["/Root"].get("/MarkInfo") is not None
+
+
+def test_registered_as_an_nbconvert_exporter() -> None:
+    from nbconvert.exporters import get_exporter
+
+    assert get_exporter("valuereview_pdf_chromium") is export_chromium.ReviewChromiumPDFExporter
+    assert export_chromium.ReviewChromiumPDFExporter.writer_class is (
+        export_chromium.ChromiumPDFWriter)

@@ -1,0 +1,329 @@
+"""A persistent headless Chromium that prints HTML to PDF, one per worker process.
+
+Driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``): no port to guard,
+no Playwright driver process (which costs CPU of its own), only the standard library. Each
+document gets a fresh page whose every network request is refused (the DevTools ``Fetch``
+domain pauses them all and fails them), scripts disabled; a document is self-contained
+(``data:`` URLs only), so nothing it asks for is ever read. The browser is recycled after
+`Browser.max_documents` documents or when its processes' memory grows past
+`Browser.max_rss_mb`, and killed and restarted on the next document when it dies or
+overruns a document's deadline: that document fails (:class:`BrowserError`), the next one
+prints.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import tempfile
+import time
+from typing import Any
+
+from valuelib.render import PDF_ENGINE, PDF_ENGINES
+
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "executable", "resolve_engine"]
+
+#: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
+ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
+_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+#: Flags of every browser started here: headless, no sandbox (containers have no user
+#: namespaces), nothing that talks to the network on its own, no name resolution at all.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--remote-debugging-pipe",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-gpu",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-breakpad",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+    # Glyph advances as the font has them, not rounded to screen pixels (which spaces out
+    # small print and widens table columns).
+    "--font-render-hinting=none",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=socks5://0.0.0.0:9",
+)
+
+#: Page.printToPDF options besides the document's own: its CSS page size and margins, its
+#: backgrounds, a tagged PDF with the headings as outline.
+PRINT_OPTIONS: dict[str, Any] = {
+    "preferCSSPageSize": True,
+    "printBackground": True,
+    "generateTaggedPDF": True,
+    "generateDocumentOutline": True,
+    "transferMode": "ReturnAsBase64",
+}
+
+
+class BrowserError(RuntimeError):
+    """The browser died, hung past a document's deadline or failed to print it."""
+
+
+def executable() -> str | None:
+    """The Chromium binary: `ENV_EXECUTABLE` if set, else the first of chromium,
+    chromium-browser, google-chrome on the PATH; None if there is none."""
+    named = os.environ.get(ENV_EXECUTABLE)
+    if named:
+        return shutil.which(named)
+    for name in _NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def resolve_engine(name: str) -> str:
+    """The PDF engine ``--pdf-engine name`` means: ``auto`` is chromium when a Chromium is
+    installed, else the default engine; any other name must be one of `PDF_ENGINES`."""
+    if name == "auto":
+        return "chromium" if executable() is not None else PDF_ENGINE
+    if name not in PDF_ENGINES:
+        raise ValueError(f"unknown PDF engine {name!r}: one of auto, {', '.join(PDF_ENGINES)}")
+    return name
+
+
+class _Pipe:
+    """The DevTools protocol over the browser's pipe: JSON messages ended by NUL bytes.
+
+    Every read and write honours a deadline; paused requests (``Fetch.requestPaused``) are
+    failed as they arrive, whatever call is waiting, and their URLs recorded."""
+
+    def __init__(self, write_fd: int, read_fd: int) -> None:
+        self._w, self._r = write_fd, read_fd
+        os.set_blocking(self._w, False)
+        self._buf = b""
+        self._next = 0
+        self.blocked: list[str] = []
+
+    def close(self) -> None:
+        for fd in (self._w, self._r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self._w], [], left)[1]:
+                raise BrowserError("the browser stopped reading its commands")
+            try:
+                view = view[os.write(self._w, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise BrowserError(f"the browser's pipe is closed ({exc})") from None
+
+    def _read(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+                raise BrowserError("the browser did not answer in time")
+            chunk = os.read(self._r, 1 << 20)
+            if not chunk:
+                raise BrowserError("the browser closed its pipe (it exited)")
+            self._buf += chunk
+        message, _, self._buf = self._buf.partition(b"\0")
+        return json.loads(message)
+
+    def send(self, method: str, params: dict[str, Any] | None, session: str | None,
+             deadline: float) -> int:
+        self._next += 1
+        message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        self._write(json.dumps(message).encode() + b"\0", deadline)
+        return self._next
+
+    def call(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None, *, deadline: float) -> dict[str, Any]:
+        """Send one command and wait for its answer (failing paused requests meanwhile)."""
+        ident = self.send(method, params, session, deadline)
+        while True:
+            message = self._read(deadline)
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise BrowserError(f"{method}: {message['error'].get('message')}")
+                return message.get("result", {})
+            if message.get("method") == "Fetch.requestPaused":
+                paused = message["params"]
+                self.blocked.append(paused.get("request", {}).get("url", "?"))
+                self.send("Fetch.failRequest",
+                          {"requestId": paused["requestId"], "errorReason": "BlockedByClient"},
+                          message.get("sessionId"), deadline)
+
+
+class Browser:
+    """One headless Chromium, started on first use and kept for the next documents.
+
+    `timeout`: seconds one document may take (a hung browser is killed at that point);
+    `max_documents` and `max_rss_mb`: when the browser is replaced by a fresh one;
+    `documents_per_page`: how many documents one page prints in turn (a new page and its
+    renderer process cost about as much CPU as a document's layout); `env`:
+    variables added to the browser's environment (its fonts' configuration)."""
+
+    def __init__(self, path: str | None = None, *, timeout: float = 60.0,
+                 max_documents: int = 200, max_rss_mb: float = 1500.0,
+                 documents_per_page: int = 50, env: dict[str, str] | None = None) -> None:
+        self.path = path or executable()
+        if not self.path:
+            raise BrowserError(f"no Chromium found: install chromium or set {ENV_EXECUTABLE}")
+        self.timeout = timeout
+        self.max_documents = max_documents
+        self.max_rss_mb = max_rss_mb
+        self.documents_per_page = documents_per_page
+        self.env = dict(env or {})
+        self._target: tuple[str, str] | None = None
+        self._owner = os.getpid()
+        atexit.register(self.close)
+        self.pid: int | None = None
+        self.documents = 0
+        self._pipe: _Pipe | None = None
+        self._profile: tempfile.TemporaryDirectory[str] | None = None
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the browser (a new process group, a private empty profile)."""
+        self.close()
+        self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
+        to_browser_r, to_browser_w = os.pipe()
+        from_browser_r, from_browser_w = os.pipe()
+        args = [self.path, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"]
+        with open(os.devnull, "wb") as null:
+            try:
+                self.pid = os.posix_spawn(
+                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env},
+                    file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
+                                  (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
+                                  (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
+                                  (os.POSIX_SPAWN_DUP2, from_browser_w, 4)],
+                    setsid=True)
+            finally:
+                os.close(to_browser_r)
+                os.close(from_browser_w)
+        self._pipe = _Pipe(to_browser_w, from_browser_r)
+        self.documents = 0
+        try:
+            self._pipe.call("Browser.getVersion", deadline=time.monotonic() + self.timeout)
+        except BrowserError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop the browser and every process it started; remove its profile. In a process
+        forked from the browser's owner, only forget it (it is the owner's)."""
+        if os.getpid() != self._owner:
+            self._pipe = self.pid = self._profile = self._target = None
+            self._owner = os.getpid()
+            return
+        self._target = None
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = None
+        if self._profile is not None:
+            self._profile.cleanup()
+            self._profile = None
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def alive(self) -> bool:
+        """Whether the browser process is running (one that exited is reaped here)."""
+        if self.pid is None:
+            return False
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def rss_mb(self) -> float:
+        """Resident memory of the browser's processes, in MiB (0 when not running)."""
+        if self.pid is None:
+            return 0.0
+        import psutil
+
+        total = 0
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(self.pid)
+            for proc in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+        return total / 2**20
+
+    def _ready(self) -> _Pipe:
+        """The running browser's pipe; a new browser first if there is none, or it has
+        printed `max_documents` documents or grown past `max_rss_mb`."""
+        if os.getpid() != self._owner:
+            self.close()  # a forked copy: start a browser of its own
+        if self._pipe is None or not self.alive() or self.documents >= self.max_documents or (
+                self.documents and self.documents % 20 == 0
+                and self.rss_mb() > self.max_rss_mb):
+            self.start()
+        assert self._pipe is not None
+        return self._pipe
+
+    # --- printing -----------------------------------------------------------------------
+
+    def pdf(self, html: str, *, timeout: float | None = None) -> tuple[bytes, list[str]]:
+        """Print an HTML document to PDF; with it, the URLs the page asked for (all refused).
+        A browser that dies or overruns `timeout` is killed and the document fails with
+        :class:`BrowserError`; the next document starts a new browser."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            pipe = self._ready()
+            session, frame = self._page(pipe, deadline)
+            pipe.blocked = []
+            pipe.call("Page.setDocumentContent", {"frameId": frame, "html": html}, session,
+                      deadline=deadline)
+            pipe.call("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => 0)",
+                                           "awaitPromise": True}, session, deadline=deadline)
+            result = pipe.call("Page.printToPDF", PRINT_OPTIONS, session, deadline=deadline)
+        except (BrowserError, OSError, ValueError) as exc:
+            self.close()
+            raise BrowserError(f"Chromium failed to print the document: {exc}") from None
+        self.documents += 1
+        return base64.b64decode(result["data"]), list(pipe.blocked)
+
+    def _page(self, pipe: _Pipe, deadline: float) -> tuple[str, str]:
+        """The page to print in (its session and frame ids), every request of it refused and
+        its scripts off: a new one every `documents_per_page` documents."""
+        if self._target is not None and self.documents % self.documents_per_page:
+            return self._target
+        if self._target is not None:
+            pipe.call("Target.closeTarget", {"targetId": self._target[1]}, deadline=deadline)
+            self._target = None
+        target = pipe.call("Target.createTarget", {"url": "about:blank"},
+                           deadline=deadline)["targetId"]
+        session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                            deadline=deadline)["sessionId"]
+        pipe.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session, deadline=deadline)
+        pipe.call("Emulation.setScriptExecutionDisabled", {"value": True}, session,
+                  deadline=deadline)
+        self._target = (session, target)
+        return self._target
