@@ -329,6 +329,11 @@ def movement_totals(movements: pd.DataFrame) -> dict[str, float | int]:
     return totals
 
 
+#: The figures `retention_figures` returns, in this order.
+RETENTION_FIGURES = ("grr", "nrr", "crr", "logo_churn", "gross_drr", "net_drr",
+                     "gross_revenue_churn", "net_revenue_churn")
+
+
 def retention_figures(movements: pd.DataFrame) -> dict[str, float | None]:
     """GRR, NRR, CRR, logo churn, gross/net DRR and gross/net revenue churn, in percent.
 
@@ -341,18 +346,7 @@ def retention_figures(movements: pd.DataFrame) -> dict[str, float | None]:
     malformed movements still raise.
     """
     totals = movement_totals(movements)
-    figures: dict[str, float | None] = dict.fromkeys(
-        (
-            "grr",
-            "nrr",
-            "crr",
-            "logo_churn",
-            "gross_drr",
-            "net_drr",
-            "gross_revenue_churn",
-            "net_revenue_churn",
-        )
-    )
+    figures: dict[str, float | None] = dict.fromkeys(RETENTION_FIGURES)
     arr = (totals["start_arr"], totals["churned"], totals["contraction"], totals["expansion"])
     if totals["start_arr"] > 0:
         figures["grr"] = grr(*arr[:3])

@@ -7,12 +7,7 @@ from typing import Any
 import pandas as pd
 
 from valuelib.model.account import AccountReview
-from valuelib.report.account._shared import (
-    _change,
-    _none,
-    _num,
-    _value,
-)
+from valuelib.report.account._shared import _change, _none, _num, _value
 from valuelib.report.fmt import Formatter
 
 
