@@ -419,6 +419,8 @@ class FloorRunner:
                 exec(compile(ast.Module(imports, []), "<warm-up>", "exec"), {})  # noqa: S102
         nb = self._nbformat.v4.new_notebook()
         nb.cells.append(self._nbformat.v4.new_markdown_cell("warm up"))
+        # An executed code cell: the exporters refuse a notebook no cell of which has run.
+        nb.cells.append(self._nbformat.v4.new_code_cell("", execution_count=1))
         self.exporters.pdf(self.exporters.html(nb))
 
     def execute(self, parameters: dict[str, Any]) -> tuple[Any, str | None]:
