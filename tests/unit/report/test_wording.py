@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -86,3 +87,19 @@ def test_a_projections_reason_is_worded(reason, accounts, observed, expected):
                                     pd.DataFrame({"period": range(observed)}), pd.DataFrame(),
                                     None, None, reason)
     assert present_portfolio.projection_note(s, F) == expected
+
+
+def _fitted(alpha: float, beta: float) -> portfolio.SegmentProjection:
+    return portfolio.SegmentProjection("Enterprise", 10, alpha, beta, pd.DataFrame(),
+                                       pd.DataFrame({"period": [4], "survival_pct": [85.1]}),
+                                       None, None)
+
+
+def test_a_projection_without_heterogeneity_shows_its_constant_churn_not_alpha_beta():
+    s = _fitted(19_938_279.373, 485_164_908.516)
+    p = SimpleNamespace(projections=[s, _fitted(0.193, 20.528)])
+    table = present_portfolio.projection_table(p, F)  # type: ignore[arg-type]
+    assert list(table["α"]) == ["—", "0.193"]
+    assert list(table["β"]) == ["—", "20.528"]
+    assert list(table["Note"]) == [
+        "no heterogeneity between customers: constant churn of 3.9% a quarter", ""]
