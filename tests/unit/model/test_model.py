@@ -184,7 +184,8 @@ def test_customer_bundle_cannot_make_an_internal_review():
 
 def test_executive_summary_names_the_largest_mover(review):
     text = narrative.executive_summary(review, Formatter("en-IE", "EUR"))
-    assert text.startswith("In 2026 Q3, Acme <Co> realized €5,000 of value across 2 of 2")
+    assert text.startswith("In 2026 Q3, Acme <Co> realized €5,000 of value across both value "
+                           "drivers, up")
     assert "up 150.0% on 2026 Q2" in text
     # Conversion moved 2,000 more in money than onboarding (1,000): it leads.
     assert "The largest mover was Conversion" in text

@@ -11,8 +11,8 @@ import pytest
 
 from valuelib.model import account, health, portfolio
 from valuelib.report import account as present
+from valuelib.report import narrative, record
 from valuelib.report import portfolio as present_portfolio
-from valuelib.report import record
 from valuelib.report.fmt import Formatter
 
 F = Formatter("en-US", "USD")
@@ -103,3 +103,14 @@ def test_a_projection_without_heterogeneity_shows_its_constant_churn_not_alpha_b
     assert list(table["β"]) == ["—", "20.528"]
     assert list(table["Note"]) == [
         "no heterogeneity between customers: constant churn of 3.9% a quarter", ""]
+
+
+@pytest.mark.parametrize("measured, total, expected", [
+    (1, 3, "1 of 3 value drivers"),
+    (0, 1, "0 of 1 value driver"),
+    (1, 1, "its only value driver"),
+    (2, 2, "both value drivers"),
+    (4, 4, "all 4 value drivers"),
+])
+def test_value_drivers_counted_all_are_worded_as_all(measured, total, expected):
+    assert narrative.drivers_phrase(measured, total, F) == expected
