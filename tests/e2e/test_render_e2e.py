@@ -246,3 +246,23 @@ def test_account_figures_equal_the_metrics_on_the_warehouse_rows(rendered):
     assert m["figures"]["roi_multiple"]["value"] == pytest.approx(
         metrics.roi_multiple(value_to_date, cost))
     assert f"ROI to date {metrics.roi(value_to_date, cost):.1f}%" in text
+
+
+def test_a_section_heading_shares_its_page_with_the_first_row_of_its_table(rendered):
+    """A long table starts under its heading; it does not move whole to the next page and leave
+    the heading alone at the foot of a page (the portfolio's accounts by health)."""
+    heading = "Accounts, worst health first"
+    doc = rendered.file(PORTFOLIO_ID, "portfolio-review.html").read_text("utf-8")
+    after = doc[doc.index('id="health"'):]
+    first_row = re.search(r"<tbody><tr>(.*?)</tr>", after, re.S).group(1)
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td.*?</td>",
+                                                                         first_row, re.S)]
+    arr, score = cells[3], cells[4]
+    pages = pdf_pages(rendered.file(PORTFOLIO_ID, "portfolio-review.pdf"))
+    # A page's first line is its running header, which names the section on every page.
+    at = [i for i, page in enumerate(pages)
+          if any(line.strip() == heading for line in page.splitlines()[1:])]
+    assert at, f"{heading!r} is a heading in the PDF"
+    body = "\n".join(pages[at[0]].splitlines()[1:])
+    assert arr in body and score in body, (
+        f"page {at[0] + 1} holds {heading!r} but not its table's first row ({arr}, {score})")

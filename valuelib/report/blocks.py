@@ -78,6 +78,9 @@ COVER_LABELS = {
     "internal_mark": _INTERNAL_MARK,
 }
 _MISSING = "\u2014"  # em dash for missing table values
+#: A table with more body rows than this may break across pages in print (class
+#: ``vr-table--long``): kept whole it would leave its heading alone at a page's foot.
+LONG_TABLE_ROWS = 12
 
 # A cell counts as numeric (and is right-aligned) when it is a number or a formatted
 # number: optional sign, currency symbol or code, digits with separators, a unit.
@@ -340,7 +343,9 @@ def table(
 ) -> Block:
     """A DataFrame as an escaped HTML table in a horizontally scrollable wrapper.
 
-    Values are shown as given (format numbers first); missing values show as "—".
+    Values are shown as given (format numbers first); missing values show as "—". A
+    table of more than LONG_TABLE_ROWS rows is marked ``vr-table--long``: print lets it
+    break across pages (its header row repeats) instead of moving it whole.
     Columns whose values are all numbers or formatted numbers are right-aligned unless
     ``align`` (column → ``left``/``right``/``center``) says otherwise. A column named in
     ``badges`` (column → function giving a cell's badge kind) shows each cell as a
@@ -351,6 +356,8 @@ def table(
     for column, how in align.items():
         _check(how, ("left", "right", "center"), f"table align for column {column!r}")
     extra = [classes] if isinstance(classes, str) else list(classes or [])
+    if len(df) > LONG_TABLE_ROWS:
+        extra.append("vr-table--long")
     table_cls = " ".join(["vr-table", *extra])
 
     columns = [str(c) for c in df.columns]
