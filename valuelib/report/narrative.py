@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from valuelib.model.account import AccountReview
 from valuelib.model.value import improvement
-from valuelib.report.fmt import Formatter
+from valuelib.report.fmt import Formatter, is_missing
 
 
 @dataclass(frozen=True)
@@ -193,12 +193,12 @@ def _nps_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
         return None
     now = r.nps.iloc[-1]
     before = r.nps.iloc[-2] if len(r.nps) > 1 else None
-    if now["nps"] is None or now["responses"] == 0:
+    if is_missing(now["nps"]) or now["responses"] == 0:
         return Sentence(1.0, _("No NPS answers were received in {quarter}.").format(
             quarter=f.quarter(r.quarter)))
     n = int(now["responses"])
     fields = {"nps": f.number(now["nps"], 0), "count": f.number(n)}
-    if before is None or before["nps"] is None:
+    if before is None or is_missing(before["nps"]):
         return Sentence(1.0, n_("NPS was {nps} on {count} answer.",
                                 "NPS was {nps} on {count} answers.", n).format(**fields))
     change = float(now["nps"]) - float(before["nps"])

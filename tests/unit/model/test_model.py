@@ -193,6 +193,19 @@ def test_executive_summary_names_the_largest_mover(review):
     assert "nan" not in text and "None" not in text
 
 
+def test_executive_summary_reads_nps_without_last_quarters_answers_as_a_level():
+    """The previous quarter without answers is NaN in the frame, not None: no "fell not enough
+    data points"."""
+    bundle = _bundle()
+    responses = bundle.tables["nps_responses"]
+    bundle.tables["nps_responses"] = responses[responses["responded_at"] >= D("2026-07-01")]
+    r = account.build(bundle)
+    assert pd.isna(r.nps.set_index("quarter").loc["2026Q2", "nps"])
+    text = narrative.executive_summary(r, Formatter("en-IE", "EUR"))
+    assert "NPS was 50 on 4 answers." in text
+    assert "not enough data" not in text
+
+
 def test_improvement_follows_direction():
     assert value.improvement(6, 8, "lower_is_better") == 2
     assert value.improvement(6, 8, "higher_is_better") == -2
