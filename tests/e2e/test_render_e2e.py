@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 
 import duckdb
 import pytest
@@ -13,6 +14,7 @@ from support import (
     E2E_INTERNAL,
     PORTFOLIO_ID,
     pdf_pages,
+    pdf_words_outside,
     read_html,
     squash,
     valuereview,
@@ -266,3 +268,14 @@ def test_a_section_heading_shares_its_page_with_the_first_row_of_its_table(rende
     body = "\n".join(pages[at[0]].splitlines()[1:])
     assert arr in body and score in body, (
         f"page {at[0] + 1} holds {heading!r} but not its table's first row ({arr}, {score})")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler's pdftotext")
+def test_no_text_runs_into_a_page_margin(rendered):
+    """Every table fits the page: a numeric column's header wraps rather than pushing the
+    table past the right margin (the Hausa and Chichewa support and value tables did)."""
+    margin_pt = 18 / 25.4 * 72  # @page's left and right margin, 18mm
+    for account_id in [*E2E_ACCOUNTS, PORTFOLIO_ID]:
+        name = "portfolio-review.pdf" if account_id == PORTFOLIO_ID else "value-review.pdf"
+        outside = pdf_words_outside(rendered.file(account_id, name), margin_pt)
+        assert not outside, f"{account_id}: text in the margin (page, word): {outside[:5]}"
