@@ -32,6 +32,8 @@ __all__ = [
     "COVER_LABELS",
     "INTERNAL_ATTR",
     "Block",
+    "LONG_TABLE_ROWS",
+    "MISSING",
     "KPI_TONES",
     "NOTE_KINDS",
     "badge",
@@ -77,7 +79,8 @@ COVER_LABELS = {
     "as_of": "Data as of",
     "internal_mark": _INTERNAL_MARK,
 }
-_MISSING = "\u2014"  # em dash for missing table values
+#: What a table cell shows when it has no value (an em dash).
+MISSING = "\u2014"
 #: A table with more body rows than this may break across pages in print (class
 #: ``vr-table--long``): kept whole it would leave its heading alone at a page's foot.
 LONG_TABLE_ROWS = 12
@@ -388,7 +391,7 @@ def table(
             if kind is not None:
                 text = str(badge(value, kind(value)))
             elif _is_missing(value):
-                text = f'<span class="vr-missing">{_MISSING}</span>'
+                text = f'<span class="vr-missing">{MISSING}</span>'
             else:
                 text = _e(value)
             cells.append(f"<td{cell_cls(j)}>{text}</td>")

@@ -19,11 +19,9 @@ from valuelib.model.portfolio import (
     SegmentProjection,
 )
 from valuelib.report.account import band_label, component_label, not_provided_entry
+from valuelib.report.blocks import MISSING
 from valuelib.report.fmt import Formatter
 from valuelib.report.i18n import N_
-
-#: Shown in a table cell that has nothing to say (no weak component, no parameter to read).
-DASH = "—"
 
 RETENTION_LABELS = [
     ("grr", N_("GRR (gross revenue retention)")),
@@ -164,7 +162,7 @@ def _parameter(value: float | None, s: SegmentProjection, f: Formatter) -> str:
     churn rate instead: α, β only say how far the search went)."""
     if value is None:
         return f.missing
-    return DASH if s.constant_churn is not None else f.number(value, 3)
+    return MISSING if s.constant_churn is not None else f.number(value, 3)
 
 
 def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
@@ -240,7 +238,7 @@ def _components(names: Any, f: Formatter) -> str:
     from babel.lists import format_list
 
     parts = [component_label(n.strip(), f) for n in str(names or "").split(",") if n.strip()]
-    return format_list(parts, locale=f.babel_locale) if parts else DASH
+    return format_list(parts, locale=f.babel_locale) if parts else MISSING
 
 
 def worst_first(p: Portfolio, f: Formatter, limit: int = 25) -> pd.DataFrame:
