@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 
 import duckdb
 import pytest
@@ -13,6 +14,7 @@ from support import (
     E2E_INTERNAL,
     PORTFOLIO_ID,
     pdf_pages,
+    pdf_words_outside,
     read_html,
     squash,
     valuereview,
@@ -246,3 +248,34 @@ def test_account_figures_equal_the_metrics_on_the_warehouse_rows(rendered):
     assert m["figures"]["roi_multiple"]["value"] == pytest.approx(
         metrics.roi_multiple(value_to_date, cost))
     assert f"ROI to date {metrics.roi(value_to_date, cost):.1f}%" in text
+
+
+def test_a_section_heading_shares_its_page_with_the_first_row_of_its_table(rendered):
+    """A long table starts under its heading; it does not move whole to the next page and leave
+    the heading alone at the foot of a page (the portfolio's accounts by health)."""
+    heading = "Accounts, worst health first"
+    doc = rendered.file(PORTFOLIO_ID, "portfolio-review.html").read_text("utf-8")
+    after = doc[doc.index('id="health"'):]
+    first_row = re.search(r"<tbody><tr>(.*?)</tr>", after, re.S).group(1)
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td.*?</td>",
+                                                                         first_row, re.S)]
+    arr, score = cells[3], cells[4]
+    pages = pdf_pages(rendered.file(PORTFOLIO_ID, "portfolio-review.pdf"))
+    # A page's first line is its running header, which names the section on every page.
+    at = [i for i, page in enumerate(pages)
+          if any(line.strip() == heading for line in page.splitlines()[1:])]
+    assert at, f"{heading!r} is a heading in the PDF"
+    body = "\n".join(pages[at[0]].splitlines()[1:])
+    assert arr in body and score in body, (
+        f"page {at[0] + 1} holds {heading!r} but not its table's first row ({arr}, {score})")
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler's pdftotext")
+def test_no_text_runs_into_a_page_margin(rendered):
+    """Every table fits the page: a numeric column's header wraps rather than pushing the
+    table past the right margin (the Hausa and Chichewa support and value tables did)."""
+    margin_pt = 18 / 25.4 * 72  # @page's left and right margin, 18mm
+    for account_id in [*E2E_ACCOUNTS, PORTFOLIO_ID]:
+        name = "portfolio-review.pdf" if account_id == PORTFOLIO_ID else "value-review.pdf"
+        outside = pdf_words_outside(rendered.file(account_id, name), margin_pt)
+        assert not outside, f"{account_id}: text in the margin (page, word): {outside[:5]}"

@@ -84,6 +84,23 @@ def pdf_pages(path: Path) -> list[str]:
     return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
 
 
+def pdf_words_outside(path: Path, margin_pt: float) -> list[tuple[int, str]]:
+    """(page number, word) of each word that reaches into a page's left or right margin
+    (poppler's ``pdftotext -bbox``, which gives every word's box in points)."""
+    import re
+
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    found = []
+    for number, page in enumerate(out.split("<page ")[1:], 1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))
+        for m in re.finditer(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">'
+                             r"([^<]*)<", page):
+            if float(m.group(1)) < margin_pt - 0.5 or float(m.group(2)) > width - margin_pt + 0.5:
+                found.append((number, m.group(3)))
+    return found
+
+
 def squash(text: str) -> str:
     """Whitespace folded to single spaces (PDF text and HTML wrap differently)."""
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())

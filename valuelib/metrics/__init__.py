@@ -28,7 +28,15 @@ from valuelib.metrics.periods import (
     trailing_months,
 )
 from valuelib.metrics.retention import crr, drr, grr, logo_churn, nrr, revenue_churn
-from valuelib.metrics.sbg import SBGFit, fit_sbg, sbg_ltv, sbg_retention, sbg_survival
+from valuelib.metrics.sbg import (
+    GEOMETRIC_SCALE,
+    SBGFit,
+    fit_sbg,
+    sbg_constant_churn,
+    sbg_ltv,
+    sbg_retention,
+    sbg_survival,
+)
 from valuelib.metrics.value import ltv, payback_months, roi, roi_multiple, value_realized_pct
 from valuelib.metrics.voice import csat, nps, review_sales_impact
 
@@ -58,8 +66,10 @@ __all__ = [
     "MIN_PEERS",
     "percentile_rank",
     # shifted-beta-geometric retention
+    "GEOMETRIC_SCALE",
     "SBGFit",
     "fit_sbg",
+    "sbg_constant_churn",
     "sbg_survival",
     "sbg_retention",
     "sbg_ltv",

@@ -23,13 +23,21 @@ import numpy as np
 
 from valuelib.metrics._checks import fmt, in_range, non_negative, number_array, positive, whole
 
-__all__ = ["SBGFit", "fit_sbg", "sbg_ltv", "sbg_retention", "sbg_survival"]
+__all__ = [
+    "GEOMETRIC_SCALE", "SBGFit", "fit_sbg", "sbg_constant_churn", "sbg_ltv", "sbg_retention",
+    "sbg_survival",
+]
 
 # Search box for log α and log β. When a cohort shows no spread in churn propensity
 # (retention does not rise over time) the likelihood keeps growing as α, β → ∞ with
 # α/(α+β) fixed, i.e. constant retention; the box stops the search there, which
 # leaves the projected retention right.
 _LOG_BOUND = 20.0
+
+#: α + β beyond which a fit is read as the geometric model (no heterogeneity): θ's
+#: spread, sqrt(μ(1−μ)/(α+β+1)), is then under 1 % of a churn rate μ of a few percent,
+#: and α, β themselves only say "as large as the search allowed".
+GEOMETRIC_SCALE = 1e4
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,16 @@ def sbg_ltv(
     survival = sbg_survival(a, b, n)
     discount = (1.0 + rate) ** -np.arange(1, n + 1, dtype=float)
     return float(margin * revenue * float(survival @ discount))
+
+
+def sbg_constant_churn(alpha: float, beta: float) -> float | None:
+    """The constant churn rate α/(α+β) of a period when the fit has degenerated to the
+    geometric model (α + β > GEOMETRIC_SCALE: no spread in churn between customers), else
+    None (α and β describe a real spread). Source: Fader & Hardie 2007, "How to Project
+    Customer Retention", J. Interactive Marketing (the sBG's geometric limit).
+    """
+    a, b = _check_params(alpha, beta)
+    return a / (a + b) if a + b > GEOMETRIC_SCALE else None
 
 
 def fit_sbg(survivors: Iterable[float]) -> SBGFit:

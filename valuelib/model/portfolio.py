@@ -71,6 +71,14 @@ class SegmentProjection:
     reason: str = ""
     other: int = 0  # > 0: the pooled projection of this many smaller segments
 
+    @property
+    def constant_churn(self) -> float | None:
+        """Churn a quarter (0–1) when the fit found no heterogeneity between customers
+        (the geometric model, see `metrics.sbg_constant_churn`), else None."""
+        if self.alpha is None or self.beta is None:
+            return None
+        return metrics.sbg_constant_churn(self.alpha, self.beta)
+
 
 def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=columns)

@@ -32,6 +32,8 @@ __all__ = [
     "COVER_LABELS",
     "INTERNAL_ATTR",
     "Block",
+    "LONG_TABLE_ROWS",
+    "MISSING",
     "KPI_TONES",
     "NOTE_KINDS",
     "badge",
@@ -77,7 +79,11 @@ COVER_LABELS = {
     "as_of": "Data as of",
     "internal_mark": _INTERNAL_MARK,
 }
-_MISSING = "\u2014"  # em dash for missing table values
+#: What a table cell shows when it has no value (an em dash).
+MISSING = "\u2014"
+#: A table with more body rows than this may break across pages in print (class
+#: ``vr-table--long``): kept whole it would leave its heading alone at a page's foot.
+LONG_TABLE_ROWS = 12
 
 # A cell counts as numeric (and is right-aligned) when it is a number or a formatted
 # number: optional sign, currency symbol or code, digits with separators, a unit.
@@ -340,7 +346,9 @@ def table(
 ) -> Block:
     """A DataFrame as an escaped HTML table in a horizontally scrollable wrapper.
 
-    Values are shown as given (format numbers first); missing values show as "—".
+    Values are shown as given (format numbers first); missing values show as "—". A
+    table of more than LONG_TABLE_ROWS rows is marked ``vr-table--long``: print lets it
+    break across pages (its header row repeats) instead of moving it whole.
     Columns whose values are all numbers or formatted numbers are right-aligned unless
     ``align`` (column → ``left``/``right``/``center``) says otherwise. A column named in
     ``badges`` (column → function giving a cell's badge kind) shows each cell as a
@@ -351,6 +359,8 @@ def table(
     for column, how in align.items():
         _check(how, ("left", "right", "center"), f"table align for column {column!r}")
     extra = [classes] if isinstance(classes, str) else list(classes or [])
+    if len(df) > LONG_TABLE_ROWS:
+        extra.append("vr-table--long")
     table_cls = " ".join(["vr-table", *extra])
 
     columns = [str(c) for c in df.columns]
@@ -381,7 +391,7 @@ def table(
             if kind is not None:
                 text = str(badge(value, kind(value)))
             elif _is_missing(value):
-                text = f'<span class="vr-missing">{_MISSING}</span>'
+                text = f'<span class="vr-missing">{MISSING}</span>'
             else:
                 text = _e(value)
             cells.append(f"<td{cell_cls(j)}>{text}</td>")

@@ -34,7 +34,8 @@ def resolve_locale(tag: str) -> babel.Locale:
     return i18n.resolve(tag).cldr
 
 
-def _missing(x: object) -> bool:
+def is_missing(x: object) -> bool:
+    """None or NaN: a figure there is none of (a pandas column turns None into NaN)."""
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
@@ -61,14 +62,14 @@ class Formatter:
 
     def number(self, x: float | None, digits: int = 0) -> str:
         """A plain number with grouping, `digits` decimals."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return babel.numbers.format_decimal(x, format=pattern, locale=self.babel_locale)
 
     def money(self, x: float | None, *, digits: int = 0, currency: str | None = None) -> str:
         """An amount in the account's currency, e.g. $1,234 or 1 234 ₾ (whole units by default)."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         pattern = self.babel_locale.currency_formats["standard"].pattern
         if digits == 0:
@@ -81,7 +82,7 @@ class Formatter:
 
     def money_compact(self, x: float | None, *, currency: str | None = None) -> str:
         """A short amount for chart axes and cards, e.g. $1.2M."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         return babel.numbers.format_compact_currency(
             float(x), currency or self.currency, locale=self.babel_locale, fraction_digits=1
@@ -89,7 +90,7 @@ class Formatter:
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A percentage given in percent (90.0 → 90.0 %), in the locale's percent pattern."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
         return babel.numbers.format_percent(float(x) / 100, format=pattern,
@@ -97,20 +98,20 @@ class Formatter:
 
     def signed(self, x: float | None, digits: int = 1, suffix: str = "") -> str:
         """A change with its sign: +4.2, −1.0 (suffix such as '×' appended)."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         body = self.number(abs(float(x)), digits)
         return f"{_sign(x)}{body}{suffix}"
 
     def signed_pct(self, x: float | None, digits: int = 1) -> str:
         """A relative change in percent with its sign, in the locale's percent pattern: +4.2%."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         return f"{_sign(x)}{self.pct(abs(float(x)), digits)}"
 
     def signed_points(self, x: float | None, digits: int = 1, *, unit: str = "pp") -> str:
         """A change in percentage points (``pp``) or score points (``pts``): +4.2 pp."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         value = self.signed(x, digits)
         if unit == "pp":
@@ -119,34 +120,34 @@ class Formatter:
 
     def compact(self, x: float | None) -> str:
         """A short number for chart axes and labels: 1.2K, 3.4M (CLDR compact decimal)."""
-        if _missing(x):
+        if is_missing(x):
             return ""
         return babel.numbers.format_compact_decimal(float(x), locale=self.babel_locale,
                                                     fraction_digits=1)
 
     def axis_pct(self, x: float | None) -> str:
         """A chart's percent (values on 0–100): 42%, 4.5%, in the locale's pattern."""
-        if _missing(x):
+        if is_missing(x):
             return ""
         v = float(x)
         return self.pct(v, 1 if abs(v) < 10 and round(v) != v else 0)
 
     def axis_number(self, x: float | None) -> str:
         """A chart's plain number: up to one decimal, grouped as the locale groups."""
-        if _missing(x):
+        if is_missing(x):
             return ""
         v = float(x)
         return self.number(v, 0 if round(v) == v else 1)
 
     def multiple(self, x: float | None, digits: int = 1) -> str:
         """A ratio such as an ROI multiple: 2.5×."""
-        if _missing(x):
+        if is_missing(x):
             return self.missing
         return f"{self.number(x, digits)}×"
 
     def months(self, n: float | None) -> str:
         """A whole number of months, with the language's plural: 1 month, 66 months."""
-        if _missing(n):
+        if is_missing(n):
             return self.missing
         count = int(round(float(n)))
         return self.tr.ngettext("{count} month", "{count} months", count).format(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from valuelib.model.account import AccountReview
 from valuelib.model.value import improvement
-from valuelib.report.fmt import Formatter
+from valuelib.report.fmt import Formatter, is_missing
 
 
 @dataclass(frozen=True)
@@ -43,33 +43,34 @@ def _value_sentence(r: AccountReview, f: Formatter) -> str:
             v.drivers_total,
         ).format(name=r.name, quarter=q, count=f.number(v.drivers_total))
     fields = {"quarter": q, "name": r.name, "amount": f.money(v.value_quarter),
-              "measured": f.number(v.drivers_measured), "total": f.number(v.drivers_total)}
+              "drivers": drivers_phrase(v.drivers_measured, v.drivers_total, f)}
     if p.value_quarter:
         change = _pct_change(v.value_quarter, p.value_quarter)
         fields.update(change=f.pct(abs(change), 1), previous_quarter=pq,
                       previous_amount=f.money(p.value_quarter))
         if change >= 0:
-            return n_(
-                "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
-                "value driver, up {change} on {previous_quarter} ({previous_amount}).",
-                "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
-                "value drivers, up {change} on {previous_quarter} ({previous_amount}).",
-                v.drivers_total,
-            ).format(**fields)
-        return n_(
-            "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
-            "value driver, down {change} on {previous_quarter} ({previous_amount}).",
-            "In {quarter}, {name} realized {amount} of value across {measured} of {total} "
-            "value drivers, down {change} on {previous_quarter} ({previous_amount}).",
-            v.drivers_total,
-        ).format(**fields)
-    return n_(
-        "In {quarter}, {name} realized {amount} of value across {measured} of {total} value "
-        "driver, the first quarter with measured value.",
-        "In {quarter}, {name} realized {amount} of value across {measured} of {total} value "
-        "drivers, the first quarter with measured value.",
-        v.drivers_total,
-    ).format(**fields)
+            return _("In {quarter}, {name} realized {amount} of value across {drivers}, up "
+                     "{change} on {previous_quarter} ({previous_amount}).").format(**fields)
+        return _("In {quarter}, {name} realized {amount} of value across {drivers}, down "
+                 "{change} on {previous_quarter} ({previous_amount}).").format(**fields)
+    return _("In {quarter}, {name} realized {amount} of value across {drivers}, the first "
+             "quarter with measured value.").format(**fields)
+
+
+def drivers_phrase(measured: int, total: int, f: Formatter) -> str:
+    """The value drivers a quarter's value was measured across: "2 of 3 value drivers", or,
+    when every driver counts, "its only value driver", "both value drivers", "all 4 value
+    drivers" (an executive reads "2 of 2" as a table, not a sentence)."""
+    _, n_ = f.tr.gettext, f.tr.ngettext
+    if measured < total:
+        return n_("{measured} of {total} value driver", "{measured} of {total} value drivers",
+                  total).format(measured=f.number(measured), total=f.number(total))
+    if total == 1:
+        return _("its only value driver")
+    if total == 2:
+        return _("both value drivers")
+    return n_("all {total} value driver", "all {total} value drivers",
+              total).format(total=f.number(total))
 
 
 def _arr_sentence(r: AccountReview, f: Formatter) -> str | None:
@@ -192,12 +193,12 @@ def _nps_sentence(r: AccountReview, f: Formatter) -> Sentence | None:
         return None
     now = r.nps.iloc[-1]
     before = r.nps.iloc[-2] if len(r.nps) > 1 else None
-    if now["nps"] is None or now["responses"] == 0:
+    if is_missing(now["nps"]) or now["responses"] == 0:
         return Sentence(1.0, _("No NPS answers were received in {quarter}.").format(
             quarter=f.quarter(r.quarter)))
     n = int(now["responses"])
     fields = {"nps": f.number(now["nps"], 0), "count": f.number(n)}
-    if before is None or before["nps"] is None:
+    if before is None or is_missing(before["nps"]):
         return Sentence(1.0, n_("NPS was {nps} on {count} answer.",
                                 "NPS was {nps} on {count} answers.", n).format(**fields))
     change = float(now["nps"]) - float(before["nps"])

@@ -19,6 +19,7 @@ from valuelib.model.portfolio import (
     SegmentProjection,
 )
 from valuelib.report.account import band_label, component_label, not_provided_entry
+from valuelib.report.blocks import MISSING
 from valuelib.report.fmt import Formatter
 from valuelib.report.i18n import N_
 
@@ -150,7 +151,18 @@ def projection_note(s: SegmentProjection, f: Formatter) -> str:
                                                   quarters=f.number(horizon))
     if s.reason == FIT_FAILED:
         return _("not enough data: the model could not be fitted to this cohort")
+    if s.constant_churn is not None:
+        return _("no heterogeneity between customers: constant churn of {churn} a "
+                 "quarter").format(churn=f.pct(s.constant_churn * 100.0))
     return ""
+
+
+def _parameter(value: float | None, s: SegmentProjection, f: Formatter) -> str:
+    """α or β as fitted; a dash when the fit is the geometric model (the note gives its
+    churn rate instead: α, β only say how far the search went)."""
+    if value is None:
+        return f.missing
+    return MISSING if s.constant_churn is not None else f.number(value, 3)
 
 
 def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
@@ -162,8 +174,8 @@ def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
         rows.append({
             p_("table header", "Segment"): group_label(s.segment, s.other, f),
             p_("table header", "Cohort accounts"): f.number(s.accounts),
-            "α": f.number(s.alpha, 3) if s.alpha is not None else f.missing,
-            "β": f.number(s.beta, 3) if s.beta is not None else f.missing,
+            "α": _parameter(s.alpha, s, f),
+            "β": _parameter(s.beta, s, f),
             p_("table header", "Projected retention after 1 year"):
                 f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing,
             p_("table header", "ARPA per quarter"): f.money(s.arpa_quarter),
@@ -226,7 +238,7 @@ def _components(names: Any, f: Formatter) -> str:
     from babel.lists import format_list
 
     parts = [component_label(n.strip(), f) for n in str(names or "").split(",") if n.strip()]
-    return format_list(parts, locale=f.babel_locale) if parts else "—"
+    return format_list(parts, locale=f.babel_locale) if parts else MISSING
 
 
 def worst_first(p: Portfolio, f: Formatter, limit: int = 25) -> pd.DataFrame:

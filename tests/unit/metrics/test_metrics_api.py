@@ -26,6 +26,7 @@ SIGNATURES = {
     "fit_sbg": ["survivors"],
     "sbg_survival": ["alpha", "beta", "periods"],
     "sbg_retention": ["alpha", "beta", "periods"],
+    "sbg_constant_churn": ["alpha", "beta"],
     "sbg_ltv": ["alpha", "beta", "arpa", "gross_margin", "discount_rate", "horizon"],
     "roc_auc": ["scores", "positives"],
     "percentile_rank": ["value", "peers"],

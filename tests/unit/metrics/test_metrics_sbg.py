@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from valuelib.metrics import SBGFit, fit_sbg, sbg_ltv, sbg_retention, sbg_survival
+from valuelib.metrics.sbg import GEOMETRIC_SCALE, sbg_constant_churn
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
 
@@ -45,6 +46,18 @@ def test_constant_retention_fits_as_large_alpha_beta_with_the_right_ratio():
     fit = fit_sbg([1000, 900, 810, 729, 656.1])
     assert fit.alpha > 1e3
     assert sbg_retention(fit.alpha, fit.beta, 3) == pytest.approx([0.9, 0.9, 0.9], abs=1e-4)
+
+
+def test_a_constant_churn_fit_reads_as_the_geometric_model():
+    fit = fit_sbg([1000, 900, 810, 729, 656.1])
+    assert fit.alpha + fit.beta > GEOMETRIC_SCALE
+    assert sbg_constant_churn(fit.alpha, fit.beta) == pytest.approx(0.1, abs=1e-4)
+
+
+def test_a_fit_with_spread_between_customers_has_no_constant_churn():
+    fit = fit_sbg(REGULAR)
+    assert sbg_constant_churn(fit.alpha, fit.beta) is None
+    assert sbg_constant_churn(1.5, 3.0) is None
 
 
 def test_retention_and_survival_by_hand():

@@ -184,12 +184,26 @@ def test_customer_bundle_cannot_make_an_internal_review():
 
 def test_executive_summary_names_the_largest_mover(review):
     text = narrative.executive_summary(review, Formatter("en-IE", "EUR"))
-    assert text.startswith("In 2026 Q3, Acme <Co> realized €5,000 of value across 2 of 2")
+    assert text.startswith("In 2026 Q3, Acme <Co> realized €5,000 of value across both value "
+                           "drivers, up")
     assert "up 150.0% on 2026 Q2" in text
     # Conversion moved 2,000 more in money than onboarding (1,000): it leads.
     assert "The largest mover was Conversion" in text
     assert "NPS rose 25 points to 50 on 4 answers" in text
     assert "nan" not in text and "None" not in text
+
+
+def test_executive_summary_reads_nps_without_last_quarters_answers_as_a_level():
+    """The previous quarter without answers is NaN in the frame, not None: no "fell not enough
+    data points"."""
+    bundle = _bundle()
+    responses = bundle.tables["nps_responses"]
+    bundle.tables["nps_responses"] = responses[responses["responded_at"] >= D("2026-07-01")]
+    r = account.build(bundle)
+    assert pd.isna(r.nps.set_index("quarter").loc["2026Q2", "nps"])
+    text = narrative.executive_summary(r, Formatter("en-IE", "EUR"))
+    assert "NPS was 50 on 4 answers." in text
+    assert "not enough data" not in text
 
 
 def test_improvement_follows_direction():

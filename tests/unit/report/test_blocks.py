@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from IPython.core.formatters import DisplayFormatter  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+from support import ROOT  # noqa: E402
 
 from valuelib.report import blocks  # noqa: E402
 
@@ -267,3 +268,12 @@ def test_figures_with_raster_parts_are_saved_the_ordinary_way():
     ax.imshow(np.arange(4.0).reshape(2, 2))
     assert blocks._tight_bbox(fig) is None
     plt.close(fig)
+
+
+def test_only_a_long_table_may_break_across_pages_in_print():
+    short = pd.DataFrame({"n": range(blocks.LONG_TABLE_ROWS)})
+    long = pd.DataFrame({"n": range(blocks.LONG_TABLE_ROWS + 1)})
+    assert 'class="vr-table"' in str(blocks.table(short))
+    assert 'class="vr-table vr-table--long"' in str(blocks.table(long))
+    css = (ROOT / "templates" / "valuereview" / "static" / "print.css").read_text()
+    assert "table.vr-table--long { break-inside: auto; }" in css

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from valuelib.model import account, health, portfolio
 from valuelib.report import account as present
+from valuelib.report import narrative, record
 from valuelib.report import portfolio as present_portfolio
-from valuelib.report import record
 from valuelib.report.fmt import Formatter
 
 F = Formatter("en-US", "USD")
@@ -86,3 +87,30 @@ def test_a_projections_reason_is_worded(reason, accounts, observed, expected):
                                     pd.DataFrame({"period": range(observed)}), pd.DataFrame(),
                                     None, None, reason)
     assert present_portfolio.projection_note(s, F) == expected
+
+
+def _fitted(alpha: float, beta: float) -> portfolio.SegmentProjection:
+    return portfolio.SegmentProjection("Enterprise", 10, alpha, beta, pd.DataFrame(),
+                                       pd.DataFrame({"period": [4], "survival_pct": [85.1]}),
+                                       None, None)
+
+
+def test_a_projection_without_heterogeneity_shows_its_constant_churn_not_alpha_beta():
+    s = _fitted(19_938_279.373, 485_164_908.516)
+    p = SimpleNamespace(projections=[s, _fitted(0.193, 20.528)])
+    table = present_portfolio.projection_table(p, F)  # type: ignore[arg-type]
+    assert list(table["α"]) == ["—", "0.193"]
+    assert list(table["β"]) == ["—", "20.528"]
+    assert list(table["Note"]) == [
+        "no heterogeneity between customers: constant churn of 3.9% a quarter", ""]
+
+
+@pytest.mark.parametrize("measured, total, expected", [
+    (1, 3, "1 of 3 value drivers"),
+    (0, 1, "0 of 1 value driver"),
+    (1, 1, "its only value driver"),
+    (2, 2, "both value drivers"),
+    (4, 4, "all 4 value drivers"),
+])
+def test_value_drivers_counted_all_are_worded_as_all(measured, total, expected):
+    assert narrative.drivers_phrase(measured, total, F) == expected
