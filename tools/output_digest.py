@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
         print(f"{len(now)} files fingerprinted", file=sys.stderr)
         return 0
-    before = dict(reversed(line.split("  ", 1)) for line in args.check.read_text().splitlines())
-    before = {p.strip(): h for p, h in before.items()}
+    rows = (line.split("  ", 1) for line in args.check.read_text().splitlines() if line)
+    before = {path.strip(): sha for sha, path in rows}
     differ = sorted(p for p in before.keys() & now.keys() if before[p] != now[p])
     gone, new = sorted(before.keys() - now.keys()), sorted(now.keys() - before.keys())
     for label, paths in (("differs", differ), ("missing", gone), ("new", new)):
