@@ -42,9 +42,16 @@ P portfolio (``--portfolio-accounts N``, run on its own)
     time.
 
 Memory: every ~0.2 s the resident set sizes (RSS) of all processes the phase started (the
-CLIs, the render command with its workers and kernels, B's processes) are summed; the phase's
-peak is reported in MB. Summed RSS counts pages shared between processes (forked kernels)
-more than once, so it overstates rather than understates. ``peak_rss_mb`` is C's.
+CLIs, the render command with its workers, kernels and browsers, B's processes) are summed;
+the phase's peak is reported in MB. Summed RSS counts pages shared between processes (forked
+kernels, a browser's processes) more than once, so it overstates rather than understates.
+The same samples also sum the proportional set sizes (PSS: each shared page divided among the
+processes that share it), which is what the phase really holds. ``peak_rss_mb`` and
+``peak_pss_mb`` are C's.
+
+PDF engine: ``--pdf-engine`` (default ``auto``: Chromium when one is installed, else
+WeasyPrint, as ``valuereview render`` resolves it) is the engine of B and C, and is named in
+the notes; A keeps the ``weasyprint`` CLI, as the naive loop is defined.
 
 Output: a table, a row appended to ``benchmarks/results.md`` (date, commit, machine, notes),
 and, as the last printed line, one JSON object (``speedup_vs_naive``, ``overhead_vs_floor``,
@@ -77,6 +84,7 @@ Options:
 --portfolio-months M
                     months of ARR of every account in phase P (default 72)
 --keep              keep the scratch folder ``benchmarks/work/run-<time>/``
+--pdf-engine E      auto (default), chromium or weasyprint: the PDF engine of B and C
 --note TEXT         free text for the notes column of the results row
 --no-record         print only; do not append to benchmarks/results.md
 """
@@ -130,7 +138,7 @@ RESULTS_HEADER = """# Benchmark results
 Appended by `make bench` (40 accounts) and `make bench-scale` (1,000 accounts, C and D only;
 then the portfolio of 10,000 accounts with 72 months of ARR each),
 i.e. `python -m benchmarks.bench`; the protocol is "Benchmark protocol" in
-`docs/metrics.md`, the targets are in issue 4. One row per run. Absolute times depend on
+`docs/metrics.md`, the targets are in issues 4 and 13. One row per run. Absolute times depend on
 the machine and on what else runs on it; ratios from one run do not.
 
 Columns:
@@ -147,15 +155,18 @@ Columns:
   C *valuereview* (`valuereview render --no-portfolio`, cold cache).
 - **C s**: C's wall seconds. **D s**: the same command again with nothing changed.
 - **C/A**: C's speed-up over A (`speedup_vs_naive`, target >= 12).
-- **C/B**: C seconds / B seconds (`overhead_vs_floor`, target <= 1.3).
-- **peak MB A/B/C/D**: peak summed RSS of each phase's process tree (C's is `peak_rss_mb`).
+- **C/B**: C seconds / B seconds (`overhead_vs_floor`, target <= 1.2).
+- **peak MB A/B/C/D**: peak summed RSS of each phase's process tree (C's is `peak_rss_mb`);
+  from `d980ea7` on, the notes also give C's peak summed PSS (`peak_pss_mb`), which counts
+  a page shared by several processes once.
 - **notes**: sampling of A, the 1-minute load average at the start and its maximum during
-  the phases (other work on the machine slows every phase), failures, free text.
+  the phases (other work on the machine slows every phase), the PDF engine of B and C
+  (from `d980ea7` on; WeasyPrint before), failures, free text.
 
 The portfolio review is left out of C and D: it is not per-account work, and A and B do not
 render it. Options of `benchmarks/bench.py`: `--accounts N`, `--workers W`,
 `--naive-sample K` (A on the first K accounts, extrapolated), `--skip-naive`, `--skip-floor`,
-`--scale`, `--portfolio-accounts N`, `--portfolio-months M`, `--keep` (keep
+`--scale`, `--portfolio-accounts N`, `--portfolio-months M`, `--pdf-engine E`, `--keep` (keep
 `benchmarks/work/run-*`), `--note TEXT`, `--no-record`;
 `make bench ARGS="--naive-sample 10"` passes them on.
 
@@ -184,24 +195,30 @@ class TreePeak:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self.peak_bytes = 0
+        self.peak_pss_bytes = 0
 
-    def _sample(self) -> int:
-        total = 0
+    def _sample(self) -> tuple[int, int]:
+        """Summed RSS and summed PSS of the phase's processes now."""
+        rss = pss = 0
         try:
             children = self._me.children(recursive=True)
         except psutil.Error:
-            return 0
+            return 0, 0
         for proc in children:
             if proc.pid in self._before:
                 continue
             with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
-        return total
+                full = proc.memory_full_info()
+                rss += full.rss
+                pss += getattr(full, "pss", full.rss)
+        return rss, pss
 
     def _loop(self) -> None:
         global MAX_LOAD
         while True:
-            self.peak_bytes = max(self.peak_bytes, self._sample())
+            rss, pss = self._sample()
+            self.peak_bytes = max(self.peak_bytes, rss)
+            self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
             MAX_LOAD = max(MAX_LOAD, os.getloadavg()[0])
             if self._stop.wait(self._interval):
                 return
@@ -219,6 +236,10 @@ class TreePeak:
     def peak_mb(self) -> float:
         return self.peak_bytes / 2**20
 
+    @property
+    def peak_pss_mb(self) -> float:
+        return self.peak_pss_bytes / 2**20
+
 
 @dataclass
 class Phase:
@@ -232,6 +253,7 @@ class Phase:
     peak_rss_mb: float
     failures: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    peak_pss_mb: float | None = None
 
     @property
     def extrapolated(self) -> bool:
@@ -361,7 +383,8 @@ def phase_naive(setup: Setup, work: Path, sample: int) -> Phase:
             _progress(f"A naive {i}/{len(ids)} {aid} {time.perf_counter() - t:.1f} s")
         seconds = time.perf_counter() - t0
     return Phase("naive", "A naive (papermill CLI loop)", seconds, len(ids), len(setup.ids),
-                 peak.peak_mb, failures)
+                 peak.peak_mb, failures,
+                 peak_pss_mb=peak.peak_pss_mb)
 
 
 # --------------------------------------------------------------------------- B floor
@@ -390,7 +413,7 @@ def _collector_class() -> type:
 class FloorRunner:
     """One warm process's notebook runner: code cells via ``exec``, no kernel, no isolation."""
 
-    def __init__(self, notebook: Path) -> None:
+    def __init__(self, notebook: Path, engine: str = "weasyprint") -> None:
         import nbformat
         from IPython.core.inputtransformer2 import TransformerManager
         from IPython.core.interactiveshell import InteractiveShell
@@ -400,6 +423,7 @@ class FloorRunner:
 
         self._nbformat = nbformat
         self.path = str(notebook)
+        self.engine = engine
         self.notebook = load_notebook_node(self.path)  # papermill's reader (adds empty tags)
         self.shell = InteractiveShell.instance()
         self.collector = _collector_class()(parent=self.shell, shell=self.shell)
@@ -421,7 +445,7 @@ class FloorRunner:
         nb.cells.append(self._nbformat.v4.new_markdown_cell("warm up"))
         # An executed code cell: the exporters refuse a notebook no cell of which has run.
         nb.cells.append(self._nbformat.v4.new_code_cell("", execution_count=1))
-        self.exporters.pdf(self.exporters.html(nb))
+        self.exporters.pdf(self.exporters.html(nb), engine=self.engine)
 
     def execute(self, parameters: dict[str, Any]) -> tuple[Any, str | None]:
         """The notebook executed with `parameters` (papermill's injected cell); error or None."""
@@ -482,7 +506,7 @@ class FloorRunner:
             html = self.exporters.html(nb, audience=parameters.get("audience"))
             timings["html"] = time.perf_counter() - t
             t = time.perf_counter()
-            pdf = self.exporters.pdf(html)
+            pdf = self.exporters.pdf(html, engine=self.engine)
             timings["pdf"] = time.perf_counter() - t
             out.mkdir(parents=True, exist_ok=True)
             (out / "value-review.html").write_text(html, encoding="utf-8")
@@ -496,10 +520,10 @@ class FloorRunner:
 
 
 def _floor_worker(notebook: str, parameters: dict[str, dict[str, Any]], out_dir: str,
-                  tasks: Any, results: Any, barrier: Any) -> None:
+                  tasks: Any, results: Any, barrier: Any, engine: str) -> None:
     """B's process: warm up, wait for the start, then render accounts from `tasks`."""
     try:
-        runner = FloorRunner(Path(notebook))
+        runner = FloorRunner(Path(notebook), engine)
     except BaseException:
         results.put({"account_id": None, "ok": False,
                      "error": "warm-up failed: " + traceback.format_exc()})
@@ -513,7 +537,7 @@ def _floor_worker(notebook: str, parameters: dict[str, dict[str, Any]], out_dir:
             results.put({"account_id": aid, "ok": False, "error": repr(exc)})
 
 
-def phase_floor(setup: Setup, work: Path, workers: int) -> Phase:
+def phase_floor(setup: Setup, work: Path, workers: int, engine: str) -> Phase:
     """B: warm processes executing the notebook's code in-process, then the same exporters."""
     ctx = multiprocessing.get_context("spawn")
     n = max(1, min(workers, len(setup.ids)))
@@ -530,7 +554,7 @@ def phase_floor(setup: Setup, work: Path, workers: int) -> Phase:
         t_warm = time.perf_counter()
         procs = [ctx.Process(target=_floor_worker, name=f"floor-{i}",
                              args=(str(NOTEBOOK), setup.params, str(out_dir), tasks, results,
-                                   barrier))
+                                   barrier, engine))
                  for i in range(n)]
         for p in procs:
             p.start()
@@ -566,7 +590,8 @@ def phase_floor(setup: Setup, work: Path, workers: int) -> Phase:
     info = {"processes": n, "warm_up_seconds": round(warm_seconds, 2),
             **_mean_timings([r.get("timings", {}) for r in done if r["ok"]])}
     return Phase("floor", "B floor (warm, no kernel)", seconds, len(setup.ids), len(setup.ids),
-                 peak.peak_mb, failures, info)
+                 peak.peak_mb, failures, info,
+                 peak_pss_mb=peak.peak_pss_mb)
 
 
 def _mean_timings(timings: list[dict[str, float]]) -> dict[str, float]:
@@ -582,16 +607,17 @@ def _mean_timings(timings: list[dict[str, float]]) -> dict[str, float]:
 # --------------------------------------------------------------------------- C and D
 
 
-def render_command(setup: Setup, out: Path, workers: int | None) -> list[str]:
+def render_command(setup: Setup, out: Path, workers: int | None, engine: str) -> list[str]:
     """`valuereview render` for exactly the benchmark's accounts, without the portfolio."""
     cmd = [str(venv_bin() / "valuereview"), "render", "--db", str(setup.db), "--out", str(out),
-           "--accounts", ",".join(setup.ids), "--no-portfolio"]
+           "--accounts", ",".join(setup.ids), "--no-portfolio", "--pdf-engine", engine]
     if workers:
         cmd += ["--workers", str(workers)]
     return cmd
 
 
-def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Phase:
+def phase_render(setup: Setup, work: Path, workers: int | None, key: str, engine: str
+                 ) -> Phase:
     """C (cold, fresh output folder) or D (the same command again)."""
     out = work / "render"
     log = work / f"{key}.log"
@@ -603,7 +629,7 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Pha
     keys = {aid: e.get("cache_key") for aid, e in before.items()}
     with TreePeak() as peak:
         t0 = time.perf_counter()
-        rc = _run(render_command(setup, out, workers), log, cwd=ROOT)
+        rc = _run(render_command(setup, out, workers, engine), log, cwd=ROOT)
         seconds = time.perf_counter() - t0
     failures: list[str] = []
     if rc != 0:
@@ -626,7 +652,7 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str) -> Pha
     label = ("C valuereview render (cold)" if key == "render"
              else "D valuereview render (no change)")
     return Phase(key, label, seconds, len(setup.ids), len(setup.ids), peak.peak_mb, failures,
-                 info)
+                 info, peak_pss_mb=peak.peak_pss_mb)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -684,6 +710,8 @@ def summarise(phases: dict[str, Phase], setup: Setup, workers: int, kind: str,
         notes.append(f"A sampled {a.measured} of {a.total} accounts, extrapolated")
     notes.append(f"load avg {load:.1f} at start, max {MAX_LOAD:.1f} during the run, "
                  f"on {os.cpu_count()} cores")
+    if c and c.peak_pss_mb is not None:
+        notes.append(f"C peak PSS {c.peak_pss_mb:.0f} MB (summed RSS {c.peak_rss_mb:.0f} MB)")
     for p in phases.values():
         if p.failures:
             notes.append(f"{p.key}: {len(p.failures)} FAILED")
@@ -706,6 +734,7 @@ def summarise(phases: dict[str, Phase], setup: Setup, workers: int, kind: str,
         "overhead_vs_floor": r(overhead),
         "nochange_seconds": r(d.seconds if d else None),
         "peak_rss_mb": r(c.peak_rss_mb if c else None, 0),
+        "peak_pss_mb": r(c.peak_pss_mb if c else None, 0),
         "naive_seconds": r(a.seconds if a else None),
         "naive_accounts_measured": a.measured if a else None,
         "naive_extrapolated": a.extrapolated if a else None,
@@ -716,6 +745,7 @@ def summarise(phases: dict[str, Phase], setup: Setup, workers: int, kind: str,
         "render_seconds": r(c.seconds if c else None),
         "render_per_minute": r(c.per_minute if c else None),
         "peak_rss_mb_by_phase": {k: r(p.peak_rss_mb, 0) for k, p in phases.items()},
+        "peak_pss_mb_by_phase": {k: r(p.peak_pss_mb, 0) for k, p in phases.items()},
         "phase_details": {k: p.info for k, p in phases.items() if p.info},
         "failures": {k: p.failures for k, p in phases.items() if p.failures},
         "extract_seconds": r(setup.extract_seconds),
@@ -747,11 +777,13 @@ def print_table(phases: dict[str, Phase], result: dict[str, Any]) -> None:
     print(f"C speed-up over A (speedup_vs_naive):  {_fmt(result['speedup_vs_naive'], '.1f', 'x')}"
           "   (issue 4 target >= 12)")
     print(f"C / B (overhead_vs_floor):             {_fmt(result['overhead_vs_floor'], '.2f')}"
-          "   (target <= 1.3)")
+          "   (target <= 1.2)")
     print(f"D no-change seconds:                   {_fmt(result['nochange_seconds'], '.2f', ' s')}"
           "   (target <= 1 s at 40 accounts, <= 5 s at 1,000)")
     print(f"C peak memory (peak_rss_mb):           {_fmt(result['peak_rss_mb'], '.0f', ' MB')}"
           "   (target <= 3 GB at 1,000 accounts)")
+    print(f"C peak PSS (peak_pss_mb):              {_fmt(result['peak_pss_mb'], '.0f', ' MB')}"
+          "   (shared pages counted once)")
     for key, info in result["phase_details"].items():
         shown = {k: v for k, v in info.items() if k != "summary"}
         if shown:
@@ -824,7 +856,7 @@ def prepare_portfolio(work: Path, n: int, months: int) -> tuple[Path, list[str],
     return db, [str(a) for a in tables["accounts"]["account_id"]], len(tables["arr_history"])
 
 
-def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
+def portfolio_profile(db: Path, account_id: str, work: Path, engine: str) -> dict[str, Any]:
     """Extract, run the portfolio notebook (exec, no kernel) and export it under cProfile:
     seconds per stage and the functions with the most own time."""
     import cProfile
@@ -833,7 +865,7 @@ def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
     from valuelib.data import extract
     from valuelib.data.warehouse import Warehouse
 
-    runner = FloorRunner(PORTFOLIO_NOTEBOOK)  # imports and warms up outside the profile
+    runner = FloorRunner(PORTFOLIO_NOTEBOOK, engine)  # imports and warms up outside the profile
     import scipy.optimize  # noqa: F401 - the batch preloads it; so does this profile
 
     profile = cProfile.Profile()
@@ -846,7 +878,7 @@ def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
     bundle.write_bytes(ex.portfolio_data)
     nb, error = runner.execute({"bundle": str(bundle), "quarter": ex.quarter})
     if error is None:
-        runner.exporters.pdf(runner.exporters.html(nb))
+        runner.exporters.pdf(runner.exporters.html(nb), engine=engine)
     profile.disable()
     total = time.perf_counter() - t0
     stats = pstats.Stats(profile).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
@@ -860,7 +892,7 @@ def portfolio_profile(db: Path, account_id: str, work: Path) -> dict[str, Any]:
     return {"seconds": round(total, 2), "stages": stages, "top_own": top, "error": error}
 
 
-def phase_portfolio(work: Path, n: int, months: int, workers: int | None
+def phase_portfolio(work: Path, n: int, months: int, workers: int | None, engine: str
                     ) -> tuple[Phase, Setup]:
     """P: the CLI's cold render of the portfolio of N accounts (and one account)."""
     t = time.perf_counter()
@@ -870,7 +902,7 @@ def phase_portfolio(work: Path, n: int, months: int, workers: int | None
     _progress(f"P warehouse: {n} accounts, {rows} ARR rows in {built:.1f} s")
     out = work / "out-portfolio"
     cmd = [str(venv_bin() / "valuereview"), "render", "--db", str(db), "--out", str(out),
-           "--accounts", first, "--formats", "html,pdf"]
+           "--accounts", first, "--formats", "html,pdf", "--pdf-engine", engine]
     if workers:
         cmd += ["--workers", str(workers)]
     failures: list[str] = []
@@ -889,13 +921,14 @@ def phase_portfolio(work: Path, n: int, months: int, workers: int | None
         if entry.get("status") == "failed":
             failures.append(f"portfolio failed: {entry.get('error')}")
     _progress(f"P render {seconds:.1f} s (portfolio {timings}); profiling")
-    profile = portfolio_profile(db, first, work)
+    profile = portfolio_profile(db, first, work, engine)
     if profile["error"]:
         failures.append(f"profile run: {profile['error']}")
     info = {"months": months, "arr_rows": rows, "portfolio_timings": timings,
             "profile": profile}
     phase = Phase("portfolio", "P portfolio (valuereview render, cold)", seconds, n, n,
-                  peak.peak_mb, failures, info)
+                  peak.peak_mb, failures, info,
+                 peak_pss_mb=peak.peak_pss_mb)
     return phase, Setup(db, n, quarter, ids, {}, {}, built)
 
 
@@ -935,6 +968,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "N accounts (results row marked portfolio)")
     p.add_argument("--portfolio-months", type=int, default=72, metavar="M",
                    help="months of ARR of every account in phase P (72)")
+    p.add_argument("--pdf-engine", default="auto", choices=("auto", "chromium", "weasyprint"),
+                   help="the PDF engine of B and C (auto: chromium when installed)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--note", default="", help="free text for the results row's notes")
     p.add_argument("--no-record", action="store_true",
@@ -960,8 +995,12 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     print(f"scratch folder {work}", file=sys.stderr)
 
+    from valuelib.render.chromium import resolve_engine
+
+    engine = resolve_engine(args.pdf_engine)
+    note = "; ".join(x for x in (f"PDF engine {engine} (B and C)", args.note) if x)
     if args.portfolio_accounts is not None:
-        return main_portfolio(args, work, started, load)
+        return main_portfolio(args, work, started, load, engine)
     try:
         setup = prepare(work, args.accounts)
     except Exception as exc:  # noqa: BLE001 - reported, scratch kept
@@ -979,16 +1018,16 @@ def main(argv: list[str] | None = None) -> int:
     if not skip_floor:
         print(f"B floor: {workers} processes", file=sys.stderr)
         try:
-            phases["floor"] = phase_floor(setup, work, workers)
+            phases["floor"] = phase_floor(setup, work, workers, engine)
         except RuntimeError as exc:
             print(str(exc), file=sys.stderr)
             return 2
     print("C valuereview render (cold)", file=sys.stderr)
-    phases["render"] = phase_render(setup, work, args.workers, "render")
+    phases["render"] = phase_render(setup, work, args.workers, "render", engine)
     print("D valuereview render (no change)", file=sys.stderr)
-    phases["nochange"] = phase_render(setup, work, args.workers, "nochange")
+    phases["nochange"] = phase_render(setup, work, args.workers, "nochange", engine)
 
-    result = summarise(phases, setup, workers, kind, load, args.note, started)
+    result = summarise(phases, setup, workers, kind, load, note, started)
     print_table(phases, result)
     if not args.no_record:
         append_row(result, phases)
@@ -1003,7 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_portfolio(args: argparse.Namespace, work: Path, started: dt.datetime,
-                   load: float) -> int:
+                   load: float, engine: str) -> int:
     """Phase P on its own: measure, print, record."""
     n, months = args.portfolio_accounts, args.portfolio_months
     if n < 1 or months < 1:
@@ -1011,12 +1050,13 @@ def main_portfolio(args: argparse.Namespace, work: Path, started: dt.datetime,
         return 2
     print(f"P portfolio: {n} accounts, {months} months of ARR each", file=sys.stderr)
     try:
-        phase, setup = phase_portfolio(work, n, months, args.workers)
+        phase, setup = phase_portfolio(work, n, months, args.workers, engine)
     except Exception as exc:  # noqa: BLE001 - reported, scratch kept
         print(f"set-up failed: {exc}", file=sys.stderr)
         return 2
     workers = args.workers or os.cpu_count() or 1
-    note = "; ".join(x for x in (portfolio_note(phase.info), args.note) if x)
+    note = "; ".join(x for x in (portfolio_note(phase.info), f"PDF engine {engine}", args.note)
+                     if x)
     result = summarise({"render": phase}, setup, workers, "portfolio", load, note, started)
     result["render_per_minute"] = None  # one document, not per-account work
     print(f"P portfolio: {phase.seconds:.1f} s for {n} accounts; {result['notes']}")
