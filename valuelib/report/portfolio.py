@@ -166,20 +166,25 @@ def _parameter(value: float | None, s: SegmentProjection, f: Formatter) -> str:
 
 
 def projection_table(p: Portfolio, f: Formatter) -> pd.DataFrame:
+    """One row per segment: its fit, projected retention and LTV. A segment without a
+    projection shows a dash in the fit's cells and says why once, in its note."""
     p_ = f.tr.pgettext
     rows = []
     for s in p.projections:
         surv4 = (s.projected.loc[s.projected["period"] == 4, "survival_pct"]
                  if not s.projected.empty else pd.Series(dtype=float))
+        fitted = not s.reason
         rows.append({
             p_("table header", "Segment"): group_label(s.segment, s.other, f),
             p_("table header", "Cohort accounts"): f.number(s.accounts),
-            "α": _parameter(s.alpha, s, f),
-            "β": _parameter(s.beta, s, f),
+            "α": _parameter(s.alpha, s, f) if fitted else MISSING,
+            "β": _parameter(s.beta, s, f) if fitted else MISSING,
             p_("table header", "Projected retention after 1 year"):
-                f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing,
+                (f.pct(float(surv4.iloc[0])) if len(surv4) else f.missing) if fitted
+                else MISSING,
             p_("table header", "ARPA per quarter"): f.money(s.arpa_quarter),
-            p_("table header", "LTV (3 years, discounted)"): f.money(s.ltv),
+            p_("table header", "LTV (3 years, discounted)"): f.money(s.ltv) if fitted
+                else MISSING,
             p_("table header", "Note"): projection_note(s, f),
         })
     return pd.DataFrame(rows)

@@ -105,6 +105,20 @@ def test_a_projection_without_heterogeneity_shows_its_constant_churn_not_alpha_b
         "no heterogeneity between customers: constant churn of 3.9% a quarter", ""]
 
 
+def test_a_segment_without_projection_says_why_once_in_its_note():
+    s = portfolio.SegmentProjection("SMB", 3, None, None, pd.DataFrame({"period": range(9)}),
+                                    pd.DataFrame(), 3_651.0, None, portfolio.TOO_LITTLE_DATA)
+    p = SimpleNamespace(projections=[s, _fitted(0.193, 20.528)])
+    table = present_portfolio.projection_table(p, F)  # type: ignore[arg-type]
+    first = table.iloc[0]
+    assert [first[c] for c in ("α", "β", "Projected retention after 1 year",
+                               "LTV (3 years, discounted)")] == ["—"] * 4
+    assert first["ARPA per quarter"] == "$3,651"
+    assert first["Note"] == "not enough data: the oldest cohort has 3 accounts over 8 quarters"
+    assert sum("not enough data" in str(v) for v in first) == 1
+    assert table.iloc[1]["Projected retention after 1 year"] == "85.1%"
+
+
 @pytest.mark.parametrize("measured, total, expected", [
     (1, 3, "1 of 3 value drivers"),
     (0, 1, "0 of 1 value driver"),
