@@ -492,6 +492,13 @@ def test_survival_curves_points_and_lines():
     assert {"Enterprise", "SMB", "Observed", "Projected"} <= set(legend)
 
 
+def test_survival_curves_without_projection_has_no_projected_key():
+    ax = charts.survival_curves(survival_df().query("kind == 'observed'"))
+    assert not [ln for ln in ax.get_lines() if ln.get_linestyle() == "-"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Observed" in legend and "Projected" not in legend
+
+
 def test_survival_curves_rejects_unknown_kind():
     with pytest.raises(ValueError, match="'forecast'"):
         charts.survival_curves(survival_df().assign(kind="forecast"))

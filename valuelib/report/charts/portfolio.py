@@ -249,7 +249,8 @@ def survival_curves(
     handles.append(Line2D([], [], color="none", label=" "))
     handles.append(Line2D([], [], ls="none", marker="o", ms=5.5, color=PALETTE["neutral"],
                           mec="white", label=observed_label))
-    handles.append(Line2D([], [], lw=2, color=PALETTE["neutral"], label=projected_label))
+    if (kinds == "projected").any():  # no key for lines that are not drawn
+        handles.append(Line2D([], [], lw=2, color=PALETTE["neutral"], label=projected_label))
     ax.set_ylim(0, 105)
     ax.yaxis.set_major_locator(_locator(5))
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
