@@ -30,6 +30,7 @@ even a worker killed with SIGKILL leaves no account's bundle behind.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing as mp
 import os
 import select
@@ -73,6 +74,21 @@ class _Slot:
             readable, _, _ = select.select([self.pidfd], [], [], 0)
             return not readable
         return bool(self.process.is_alive())
+
+    def kill_tree(self) -> None:
+        """SIGKILL the worker and every process it started (its kernel, its browser, which
+        runs in a session of its own): killed alone, a worker would orphan a hung browser."""
+        import psutil
+
+        try:
+            tree = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.Error:
+            tree = []
+        if self.alive():
+            self.process.kill()
+        for proc in tree:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
 
     def wait_gone(self, timeout: float) -> None:
         """Wait up to `timeout` seconds for the worker to exit; kill it if it has not."""
@@ -320,8 +336,7 @@ def run(
                     or now - slot.started < account_timeout or slot.outbox.poll()):
                 continue  # idle, in time, or its result is waiting to be read
             slot.task = None
-            if slot.alive():
-                slot.process.kill()
+            slot.kill_tree()
             settle(task, worker.TaskResult.past_deadline(task, account_timeout,
                                                          now - slot.started))
             retire(slot)

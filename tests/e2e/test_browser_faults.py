@@ -1,0 +1,103 @@
+"""A Chromium that dies or hangs, through `valuereview render --pdf-engine chromium`: the
+account it was printing fails alone, named with the reason, its earlier reports stay as
+they were, the other accounts print with a new browser, and no browser process is left.
+
+The faulty browser is a stand-in named by ``VALUEREVIEW_CHROMIUM``: the first time it is
+started (a marker file says so) it exits at once, or hangs in a process that ignores its
+DevTools pipe; every later start is the real Chromium.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+from support import QuarterLayout, pdf_pages, valuereview
+
+from valuelib.render import chromium
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(chromium.executable() is None,
+                                 reason="chromium is not installed")]
+
+ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0003"]
+#: How long the hanging stand-in sleeps: a number no other process on the machine uses.
+HANG_SECONDS = "4321"
+
+
+def _stand_in(folder: Path, fault: str) -> tuple[Path, Path]:
+    """A browser executable that fails once (`fault`: "die" or "hang"), and its marker."""
+    marker = folder / f"{fault}-once"
+    marker.touch()
+    act = "exit 3" if fault == "die" else f"exec sleep {HANG_SECONDS}"
+    script = folder / f"chromium-{fault}"
+    script.write_text(f"#!/bin/sh\nif [ -e '{marker}' ]; then rm -f '{marker}'; {act}; fi\n"
+                      f"exec '{chromium.executable()}' \"$@\"\n", encoding="utf-8")
+    script.chmod(0o755)
+    return script, marker
+
+
+def _render(db: Path, out: Path, browser: Path | None = None, *more: str):
+    env = {chromium.ENV_EXECUTABLE: str(browser)} if browser else None
+    return valuereview("render", "--db", str(db), "--out", str(out), "--no-portfolio",
+                       "--accounts", ",".join(ACCOUNTS), "--workers", "1",
+                       "--pdf-engine", "chromium", *more, env=env)
+
+
+def _hangers() -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if proc.info["cmdline"] == ["sleep", HANG_SECONDS]:
+            found.append(proc)
+    return found
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def first(demo_db, tmp_path_factory):
+    """Good reports of the three accounts, printed by the real Chromium."""
+    out = tmp_path_factory.mktemp("browser-faults")
+    run = _render(demo_db, out)
+    assert run.code == 0, run.stdout + run.stderr
+    quarter = next(p.name for p in out.iterdir() if p.is_dir())
+    return out, QuarterLayout(out, quarter)
+
+
+@pytest.mark.parametrize("fault, reason", [
+    ("die", "Chromium failed to print the document: the browser closed its pipe"),
+    ("hang", "ran past its 30 s deadline (--account-timeout)"),
+])
+def test_a_faulty_browser_fails_its_account_alone(demo_db, first, tmp_path, fault, reason):
+    out, layout = first
+    before = {a: _digest(layout.path("customer", a, "value-review.pdf"))
+              for a in ACCOUNTS}
+    browser, marker = _stand_in(tmp_path, fault)
+    # --force: every account renders again, so the browser's first document is ACC-0001's.
+    run = _render(demo_db, out, browser, "--force", "--account-timeout", "30")
+    assert run.code == 1, run.stdout + run.stderr
+    assert not marker.exists()
+    failed = ACCOUNTS[0]
+    assert f"FAILED {failed}" in run.stderr + run.stdout
+    assert reason in run.stderr + run.stdout
+    manifest = layout.manifest("customer")
+    entries = json.loads(manifest.read_text(encoding="utf-8"))["accounts"]
+    assert entries[failed]["status"] == "failed"
+    assert reason in entries[failed]["error"]["message"]
+    assert [entries[a]["status"] for a in ACCOUNTS[1:]] == ["rendered", "rendered"]
+    # The failed account keeps its last good report, byte for byte; the others printed anew
+    # (same inputs: the same bytes) with the real browser that replaced the faulty one.
+    for account in ACCOUNTS:
+        pdf = layout.path("customer", account, "value-review.pdf")
+        assert _digest(pdf) == before[account], account
+        assert len(pdf_pages(pdf)) >= 5
+    assert not _hangers(), "a hung browser was left running"
+    for proc in psutil.process_iter(["cmdline"]):
+        assert str(browser) not in " ".join(proc.info["cmdline"] or [])
+    assert os.environ.get(chromium.ENV_EXECUTABLE) is None
