@@ -8,6 +8,7 @@ import itertools
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import matplotlib.text as mtext
 import pandas as pd
 import pytest
 from matplotlib import font_manager
@@ -28,6 +29,7 @@ def _close_figures():
 def _without_memos(monkeypatch: pytest.MonkeyPatch) -> None:
     """matplotlib's own lookup and measurement for the rest of the test."""
     monkeypatch.delattr(font_manager.fontManager, "_find_fonts_by_props")
+    monkeypatch.setattr(mtext, "get_font", mtext.get_font.__wrapped__)
     for cls in (RendererSVG, RendererAgg):
         monkeypatch.setattr(cls, "get_text_width_height_descent",
                             cls.__dict__["get_text_width_height_descent"].__wrapped__)
@@ -38,6 +40,8 @@ def test_installed_once_by_the_charts_package():
     textcache.install()
     lookup = font_manager.fontManager._find_fonts_by_props
     assert getattr(lookup, "_valuereview_memo", False)
+    assert getattr(mtext.get_font, "_valuereview_memo", False)
+    assert mtext.get_font.__wrapped__ is font_manager.get_font
     for cls in (RendererSVG, RendererAgg):
         measure = cls.__dict__["get_text_width_height_descent"]
         assert getattr(measure, "_valuereview_memo", False)
@@ -76,6 +80,19 @@ def test_a_mutated_font_property_is_measured_afresh():
     prop.set_size(18)
     big = r.get_text_width_height_descent("Adoption", prop, False)
     assert big[0] == pytest.approx(2 * small[0], rel=0.02)
+
+
+def test_font_tables_are_the_fonts_and_read_once():
+    paths = font_manager.fontManager._find_fonts_by_props(
+        FontProperties(family=list(charts.FONT_FAMILIES)))
+    font = font_manager.get_font(paths)
+    tables = mtext.get_font(paths)
+    assert tables is mtext.get_font(list(paths))  # one reader per set of files
+    head = tables.get_sfnt_table("head")
+    assert head == font.get_sfnt_table("head") and head["unitsPerEm"] == 2048
+    assert tables.get_sfnt_table("head") is head
+    assert tables.get_sfnt_table("OS/2") == font.get_sfnt_table("OS/2")
+    assert tables.family_name == font.family_name  # anything else is the font's
 
 
 def test_font_lookup_follows_rcparams():

@@ -125,13 +125,63 @@ def memoized_measure(measure: Callable[..., Any], name: str, *,
     return get_text_width_height_descent
 
 
+class _FontTables:
+    """One font's SFNT tables, each read once; anything else goes to the font itself.
+
+    `Text` reads a font's ``OS/2``/``hhea`` and ``head`` tables (line metrics) every time it
+    lays itself out; the tables are the file's, so one reading serves every later layout.
+    """
+
+    def __init__(self, font: Any) -> None:
+        self._font = font
+        self._tables: dict[str, Any] = {}
+
+    def get_sfnt_table(self, name: str) -> Any:
+        try:
+            return self._tables[name]
+        except KeyError:
+            table = self._tables[name] = self._font.get_sfnt_table(name)
+            return table
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._font, name)
+
+
+def memoized_font_tables(get_font: Callable[..., Any]) -> Callable[..., Any]:
+    """`get_font` as `matplotlib.text` uses it (for the line metrics in a font's tables):
+    the font for the same files once, behind `_FontTables`."""
+    memo = MEMOS.setdefault("font tables", _Memo())
+
+    @functools.wraps(get_font)
+    def get_font_tables(font_filepaths: Any, *args: Any, **kwargs: Any) -> Any:
+        key = tuple(font_filepaths) if isinstance(font_filepaths, list | tuple) else None
+        if key is None or args or kwargs:
+            return get_font(font_filepaths, *args, **kwargs)
+        try:
+            found = memo.answers[key]
+        except KeyError:
+            memo.misses += 1
+            found = _FontTables(get_font(font_filepaths))
+            memo.remember(key, found)
+            return found
+        memo.hits += 1
+        return found
+
+    setattr(get_font_tables, _MARK, True)
+    return get_font_tables
+
+
 def install() -> None:
-    """Put the memos in front of matplotlib's font lookup and of the SVG and raster (Agg)
-    renderers' text measurement. Idempotent."""
+    """Put the memos in front of matplotlib's font lookup, of the font tables `Text` reads for
+    its line metrics, and of the SVG and raster (Agg) renderers' text measurement.
+    Idempotent."""
+    from matplotlib import text
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.backends.backend_svg import RendererSVG
 
     manager = font_manager.fontManager
+    if not getattr(text.get_font, _MARK, False):
+        text.get_font = memoized_font_tables(text.get_font)
     if not getattr(manager._find_fonts_by_props, _MARK, False):
         manager._find_fonts_by_props = memoized_font_lookup(manager._find_fonts_by_props,
                                                             manager)
