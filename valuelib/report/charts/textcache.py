@@ -13,7 +13,8 @@ before it reaches matplotlib's own cache.
 answer depends on (the string, a copy of the font properties, the renderer's dpi for the
 raster renderer, the font and hinting rcParams, the installed fonts and
 ``MPL_IGNORE_SYSTEM_FONTS``), so the answers, the charts and their SVG bytes are the same;
-mathtext and TeX measurements are passed through unremembered.
+mathtext and TeX measurements are passed through unremembered. These are matplotlib
+internals (checked with matplotlib 3.11); `install` leaves out any that a matplotlib lacks.
 """
 
 from __future__ import annotations
@@ -179,12 +180,14 @@ def install() -> None:
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.backends.backend_svg import RendererSVG
 
+    # Each piece is matplotlib-internal: one another matplotlib lacks is left as it is.
     manager = font_manager.fontManager
-    if not getattr(text.get_font, _MARK, False):
-        text.get_font = memoized_font_tables(text.get_font)
-    if not getattr(manager._find_fonts_by_props, _MARK, False):
-        manager._find_fonts_by_props = memoized_font_lookup(manager._find_fonts_by_props,
-                                                            manager)
+    get_font = getattr(text, "get_font", None)
+    if get_font is not None and not getattr(get_font, _MARK, False):
+        text.get_font = memoized_font_tables(get_font)
+    find = getattr(manager, "_find_fonts_by_props", None)
+    if find is not None and not getattr(find, _MARK, False):
+        manager._find_fonts_by_props = memoized_font_lookup(find, manager)
     # SVG measures with matplotlib's TextToPath at a fixed 72 dpi; Agg at its own dpi.
     for cls, by_dpi in ((RendererSVG, False), (RendererAgg, True)):
         current = cls.__dict__.get("get_text_width_height_descent")
