@@ -504,10 +504,32 @@ def _plain_text(fig: Figure) -> None:
     typed rather than be typeset or raise. Text created while drawing (tick labels)
     follows ``text.parse_math``, which the caller sets for the save.
     """
+    for text in _texts(fig):
+        text.set_parse_math(False)
+
+
+def _texts(fig: Figure) -> list[Any]:
+    """Every `Text` of the figure that exists now, tick labels included.
+
+    Unlike ``fig.findobj(Text)``, an axis contributes the ticks it has rather than asking its
+    locator for the current ones (a tick computation per axis that the layout repeats anyway);
+    ticks added later are made while saving, under ``text.parse_math`` False.
+    """
+    from matplotlib.axis import Axis
     from matplotlib.text import Text
 
-    for text in fig.findobj(Text):
-        text.set_parse_math(False)
+    found: list[Any] = []
+    stack: list[Any] = [fig]
+    while stack:
+        artist = stack.pop()
+        if isinstance(artist, Text):
+            found.append(artist)
+        if isinstance(artist, Axis):
+            stack.extend([artist.label, artist.offsetText, *artist.majorTicks,
+                          *artist.minorTicks])
+        else:
+            stack.extend(artist.get_children())
+    return found
 
 
 def _svg_markup(fig: Figure) -> str:

@@ -277,3 +277,33 @@ def test_only_a_long_table_may_break_across_pages_in_print():
     assert 'class="vr-table vr-table--long"' in str(blocks.table(long))
     css = (ROOT / "templates" / "valuereview" / "static" / "print.css").read_text()
     assert "table.vr-table--long { break-inside: auto; }" in css
+
+
+def test_plain_text_reaches_every_text_without_asking_the_locators():
+    """Every Text findobj finds is made plain, and no axis computes its ticks for it."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import MaxNLocator
+
+    class Counting(MaxNLocator):
+        calls = 0
+
+        def __call__(self):
+            Counting.calls += 1
+            return super().__call__()
+
+    fig, ax = _chart("Cost in $ and € $x$")
+    ax.set_xticks([1, 2, 3], ["$a$", "b", "$c$"])
+    ax.legend(["$ line"])
+    ax.yaxis.set_major_locator(Counting())
+    Counting.calls = 0
+    theirs = fig.findobj(Text)
+    assert Counting.calls > 0  # findobj asks the locator for the current ticks
+    assert {id(t) for t in theirs} <= {id(t) for t in blocks._texts(fig)}
+    for t in theirs:
+        t.set_parse_math(True)
+    Counting.calls = 0
+    blocks._plain_text(fig)
+    assert Counting.calls == 0
+    assert not any(t.get_parse_math() for t in theirs)
+    html = str(blocks.figure(fig))
+    assert "Cost in $ and € $x$" in html and "&gt;$a$&lt;" not in html and ">$a$<" in html
