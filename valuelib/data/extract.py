@@ -361,15 +361,16 @@ def run(
     # their accounts (in table order), instead of converting many small per-account frames.
     chosen_ids = set(chosen["account_id"])
     columns: dict[str, list[str]] = {}
-    grouped: dict[str, dict[str, list[list]]] = {}
+    grouped: dict[str, dict[str, list[tuple]]] = {}
     for name, df in tables.items():
         df = df[df["account_id"].isin(chosen_ids).to_numpy()]
         df = df.drop(columns=[c for c in internal.get(name, ()) if c in df.columns])
-        payload = bundles.frame_to_json(df.reset_index(drop=True))
-        columns[name] = payload["columns"]
-        groups: dict[str, list[list]] = {}
-        for aid, row in zip(df["account_id"].tolist(), payload["rows"], strict=True):
-            groups.setdefault(aid, []).append(row)
+        columns[name], rows = bundles.frame_to_rows(df.reset_index(drop=True))
+        groups: dict[str, list[tuple]] = {}
+        for aid, row in zip(df["account_id"].tolist(), rows, strict=True):
+            if (group := groups.get(aid)) is None:
+                group = groups[aid] = []
+            group.append(row)
         grouped[name] = groups
     result = Extract(quarter=quarter, as_of=doc_as_of, audience=audience, skipped=inactive,
                      known=frozenset(ids) | frozenset(inactive_all))
