@@ -111,7 +111,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         # A per-account file must name an account of the warehouse (selected or not).
         params.check_account_files(params_dir, wh.read_table("accounts", ["account_id"])
                                    ["account_id"].tolist())
-        quarter, _ = extract.resolve_quarter(wh, opts.quarter,
+        quarter, as_of = extract.resolve_quarter(wh, opts.quarter,
                                              allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)
         if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
@@ -120,7 +120,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             pool.prestart()
         # Bundles stay in memory: nothing but documents and records is written under --out.
         ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
-                         audience=audience, portfolio=opts.portfolio)
+                         audience=audience, portfolio=opts.portfolio, as_of=as_of)
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})

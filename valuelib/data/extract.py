@@ -334,13 +334,16 @@ def run(
     selector: str = "all",
     audience: str = "customer",
     portfolio: bool = True,
+    as_of: dt.date | None = None,
 ) -> Extract:
     """Extract bundles for the selected accounts, and the portfolio bundle unless `portfolio` is
     False: in memory (`Extract.data`), and also as files in `out_dir` (one JSON file per
-    account, in a folder only the user can read) unless `out_dir` is None."""
+    account, in a folder only the user can read) unless `out_dir` is None. `as_of`: the data's
+    as-of date (`data_as_of`), when the caller has read it already for `quarter`."""
     if audience not in ("customer", "internal"):
         raise SelectionError(f"--audience {audience!r} must be customer or internal")
-    quarter, as_of = resolve_quarter(wh, quarter, allow_incomplete=True)
+    if quarter is None or as_of is None:
+        quarter, as_of = resolve_quarter(wh, quarter, allow_incomplete=True)
     chosen, inactive = select_accounts(wh, selector, quarter)
     _, q_last = periods.quarter_bounds(quarter)
     doc_as_of = min(as_of, q_last)
