@@ -18,6 +18,7 @@ renders the rest.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,13 +68,47 @@ class Options:
 
 
 def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
-                   files: dict[str, bytes]) -> dict[str, str]:
-    """Write each file atomically where the layout puts it; returns name → sha256."""
-    hashes = {}
+                   files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """Write each file atomically where the layout puts it; returns name → sha256 and
+    name → its `_file_stat` as written."""
+    hashes, stats = {}, {}
     for name, data in files.items():
-        write_atomic(layout.path(audience, account_id, name), data)
+        path = layout.path(audience, account_id, name)
+        write_atomic(path, data)
         hashes[name] = sha256(data)
-    return hashes
+        stats[name] = _file_stat(path)
+    return hashes, stats
+
+
+def _file_stat(path: Path) -> list[int]:
+    """A file's size and modification time (ns): what tells, without reading it, that it is
+    still the file a run wrote."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _outputs_intact(layout: QuarterLayout, audience: str, account_id: str,
+                    names: list[str], prev: dict[str, Any]) -> dict[str, list[int]] | None:
+    """Whether a document's files are all as its last render wrote them: each one there, and
+    either its size and modification time as recorded (`output_stats`) or, when they differ
+    (copied, touched, or a manifest from before they were recorded), its bytes still of the
+    recorded sha256. Returns the files' current stats, or None when one is missing or was
+    altered (so the document is rendered again)."""
+    hashes, recorded = prev.get("outputs") or {}, prev.get("output_stats") or {}
+    stats = {}
+    for name in names:
+        path = layout.path(audience, account_id, name)
+        try:
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            stats[name] = [st.st_size, st.st_mtime_ns]
+            if stats[name] != recorded.get(name) and (
+                    name not in hashes or sha256(path.read_bytes()) != hashes[name]):
+                return None
+        except OSError:
+            return None
+    return stats
 
 
 def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
@@ -147,8 +182,9 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                  "formats": list(opts.formats)}
         entries[aid] = entry
         if (not opts.force and prev.get("cache_key") == key and prev.get("status") != "failed"
-                and all(layout.path(audience, aid, n).is_file() for n in names)):
-            outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged"})
+                and (stats := _outputs_intact(layout, audience, aid, names, prev)) is not None):
+            outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged",
+                                                             "output_stats": stats})
             continue
         parameters = {**p, "account_id": aid, "quarter": quarter,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
@@ -170,9 +206,11 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                  "formats": list(opts.formats)}
         p_names = plan.file_names("portfolio-review", opts.formats)
         if (not opts.force and prev.get("cache_key") == pkey and prev.get("status") != "failed"
-                and all(layout.path(audience, PORTFOLIO_ID, n).is_file() for n in p_names)):
+                and (stats := _outputs_intact(layout, audience, PORTFOLIO_ID, p_names, prev))
+                is not None):
             outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
-                                             entry={**prev, "status": "unchanged"})
+                                             entry={**prev, "status": "unchanged",
+                                                    "output_stats": stats})
         else:
             tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
                                      {**portfolio_params, "quarter": quarter,
@@ -195,9 +233,10 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         prev = (old_portfolio if aid == PORTFOLIO_ID else old).get(aid, {})
         timings = {k: round(v, 3) for k, v in res.timings.items()}
         if res.ok:
-            hashes = _write_outputs(layout, audience, aid, res.files)
+            hashes, stats = _write_outputs(layout, audience, aid, res.files)
             layout.path(audience, aid, f"{res.stem}.error.ipynb").unlink(missing_ok=True)
-            entry.update(status="rendered", outputs=hashes, timings=timings, error=None,
+            entry.update(status="rendered", outputs=hashes, output_stats=stats,
+                         timings=timings, error=None,
                          headline=manifest.headline(res.metrics),
                          headline_values=manifest.headline(res.metrics, "value"),
                          rendered_at=manifest.now(), run=run_started)
@@ -205,12 +244,14 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         else:
             kept = {}
             if res.failed_notebook is not None:
-                kept = _write_outputs(layout, audience, aid,
-                                      {f"{res.stem}.error.ipynb": res.failed_notebook})
+                kept, _ = _write_outputs(layout, audience, aid,
+                                         {f"{res.stem}.error.ipynb": res.failed_notebook})
             entry.update(status="failed", timings=timings,
                          error={"message": res.error, "cell": res.cell,
                                 "notebook": next(iter(kept), None)},
-                         outputs=prev.get("outputs", {}), headline=prev.get("headline", {}),
+                         outputs=prev.get("outputs", {}),
+                         output_stats=prev.get("output_stats", {}),
+                         headline=prev.get("headline", {}),
                          headline_values=prev.get("headline_values", {}),
                          rendered_at=prev.get("rendered_at"), run=run_started,
                          cache_key=None, failed_at=manifest.now())
