@@ -34,7 +34,6 @@ from valuelib.data.bundle import sha256, write_atomic
 from valuelib.data.warehouse import Warehouse, project_root
 from valuelib.project import resources
 from valuelib.render import PDF_ENGINE
-from valuelib.render.chromium import resolve_engine
 
 
 @dataclass
@@ -159,6 +158,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
+    from valuelib.render.chromium import resolve_engine
+
     engine = resolve_engine(opts.pdf_engine)
     code = plan.code_hash(root, notebook, engine)
     notebook_source = notebook.read_bytes()  # what every task runs, wherever it runs
