@@ -70,20 +70,21 @@ def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
                    files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, list[int]]]:
     """Write each file atomically where the layout puts it; returns name → sha256 and
     name → its `_file_stat` as written."""
-    hashes, stats = {}, {}
+    hashes: dict[str, str] = {}
+    stats: dict[str, list[int]] = {}
     for name, data in files.items():
         path = layout.path(audience, account_id, name)
         write_atomic(path, data)
         hashes[name] = sha256(data)
-        stats[name] = _file_stat(path)
+        stats[name] = _file_stat(path) or []
     return hashes, stats
 
 
-def _file_stat(path: Path) -> list[int]:
+def _file_stat(path: Path) -> list[int] | None:
     """A file's size and modification time (ns): what tells, without reading it, that it is
-    still the file a run wrote."""
+    still the file a run wrote; None if it is not a regular file. Raises OSError if absent."""
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
+    return [st.st_size, st.st_mtime_ns] if stat.S_ISREG(st.st_mode) else None
 
 
 def _outputs_intact(layout: QuarterLayout, audience: str, account_id: str,
@@ -98,11 +99,10 @@ def _outputs_intact(layout: QuarterLayout, audience: str, account_id: str,
     for name in names:
         path = layout.path(audience, account_id, name)
         try:
-            st = path.stat()
-            if not stat.S_ISREG(st.st_mode):
+            if (now := _file_stat(path)) is None:
                 return None
-            stats[name] = [st.st_size, st.st_mtime_ns]
-            if stats[name] != recorded.get(name) and (
+            stats[name] = now
+            if now != recorded.get(name) and (
                     name not in hashes or sha256(path.read_bytes()) != hashes[name]):
                 return None
         except OSError:
@@ -146,7 +146,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         params.check_account_files(params_dir, wh.read_table("accounts", ["account_id"])
                                    ["account_id"].tolist())
         quarter, as_of = extract.resolve_quarter(wh, opts.quarter,
-                                             allow_incomplete=opts.allow_incomplete_quarter)
+                                                 allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)
         if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
             # Every account will be rendered: let the workers' preloading process import
