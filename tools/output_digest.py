@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 #: Manifest keys that measure the run or the code rather than the documents: timings, the cache
-#: key (a hash of the code, meant to change with it) and the outputs' own hashes (each output is
-#: fingerprinted here in its own right).
-VOLATILE = {"timings", "last_run", "cache_key", "outputs", "valuelib_version"}
+#: key (a hash of the code, meant to change with it), the outputs' own hashes (each output is
+#: fingerprinted here in its own right) and their sizes and modification times.
+VOLATILE = {"timings", "last_run", "cache_key", "outputs", "output_stats", "valuelib_version"}
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 

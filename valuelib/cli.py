@@ -279,14 +279,14 @@ def _renders_everything(args: argparse.Namespace) -> bool:
 def _dask_options_bad(args: argparse.Namespace) -> bool:
     """Check --scheduler and the TLS options before any work, printing the error (True) or,
     for a plain TCP scheduler, a warning about what that exposes."""
-    from valuelib.batch import cluster as dask_runner
-
-    tls = dask_runner.TLSFiles(args.tls_ca, args.tls_cert, args.tls_key)
-    if not args.scheduler:
-        if any(tls):
+    if not args.scheduler:  # the Dask runner is not even imported
+        if any((args.tls_ca, args.tls_cert, args.tls_key)):
             _err("--tls-ca/--tls-cert/--tls-key need --scheduler tls://HOST:PORT")
             return True
         return False
+    from valuelib.batch import cluster as dask_runner
+
+    tls = dask_runner.TLSFiles(args.tls_ca, args.tls_cert, args.tls_key)
     if not args.scheduler_timeout > 0:
         _err("--scheduler-timeout must be more than 0 seconds")
         return True
@@ -331,7 +331,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
         pool.prestart()  # it imports the renderers while this process reads the warehouse
     from valuelib.batch import plan
     from valuelib.batch import run as batch
-    from valuelib.batch.cluster import DaskSetupError
     from valuelib.batch.params import ParamsError
     from valuelib.data import contract
     from valuelib.data.extract import SelectionError
@@ -362,6 +361,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return EXIT_BAD
     if _dask_options_bad(args):
         return EXIT_BAD
+    dask_errors: tuple[type[Exception], ...] = ()
+    if args.scheduler:
+        from valuelib.batch.cluster import DaskSetupError
+
+        dask_errors = (DaskSetupError,)
     if args.notebooks:
         wanted = [plan.NOTEBOOK] + ([] if args.no_portfolio else [plan.PORTFOLIO_NOTEBOOK])
         missing = [n for n in wanted if not (Path(args.notebooks) / n).is_file()]
@@ -394,7 +398,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         for pr in exc.problems:
             print(f"  - {pr}", file=sys.stderr)
         return EXIT_BAD
-    except (SelectionError, ParamsError, CatalogError, WarehouseError, DaskSetupError) as exc:
+    except (SelectionError, ParamsError, CatalogError, WarehouseError, *dask_errors) as exc:
         progress.stop()
         _err(f"{exc}; nothing rendered")
         return EXIT_BAD

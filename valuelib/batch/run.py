@@ -18,6 +18,7 @@ renders the rest.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,6 @@ from valuelib.data.bundle import sha256, write_atomic
 from valuelib.data.warehouse import Warehouse, project_root
 from valuelib.project import resources
 from valuelib.render import PDF_ENGINE
-from valuelib.render.chromium import resolve_engine
 
 
 @dataclass
@@ -67,13 +67,47 @@ class Options:
 
 
 def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
-                   files: dict[str, bytes]) -> dict[str, str]:
-    """Write each file atomically where the layout puts it; returns name → sha256."""
-    hashes = {}
+                   files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """Write each file atomically where the layout puts it; returns name → sha256 and
+    name → its `_file_stat` as written."""
+    hashes: dict[str, str] = {}
+    stats: dict[str, list[int]] = {}
     for name, data in files.items():
-        write_atomic(layout.path(audience, account_id, name), data)
+        path = layout.path(audience, account_id, name)
+        write_atomic(path, data)
         hashes[name] = sha256(data)
-    return hashes
+        stats[name] = _file_stat(path) or []
+    return hashes, stats
+
+
+def _file_stat(path: Path) -> list[int] | None:
+    """A file's size and modification time (ns): what tells, without reading it, that it is
+    still the file a run wrote; None if it is not a regular file. Raises OSError if absent."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns] if stat.S_ISREG(st.st_mode) else None
+
+
+def _outputs_intact(layout: QuarterLayout, audience: str, account_id: str,
+                    names: list[str], prev: dict[str, Any]) -> dict[str, list[int]] | None:
+    """Whether a document's files are all as its last render wrote them: each one there, and
+    either its size and modification time as recorded (`output_stats`) or, when they differ
+    (copied, touched, or a manifest from before they were recorded), its bytes still of the
+    recorded sha256. Returns the files' current stats, or None when one is missing or was
+    altered (so the document is rendered again)."""
+    hashes, recorded = prev.get("outputs") or {}, prev.get("output_stats") or {}
+    stats = {}
+    for name in names:
+        path = layout.path(audience, account_id, name)
+        try:
+            if (now := _file_stat(path)) is None:
+                return None
+            stats[name] = now
+            if now != recorded.get(name) and (
+                    name not in hashes or sha256(path.read_bytes()) != hashes[name]):
+                return None
+        except OSError:
+            return None
+    return stats
 
 
 def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
@@ -111,8 +145,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         # A per-account file must name an account of the warehouse (selected or not).
         params.check_account_files(params_dir, wh.read_table("accounts", ["account_id"])
                                    ["account_id"].tolist())
-        quarter, _ = extract.resolve_quarter(wh, opts.quarter,
-                                             allow_incomplete=opts.allow_incomplete_quarter)
+        quarter, as_of = extract.resolve_quarter(wh, opts.quarter,
+                                                 allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)
         if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
             # Every account will be rendered: let the workers' preloading process import
@@ -120,10 +154,12 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             pool.prestart()
         # Bundles stay in memory: nothing but documents and records is written under --out.
         ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
-                         audience=audience, portfolio=opts.portfolio)
+                         audience=audience, portfolio=opts.portfolio, as_of=as_of)
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
+    from valuelib.render.chromium import resolve_engine
+
     engine = resolve_engine(opts.pdf_engine)
     code = plan.code_hash(root, notebook, engine)
     notebook_source = notebook.read_bytes()  # what every task runs, wherever it runs
@@ -147,8 +183,9 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                  "formats": list(opts.formats)}
         entries[aid] = entry
         if (not opts.force and prev.get("cache_key") == key and prev.get("status") != "failed"
-                and all(layout.path(audience, aid, n).is_file() for n in names)):
-            outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged"})
+                and (stats := _outputs_intact(layout, audience, aid, names, prev)) is not None):
+            outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged",
+                                                             "output_stats": stats})
             continue
         parameters = {**p, "account_id": aid, "quarter": quarter,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
@@ -170,9 +207,11 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                  "formats": list(opts.formats)}
         p_names = plan.file_names("portfolio-review", opts.formats)
         if (not opts.force and prev.get("cache_key") == pkey and prev.get("status") != "failed"
-                and all(layout.path(audience, PORTFOLIO_ID, n).is_file() for n in p_names)):
+                and (stats := _outputs_intact(layout, audience, PORTFOLIO_ID, p_names, prev))
+                is not None):
             outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
-                                             entry={**prev, "status": "unchanged"})
+                                             entry={**prev, "status": "unchanged",
+                                                    "output_stats": stats})
         else:
             tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
                                      {**portfolio_params, "quarter": quarter,
@@ -195,9 +234,10 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         prev = (old_portfolio if aid == PORTFOLIO_ID else old).get(aid, {})
         timings = {k: round(v, 3) for k, v in res.timings.items()}
         if res.ok:
-            hashes = _write_outputs(layout, audience, aid, res.files)
+            hashes, stats = _write_outputs(layout, audience, aid, res.files)
             layout.path(audience, aid, f"{res.stem}.error.ipynb").unlink(missing_ok=True)
-            entry.update(status="rendered", outputs=hashes, timings=timings, error=None,
+            entry.update(status="rendered", outputs=hashes, output_stats=stats,
+                         timings=timings, error=None,
                          headline=manifest.headline(res.metrics),
                          headline_values=manifest.headline(res.metrics, "value"),
                          rendered_at=manifest.now(), run=run_started)
@@ -205,12 +245,14 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         else:
             kept = {}
             if res.failed_notebook is not None:
-                kept = _write_outputs(layout, audience, aid,
-                                      {f"{res.stem}.error.ipynb": res.failed_notebook})
+                kept, _ = _write_outputs(layout, audience, aid,
+                                         {f"{res.stem}.error.ipynb": res.failed_notebook})
             entry.update(status="failed", timings=timings,
                          error={"message": res.error, "cell": res.cell,
                                 "notebook": next(iter(kept), None)},
-                         outputs=prev.get("outputs", {}), headline=prev.get("headline", {}),
+                         outputs=prev.get("outputs", {}),
+                         output_stats=prev.get("output_stats", {}),
+                         headline=prev.get("headline", {}),
                          headline_values=prev.get("headline_values", {}),
                          rendered_at=prev.get("rendered_at"), run=run_started,
                          cache_key=None, failed_at=manifest.now())

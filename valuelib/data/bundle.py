@@ -87,10 +87,17 @@ def _column_cells(s: pd.Series) -> list[Any]:
     kind = s.dtype.kind
     if kind == "M" and getattr(s.dtype, "tz", None) is None:
         midnight = s.isna() | (s == s.dt.normalize())
+        values = s.to_numpy(dtype="datetime64[ns]")
         if bool(midnight.all()):
-            text = np.datetime_as_string(s.to_numpy(dtype="datetime64[ns]"), unit="D").tolist()
+            text = np.datetime_as_string(values, unit="D").tolist()
             return [None if v == "NaT" else v for v in text] if s.hasnans else text
-        return [cell(v) for v in s]
+        if not bool((s.isna() | (s == s.dt.floor("s"))).all()):
+            return [cell(v) for v in s]  # fractions of a second: Timestamp.isoformat's forms
+        # Whole seconds: a date at midnight, else Timestamp.isoformat()'s YYYY-MM-DDTHH:MM:SS.
+        days = np.datetime_as_string(values, unit="D").tolist()
+        times = np.datetime_as_string(values, unit="s").tolist()
+        return [None if t == "NaT" else d if m else t
+                for d, t, m in zip(days, times, midnight.tolist(), strict=True)]
     if kind == "f":
         values = s.tolist()
         return [None if v != v else v for v in values] if s.hasnans else values
@@ -104,11 +111,18 @@ def _column_cells(s: pd.Series) -> list[Any]:
 
 def frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as {"columns": [...], "rows": [[...], ...]} with JSON-safe cells."""
+    cols, rows = frame_to_rows(df)
+    return {"columns": cols, "rows": [list(r) for r in rows]}
+
+
+def frame_to_rows(df: pd.DataFrame) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A DataFrame's column names and its rows as tuples of JSON-safe cells (`frame_to_json`'s
+    cells; JSON writes a tuple as it writes a list, so a bundle need not copy each row)."""
     cols = [str(c) for c in df.columns]
     columns = [_column_cells(df.iloc[:, i]) for i in range(df.shape[1])]
     if not columns:
-        return {"columns": cols, "rows": [[] for _ in range(len(df))]}
-    return {"columns": cols, "rows": [list(r) for r in zip(*columns, strict=True)]}
+        return cols, [() for _ in range(len(df))]
+    return cols, list(zip(*columns, strict=True))
 
 
 def frame_to_columns(df: pd.DataFrame) -> dict[str, Any]:

@@ -23,6 +23,9 @@ TABLES = ("SELECT table_name FROM information_schema.tables "
 COLUMNS = ("SELECT column_name, data_type FROM information_schema.columns "
            "WHERE table_schema = current_schema() AND table_name = ? "
            "ORDER BY ordinal_position")
+#: Every column's table, name and type in the default schema, in each table's order (DuckDB).
+ALL_COLUMNS = ("SELECT table_name, column_name, data_type FROM information_schema.columns "
+               "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position")
 #: A statement that only proves the connection works.
 PING = "SELECT 1"
 #: The delimiter and quote character DuckDB's sniffer finds in the CSV file bound as $p.

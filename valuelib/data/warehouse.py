@@ -123,6 +123,9 @@ class Warehouse:
     def __init__(self, url: str, *, read_only: bool = True) -> None:
         self.url = url
         self.read_only = read_only
+        # The catalog of a file opened read-only, read once (`_frozen`).
+        self._tables: list[str] | None = None
+        self._columns: dict[str, dict[str, str]] | None = None
         if url.startswith("duckdb://"):
             import duckdb
 
@@ -144,7 +147,10 @@ class Warehouse:
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot open DuckDB warehouse {url}: {exc}") from exc
             self._engine = None
+            # A DuckDB file opened read-only: no process can write it while it is open.
+            self._frozen = self.path is not None and read_only
         else:
+            self._frozen = False
             self.path = None
             self._duck = None
             self._engine = _connect(url)
@@ -179,8 +185,9 @@ class Warehouse:
     def tables(self) -> list[str]:
         """Names of the tables (and views) in the default schema."""
         if self._duck is not None:
-            rows = self._duck.execute(sql.TABLES).fetchall()
-            return [r[0] for r in rows]
+            if self._tables is None or not self._frozen:
+                self._tables = [r[0] for r in self._duck.execute(sql.TABLES).fetchall()]
+            return list(self._tables)
         import sqlalchemy as sa
 
         insp = sa.inspect(self._engine)
@@ -189,6 +196,12 @@ class Warehouse:
     def columns(self, table: str) -> dict[str, str]:
         """Column name -> database type name, for one table."""
         _ident(table)
+        if self._duck is not None and self._frozen:
+            if self._columns is None:  # nothing changes them: read every table's at once
+                self._columns = {}
+                for name, col, db_type in self._duck.execute(sql.ALL_COLUMNS).fetchall():
+                    self._columns.setdefault(name, {})[col] = str(db_type).upper()
+            return dict(self._columns.get(table, {}))
         if self._duck is not None:
             rows = self._duck.execute(sql.COLUMNS, [table]).fetchall()
             return {r[0]: str(r[1]).upper() for r in rows}

@@ -52,3 +52,15 @@ def test_frame_to_json_is_json_safe():
     text = json.dumps(payload, allow_nan=False)  # NaN/NaT/NA would raise here
     assert '"2026-01-31T10:15:00"' in text and '"2026-01-31"' in text
     assert payload["rows"][1] == [None, None, None, None, None, 2, None, False, 2]
+
+
+def test_timestamps_with_and_without_fractions_of_a_second_as_cell_gives_them():
+    df = pd.DataFrame({
+        "seconds": pd.to_datetime(["1999-12-31 23:59:59", None, "2026-03-01 00:00:00",
+                                   "2026-03-01 00:00:01"]),
+        "fractions": pd.to_datetime(["2026-01-31 10:15:00.25", None, "2026-03-01",
+                                     "2026-03-01 00:00:00.000001"], format="ISO8601"),
+    })
+    assert bundle.frame_to_json(df) == _reference(df)
+    assert bundle.frame_to_json(df)["rows"][0] == ["1999-12-31T23:59:59",
+                                                   "2026-01-31T10:15:00.250000"]

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valuelib.data import bundle as bundles
 from valuelib.data import demo, extract, schema
@@ -118,3 +120,22 @@ def test_inactive_accounts_are_reported_not_reviewed(customer):
         assert schema.ACCOUNT_ID_RE.match(aid)
         assert "before 2026Q3" in reason or "after 2026Q3" in reason
         assert aid not in customer.bundles
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=400, allow_nan=False), min_size=1,
+                max_size=12),
+       st.integers(min_value=0, max_value=12))
+def test_peer_figures_less_one_account_match_sorting_and_numpy(values, who):
+    """The sorted-once figures give, for any account left out (or one not among them), the
+    same sorted list and the same median float as sorting and numpy.median afresh."""
+    import numpy as np
+
+    ids = [f"A{i}" for i in range(len(values))]
+    figures = extract._Sorted(ids, values)
+    left_out = f"A{who}"
+    others = [v for a, v in zip(ids, values, strict=True) if a != left_out]
+    assert figures.without(left_out) == sorted(others)
+    assert figures.count_without(left_out) == len(others)
+    if others:
+        assert figures.median_without(left_out) == float(np.median(others))
