@@ -32,6 +32,9 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	$(BIN)/python requirements/envlock.py prune $(LOCK)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@# An editable install is not byte-compiled, and with PYTHONDONTWRITEBYTECODE set every
+	@# command would compile valuelib anew (a fifth of a no-change run); stale files are redone.
+	$(BIN)/python -m compileall -q valuelib >/dev/null
 	@touch $(STAMP)
 
 $(UV):
