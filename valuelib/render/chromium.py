@@ -290,10 +290,12 @@ class Browser:
 
     # --- printing -----------------------------------------------------------------------
 
-    def pdf(self, html: str, *, timeout: float | None = None) -> tuple[bytes, list[str]]:
-        """Print an HTML document to PDF; with it, the URLs the page asked for (all refused).
-        A browser that dies or overruns `timeout` is killed and the document fails with
-        :class:`BrowserError`; the next document starts a new browser."""
+    def pdf(self, html: str, *, timeout: float | None = None,
+            options: dict[str, Any] | None = None) -> tuple[bytes, list[str]]:
+        """Print an HTML document to PDF (`PRINT_OPTIONS`, updated by `options`); with it, the
+        URLs the page asked for (all refused). A browser that dies or overruns `timeout` is
+        killed and the document fails with :class:`BrowserError`; the next document starts a
+        new browser."""
         deadline = time.monotonic() + (timeout or self.timeout)
         try:
             pipe = self._ready()
@@ -303,7 +305,8 @@ class Browser:
                       deadline=deadline)
             pipe.call("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => 0)",
                                            "awaitPromise": True}, session, deadline=deadline)
-            result = pipe.call("Page.printToPDF", PRINT_OPTIONS, session, deadline=deadline)
+            result = pipe.call("Page.printToPDF", {**PRINT_OPTIONS, **(options or {})}, session,
+                               deadline=deadline)
         except (BrowserError, OSError, ValueError) as exc:
             self.close()
             raise BrowserError(f"Chromium failed to print the document: {exc}") from None
