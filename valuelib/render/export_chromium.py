@@ -13,8 +13,9 @@ the document's outline says where each section heading landed, which gives each 
 section as WeasyPrint's ``string(vr-section, start)`` does; a second, tiny document (the same
 head, one page per section with the title and the section in the same margin boxes, so they
 share the header's width as print.css has it) is printed, and its pages are drawn over the
-matching pages as artifacts, in an incremental update (`pdf_update.stamp`). The PDF carries
-no date, or ``SOURCE_DATE_EPOCH``'s: the same document prints to the same bytes.
+matching pages as artifacts, in an incremental update (`pdf_update.stamp`). The PDF's dates
+are the document's own (``dcterms.created`` and ``.modified``, as WeasyPrint's), else
+``SOURCE_DATE_EPOCH``'s, else none; the same document prints to the same bytes.
 """
 
 from __future__ import annotations
@@ -148,6 +149,12 @@ def header_stamps(html: str, sections: list[str | None]) -> str:
             f"</head><body>{pages}</body></html>\n")
 
 
+def _meta_date(html: str, name: str) -> str | None:
+    """The document's ``dcterms.<name>`` date as a PDF date (WeasyPrint's PDF dates)."""
+    m = re.search(rf'<meta name="dcterms\.{name}" content="([^"]*)"', html)
+    return pdf_update.pdf_date(html_lib.unescape(m.group(1))) if m else None
+
+
 class ChromiumPDFWriter:
     """Prints review HTML with this process's browser; a page that asks for any URL
     (network or file) makes a customer document a :class:`ResourceRefusedError`."""
@@ -180,7 +187,9 @@ class ChromiumPDFWriter:
                 raise ResourceRefusedError(refused_message(blocked[0]))
             if sections:
                 pdf = self._with_headers(html, pdf, sections, cover=cover)
-        return pdf_update.reproducible(pdf, os.environ.get("SOURCE_DATE_EPOCH"))
+        epoch = pdf_update.epoch_date(os.environ.get("SOURCE_DATE_EPOCH"))
+        return pdf_update.reproducible(pdf, _meta_date(html, "created") or epoch,
+                                       _meta_date(html, "modified") or epoch)
 
     def _with_headers(self, html: str, pdf: bytes, sections: list[str], *,
                       cover: bool) -> bytes:
@@ -191,7 +200,7 @@ class ChromiumPDFWriter:
                                                len(reader.pages))
         names = list(dict.fromkeys(per_page[1:] if cover else per_page))
         stamps, _ = self._browser.pdf(header_stamps(html, names), options=STAMP_OPTIONS)
-        stamps = pdf_update.reproducible(stamps, None)
+        stamps = pdf_update.reproducible(stamps)
         placement: list[int | None] = [None if cover and i == 0 else names.index(n)
                                        for i, n in enumerate(per_page)]
         return pdf_update.stamp(pdf, stamps, placement)

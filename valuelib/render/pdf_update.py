@@ -1,5 +1,5 @@
-"""Small edits of a finished PDF without re-writing it: the running section stamped into the
-page headers of Chromium's PDF, and its dates made reproducible.
+"""Small edits of a finished PDF without re-writing it: the running header stamped into the
+pages of Chromium's PDF, and what varies between two prints of it (dates, structure ids) fixed.
 
 The section stamp is an *incremental update* written here byte by byte: new objects (the
 stamps as Form XObjects, their fonts, two tiny content streams), the stamped pages' new
@@ -29,19 +29,21 @@ from pypdf.generic import (
     StreamObject,
 )
 
-__all__ = ["Heading", "headings", "reproducible", "section_per_page", "stamp"]
+__all__ = ["Heading", "epoch_date", "headings", "pdf_date", "reproducible", "section_per_page",
+           "stamp"]
 
 #: The name of the stamp in each stamped page's resources.
 STAMP = "/VRSection"
 #: Points a heading may sit below the highest heading of the document and still count as the
 #: first thing on its page (a heading under anything else is at least a line lower).
 FIRST_ON_PAGE_SLACK = 6.0
-_DATE = re.compile(rb"/(?:CreationDate|ModDate)\s*\((D:[^)]*)\)")
+_DATE = re.compile(rb"/(CreationDate|ModDate)\s*\(D:[^)]*\)")
+_W3C_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?Z?)?)?)?")
 #: Chromium's structure element ids (``/ID (node00001404)``, also in ``/Headers`` and the
 #: ID tree): numbered by the renderer's DOM nodes, so they depend on what it printed before.
 _NODE_ID = re.compile(rb"\(node(\d+)\)")
 _STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF\s*$")
-_DATE_FORMAT = "D:%Y%m%d%H%M%S+00'00'"
+_EPOCH_FORMAT = "D:%Y%m%d%H%M%S+00'00'"
 
 
 class Heading:
@@ -104,19 +106,33 @@ def section_per_page(outline: Sequence[Heading], sections: Sequence[str],
     return result
 
 
-def reproducible(pdf: bytes, epoch: str | None) -> bytes:
-    """`pdf` without its creation and modification dates (blanked, same length, so every
-    offset holds), or with `epoch` (``SOURCE_DATE_EPOCH``, seconds) as both dates; and its
-    structure element ids renumbered from 1 in their order (same width, so the ID tree's keys
-    stay sorted)."""
-    stamp_date = (time.strftime(_DATE_FORMAT, time.gmtime(int(epoch))).encode()
-                  if epoch and epoch.strip().isdigit() else None)
+def pdf_date(w3c: str | None) -> str | None:
+    """A W3C date (``2026-09-30``, ``2026-09-30T12:00``) as a PDF date (``D:20260930``), as
+    WeasyPrint writes a document's ``dcterms.created``; None if it is none."""
+    m = _W3C_DATE.fullmatch((w3c or "").strip())
+    if m is None:
+        return None
+    return "D:" + "".join(g for g in m.groups() if g) + ("Z" if m.group(4) else "")
+
+
+def epoch_date(epoch: str | None) -> str | None:
+    """``SOURCE_DATE_EPOCH`` (seconds) as a PDF date; None if it is unset or not a number."""
+    if not epoch or not epoch.strip().isdigit():
+        return None
+    return time.strftime(_EPOCH_FORMAT, time.gmtime(int(epoch)))
+
+
+def reproducible(pdf: bytes, created: str | None = None, modified: str | None = None) -> bytes:
+    """`pdf` with the given PDF dates as its creation and modification dates, or without them
+    (blanked), in place: every offset holds. Its structure element ids are renumbered from 1 in
+    their order (same width, so the ID tree's keys stay sorted)."""
     out = bytearray(pdf)
     for m in _DATE.finditer(pdf):
-        if stamp_date is not None and len(stamp_date) == len(m.group(1)):
-            out[m.start(1):m.end(1)] = stamp_date
-        else:
-            out[m.start():m.end()] = b" " * (m.end() - m.start())
+        date = created if m.group(1) == b"CreationDate" else modified
+        entry = b"/%s (%s)" % (m.group(1), date.encode()) if date else b""
+        if len(entry) > m.end() - m.start():
+            entry = b""
+        out[m.start():m.end()] = entry.ljust(m.end() - m.start())
     ids = sorted({int(m.group(1)) for m in _NODE_ID.finditer(pdf)})
     rank = {old: new for new, old in enumerate(ids, 1)}
     for m in _NODE_ID.finditer(pdf):

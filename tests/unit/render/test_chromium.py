@@ -207,17 +207,20 @@ def test_each_page_takes_the_section_in_effect_at_its_start() -> None:
     assert pdf_update.section_per_page(outline, ["Zero"], 3) == [None, None, None]
 
 
-def test_reproducible_blanks_or_fixes_the_dates_and_renumbers_structure_ids() -> None:
+def test_reproducible_sets_or_blanks_the_dates_and_renumbers_structure_ids() -> None:
     pdf = (b"%PDF-1.4\n1 0 obj\n<</Producer (Skia)\n/CreationDate (D:20261129171543+00'00')\n"
            b"/ModDate (D:20261129171544+00'00')>>\nendobj\n2 0 obj\n<</ID (node00001404)>>\n"
            b"<</Headers [(node00001404)]>> <</ID (node00000977)>>\nendobj\n")
-    blank = pdf_update.reproducible(pdf, None)
+    blank = pdf_update.reproducible(pdf)
     assert len(blank) == len(pdf) and b"Date" not in blank and b"D:2026" not in blank
     assert blank.count(b"(node00000002)") == 2 and b"(node00000001)" in blank
-    fixed = pdf_update.reproducible(pdf, "1700000000")
+    epoch = pdf_update.epoch_date("1700000000")
+    assert epoch == "D:20231114221320+00'00'" and pdf_update.epoch_date("soon") is None
+    fixed = pdf_update.reproducible(pdf, epoch, pdf_update.pdf_date("2026-09-30"))
     assert len(fixed) == len(pdf)
     assert fixed.count(b"/CreationDate (D:20231114221320+00'00')") == 1
-    assert fixed.count(b"/ModDate (D:20231114221320+00'00')") == 1
+    assert fixed.count(b"/ModDate (D:20260930) ") == 1
+    assert pdf_update.pdf_date("2026-09-30T08:15") == "D:202609300815Z"
 
 
 SECTIONED = ("<html><head><style>@page {{ size: A5; margin: 20mm; @top-right {{ content: none }} }}"
@@ -246,7 +249,8 @@ def test_the_header_carries_the_running_title_and_section(browser) -> None:
 
 @needs_chromium
 def test_the_same_document_prints_to_the_same_bytes(browser, monkeypatch) -> None:
-    """No date, and structure ids that do not depend on what the browser printed before."""
+    """No date but the document's or SOURCE_DATE_EPOCH's, and structure ids that do not
+    depend on what the browser printed before."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     writer = export_chromium.ChromiumPDFWriter(browser)
     first = writer.write(SECTIONED.format(n=1))
@@ -258,6 +262,12 @@ def test_the_same_document_prints_to_the_same_bytes(browser, monkeypatch) -> Non
     assert dated != first and len(dated) == len(first)
     assert b"/CreationDate (D:20231114221320+00'00')" in dated
     assert writer.write(SECTIONED.format(n=1)) == dated
+    # The document's own dates first, as WeasyPrint's PDF has them.
+    own = SECTIONED.format(n=1).replace(
+        "<head>", '<head><meta name="dcterms.created" content="2026-09-30">')
+    info = PdfReader(io.BytesIO(writer.write(own))).metadata
+    assert info["/CreationDate"] == "D:20260930"
+    assert info["/ModDate"] == "D:20231114221320+00'00'"
 
 
 def pdf_pages_of(pdf: bytes) -> list[str]:
