@@ -49,7 +49,7 @@ _RUNNING_TITLE = re.compile(r'<p class="vr-running-title">(.*?)</p>', re.DOTALL)
 _INTERNAL_FLAG = re.compile(r'<p class="vr-internal-flag"[^>]*>(.*?)</p>', re.DOTALL)
 _HEAD_END = re.compile(r"</head>", re.IGNORECASE)
 #: The cover, the first page (print.css: its own page, with no header).
-_COVER = re.compile(r'<[a-z]+ class="vr-cover"')
+_COVER = re.compile(r'<[a-z]+ class="vr-cover(?: [^"]*)?"')
 #: The headings that set the running section (print.css: ``h2 { string-set: vr-section }``).
 _SECTION = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.DOTALL | re.IGNORECASE)
 #: How the header stamps print: no tags, outline or backgrounds (only the header's text).

@@ -241,6 +241,13 @@ def test_the_header_carries_the_running_title_and_section(browser) -> None:
     assert heads == ["Report 1 First part", "Report 1 Second part", "Report 1 Second part",
                      "Report 1 Third part"]
     # Drawn as an artifact after the page's own content, added as an incremental update.
+    # A cover (a customer's or an internal one) keeps its page free of any header.
+    for cover in ('<section class="vr-cover">', '<section class="vr-cover vr-cover--internal">'):
+        page = SECTIONED.format(n=2).replace("<body>", f"<body>{cover}Cover</section>"
+                                             '<div style="break-after: page"></div>')
+        pages = pdf_pages_of(writer.write(page))
+        assert pages[0].split() == ["Cover"], cover
+        assert pages[1].split()[:4] == ["Report", "2", "First", "part"], cover
     reader = PdfReader(io.BytesIO(pdf))
     assert "/Prev" in reader.trailer
     assert b"/Artifact BMC q /VRSection Do Q EMC" in pdf
