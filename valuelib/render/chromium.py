@@ -23,11 +23,13 @@ import shutil
 import signal
 import tempfile
 import time
+import weakref
 from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES
 
-__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "executable", "resolve_engine"]
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "close_all", "executable",
+           "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -71,6 +73,19 @@ PRINT_OPTIONS: dict[str, Any] = {
     "generateDocumentOutline": True,
     "transferMode": "ReturnAsBase64",
 }
+
+
+#: Every browser object of this process (each may have a running browser).
+_BROWSERS: weakref.WeakSet[Browser] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Stop every browser this process started and remove their profiles: for a process about
+    to end without running its exit handlers (``os._exit``, a signal), whose browsers (in
+    sessions of their own) would otherwise outlive it for a moment, writing to their profiles."""
+    for browser in list(_BROWSERS):
+        with contextlib.suppress(Exception):
+            browser.close()
 
 
 class BrowserError(RuntimeError):
@@ -193,6 +208,7 @@ class Browser:
         self._target: tuple[str, str] | None = None
         self._owner = os.getpid()
         atexit.register(self.close)
+        _BROWSERS.add(self)
         self.pid: int | None = None
         self.documents = 0
         self._pipe: _Pipe | None = None
@@ -201,7 +217,8 @@ class Browser:
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the browser (a new process group, a private empty profile)."""
+        """Start the browser (a new process group, a private empty profile that is also its
+        TMPDIR: whatever it leaves there goes with the profile)."""
         self.close()
         self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
         to_browser_r, to_browser_w = os.pipe()
@@ -210,7 +227,8 @@ class Browser:
         with open(os.devnull, "wb") as null:
             try:
                 self.pid = os.posix_spawn(
-                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env},
+                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env,
+                                      "TMPDIR": self._profile.name},
                     file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
                                   (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
                                   (os.POSIX_SPAWN_DUP2, to_browser_r, 3),

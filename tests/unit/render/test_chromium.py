@@ -285,3 +285,17 @@ def pdf_pages_of(pdf: bytes) -> list[str]:
         f.write(pdf)
         f.flush()
         return pdf_pages(Path(f.name))
+
+
+@needs_chromium
+def test_close_all_stops_every_browser_of_the_process(tmp_path: Path) -> None:
+    """What a worker ending without exit handlers calls: no browser left, no profile."""
+    browsers = [chromium.Browser(timeout=30) for _ in range(2)]
+    for b in browsers:
+        b.pdf(PAGE.format(1))
+    pids = [b.pid for b in browsers]
+    chromium.close_all()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert all(b.pid is None for b in browsers)
