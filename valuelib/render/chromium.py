@@ -217,8 +217,9 @@ class Browser:
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the browser (a new process group, a private empty profile that is also its
-        TMPDIR: whatever it leaves there goes with the profile)."""
+        """Start the browser (a new process group, a private empty profile). Its TMPDIR is
+        this process's temporary folder (a batch worker's is the batch's own, removed at its
+        end), not a folder inside the profile: its socket paths there must stay short."""
         self.close()
         self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
         to_browser_r, to_browser_w = os.pipe()
@@ -228,7 +229,7 @@ class Browser:
             try:
                 self.pid = os.posix_spawn(
                     self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env,
-                                      "TMPDIR": self._profile.name},
+                                      "TMPDIR": tempfile.gettempdir()},
                     file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
                                   (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
                                   (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
