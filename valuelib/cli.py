@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from valuelib.render import PDF_ENGINE, PDF_ENGINES
+from valuelib.render import PDF_ENGINE, PDF_ENGINE_DEFAULT, PDF_ENGINES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
 
@@ -136,10 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", metavar="DIR",
                    help="folder holding value_review.ipynb and portfolio_review.ipynb "
                         "(the project's notebooks/, else the packaged one)")
-    r.add_argument("--pdf-engine", choices=("auto", *PDF_ENGINES), default=PDF_ENGINE,
-                   help="what prints the PDFs: weasyprint (default), chromium (headless "
-                        "Chromium, faster; its page header has no section name) or auto "
-                        "(chromium when installed)")
+    r.add_argument("--pdf-engine", choices=(PDF_ENGINE_DEFAULT, *PDF_ENGINES),
+                   default=PDF_ENGINE_DEFAULT,
+                   help=f"what prints the PDFs: chromium (a headless Chromium, the system's "
+                        f"chromium package; faster), {PDF_ENGINE} or {PDF_ENGINE_DEFAULT} "
+                        f"(default: chromium when installed, else {PDF_ENGINE})")
     r.add_argument("--no-portfolio", action="store_true", help="skip the portfolio review")
     r.add_argument("--allow-incomplete-quarter", action="store_true",
                    help="render a quarter the data does not reach the end of (the cover "

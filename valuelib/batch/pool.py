@@ -189,6 +189,7 @@ def _leave() -> None:
     the batch would wait for at its end and at every recycling."""
     from valuelib.render.kernels import forkserver
 
+    _close_browsers()
     forkserver.stop_server()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -198,10 +199,26 @@ def _leave() -> None:
     os._exit(0)
 
 
+def _close_browsers() -> None:
+    """Stop the PDF engine's browsers of this worker, if it started any (they live in sessions
+    of their own, with profiles under the batch's temporary folder)."""
+    chromium = sys.modules.get("valuelib.render.chromium")
+    if chromium is not None:
+        chromium.close_all()
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (the batch stopping a busy worker): stop its browsers, then die of it."""
+    _close_browsers()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def _serve_tasks(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
                  runner: Callable[[worker.Task], worker.TaskResult], warm: bool,
                  tmp_root: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, _terminated)
     if tmp_root:
         tempfile.tempdir = tmp_root
     if warm:

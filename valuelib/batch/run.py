@@ -33,7 +33,7 @@ from valuelib.data import contract, extract, schema
 from valuelib.data.bundle import sha256, write_atomic
 from valuelib.data.warehouse import Warehouse, project_root
 from valuelib.project import resources
-from valuelib.render import PDF_ENGINE
+from valuelib.render import PDF_ENGINE_DEFAULT
 
 
 @dataclass
@@ -63,7 +63,9 @@ class Options:
     tls_ca: str | None = None  # Dask TLS files; Dask's distributed.comm.tls.* config if None
     tls_cert: str | None = None
     tls_key: str | None = None
-    pdf_engine: str = PDF_ENGINE  # --pdf-engine: weasyprint | chromium | auto
+    #: --pdf-engine: weasyprint | chromium | auto (resolved once; the manifest and every cache
+    #: key name the engine it resolved to)
+    pdf_engine: str = PDF_ENGINE_DEFAULT
 
 
 def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,

@@ -43,7 +43,7 @@ class Task:
     #: The notebook's bytes as the batch read them (and hashed into the cache key); run instead
     #: of the file at `notebook` when given, which on another machine may hold something else.
     notebook_source: bytes | None = None
-    pdf_engine: str = PDF_ENGINE
+    pdf_engine: str = PDF_ENGINE  # as the run resolved it (`chromium.resolve_engine`)
 
 
 @dataclass

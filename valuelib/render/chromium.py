@@ -23,11 +23,13 @@ import shutil
 import signal
 import tempfile
 import time
+import weakref
 from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES
 
-__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "executable", "resolve_engine"]
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "close_all", "executable",
+           "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -53,6 +55,11 @@ FLAGS = (
     # Glyph advances as the font has them, not rounded to screen pixels (which spaces out
     # small print and widens table columns).
     "--font-render-hinting=none",
+    # Renderer, network service and print compositor run as threads of the browser process:
+    # a print otherwise starts a compositor process of its own (about 0.05 s CPU each), and
+    # the processes' messages cost CPU too. The page runs no script and fetches nothing; a
+    # browser that dies or hangs is replaced whole anyway.
+    "--single-process",
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--proxy-server=socks5://0.0.0.0:9",
 )
@@ -66,6 +73,19 @@ PRINT_OPTIONS: dict[str, Any] = {
     "generateDocumentOutline": True,
     "transferMode": "ReturnAsBase64",
 }
+
+
+#: Every browser object of this process (each may have a running browser).
+_BROWSERS: weakref.WeakSet[Browser] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Stop every browser this process started and remove their profiles: for a process about
+    to end without running its exit handlers (``os._exit``, a signal), whose browsers (in
+    sessions of their own) would otherwise outlive it for a moment, writing to their profiles."""
+    for browser in list(_BROWSERS):
+        with contextlib.suppress(Exception):
+            browser.close()
 
 
 class BrowserError(RuntimeError):
@@ -188,6 +208,7 @@ class Browser:
         self._target: tuple[str, str] | None = None
         self._owner = os.getpid()
         atexit.register(self.close)
+        _BROWSERS.add(self)
         self.pid: int | None = None
         self.documents = 0
         self._pipe: _Pipe | None = None
@@ -196,7 +217,9 @@ class Browser:
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the browser (a new process group, a private empty profile)."""
+        """Start the browser (a new process group, a private empty profile). Its TMPDIR is
+        this process's temporary folder (a batch worker's is the batch's own, removed at its
+        end), not a folder inside the profile: its socket paths there must stay short."""
         self.close()
         self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
         to_browser_r, to_browser_w = os.pipe()
@@ -205,7 +228,8 @@ class Browser:
         with open(os.devnull, "wb") as null:
             try:
                 self.pid = os.posix_spawn(
-                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env},
+                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env,
+                                      "TMPDIR": tempfile.gettempdir()},
                     file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
                                   (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
                                   (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
@@ -290,10 +314,12 @@ class Browser:
 
     # --- printing -----------------------------------------------------------------------
 
-    def pdf(self, html: str, *, timeout: float | None = None) -> tuple[bytes, list[str]]:
-        """Print an HTML document to PDF; with it, the URLs the page asked for (all refused).
-        A browser that dies or overruns `timeout` is killed and the document fails with
-        :class:`BrowserError`; the next document starts a new browser."""
+    def pdf(self, html: str, *, timeout: float | None = None,
+            options: dict[str, Any] | None = None) -> tuple[bytes, list[str]]:
+        """Print an HTML document to PDF (`PRINT_OPTIONS`, updated by `options`); with it, the
+        URLs the page asked for (all refused). A browser that dies or overruns `timeout` is
+        killed and the document fails with :class:`BrowserError`; the next document starts a
+        new browser."""
         deadline = time.monotonic() + (timeout or self.timeout)
         try:
             pipe = self._ready()
@@ -303,7 +329,8 @@ class Browser:
                       deadline=deadline)
             pipe.call("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => 0)",
                                            "awaitPromise": True}, session, deadline=deadline)
-            result = pipe.call("Page.printToPDF", PRINT_OPTIONS, session, deadline=deadline)
+            result = pipe.call("Page.printToPDF", {**PRINT_OPTIONS, **(options or {})}, session,
+                               deadline=deadline)
         except (BrowserError, OSError, ValueError) as exc:
             self.close()
             raise BrowserError(f"Chromium failed to print the document: {exc}") from None
