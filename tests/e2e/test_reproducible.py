@@ -20,6 +20,7 @@ from support.pdf import embedded_fonts
 
 from valuelib.batch import plan, pool, worker
 from valuelib.batch import run as batch
+from valuelib.render import chromium
 from valuelib.report import fonts, i18n
 
 # ----------------------------------------------------------------------------- the fonts
@@ -150,6 +151,22 @@ def test_fonts_and_library_versions_are_in_every_key(tmp_path, monkeypatch):
     face.write_bytes(face.read_bytes() + b"\0")
     monkeypatch.setattr(fonts, "FONTS_DIR", copy)
     assert plan.code_hash(ROOT, notebook) != before
+    monkeypatch.undo()
+
+    # The engine, and for Chromium the browser's version (another version lays out anew).
+    chrome = plan.code_hash(ROOT, notebook, "chromium")
+    assert chrome != before
+    monkeypatch.setattr(chromium, "version", lambda: "Chromium 999.0 test")
+    assert plan.code_hash(ROOT, notebook, "chromium") != chrome
+    assert plan.code_hash(ROOT, notebook, "weasyprint") == before
+
+
+def test_chromium_version_is_read_from_the_browser(tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'Chromium 123.4.5 built on Test'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    assert chromium.version(str(fake)) == "Chromium 123.4.5 built on Test"
+    assert chromium.version(str(tmp_path / "missing")) == ""
 
 
 # ----------------------------------------------------------------------------- documents

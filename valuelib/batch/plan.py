@@ -55,15 +55,20 @@ def library_versions() -> dict[str, str]:
 
 def code_hash(root: Path, notebook: Path, pdf_engine: str = PDF_ENGINE) -> str:
     """Hash of what shapes every document alike: notebook, template, valuelib source, the
-    bundled fonts, the rendering libraries' versions and the PDF engine (once per run)."""
+    bundled fonts, the rendering libraries' versions and the PDF engine with, for Chromium,
+    the browser's version (once per run)."""
     h = hashlib.sha256()
     h.update(valuelib.__version__.encode())
     h.update(notebook.read_bytes())
     h.update(tree_hash(TEMPLATE_DIR).encode())  # the project's template or the packaged one
     h.update(tree_hash(Path(valuelib.__file__).parent, "*.py").encode())
     h.update(fonts.digest().encode())
-    h.update(json.dumps({"pdf_engine": pdf_engine, "libraries": library_versions()},
-                        sort_keys=True).encode())
+    engine: dict[str, str] = {"pdf_engine": pdf_engine}
+    if pdf_engine == "chromium":
+        from valuelib.render import chromium
+
+        engine["chromium"] = chromium.version()
+    h.update(json.dumps({**engine, "libraries": library_versions()}, sort_keys=True).encode())
     return h.hexdigest()
 
 

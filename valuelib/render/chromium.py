@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import functools
 import json
 import os
 import select
@@ -103,6 +104,24 @@ def executable() -> str | None:
         if found:
             return found
     return None
+
+
+@functools.cache
+def version(path: str | None = None) -> str:
+    """What ``chromium --version`` prints (e.g. "Chromium 156.0.8078.108 built on Debian
+    ..."), read once per process: a new browser lays a document out anew, so the version
+    belongs in the cache key. Empty when no Chromium is found or it does not answer."""
+    path = path or executable()
+    if not path:
+        return ""
+    import subprocess
+
+    try:
+        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
+                              check=False, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return " ".join(done.stdout.split())
 
 
 def resolve_engine(name: str) -> str:
