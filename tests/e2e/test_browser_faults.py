@@ -35,7 +35,9 @@ def _stand_in(folder: Path, fault: str) -> tuple[Path, Path]:
     marker.touch()
     act = "exit 3" if fault == "die" else f"exec sleep {HANG_SECONDS}"
     script = folder / f"chromium-{fault}"
-    script.write_text(f"#!/bin/sh\nif [ -e '{marker}' ]; then rm -f '{marker}'; {act}; fi\n"
+    # `--version` (asked once per run, for the cache key) is answered by the real browser.
+    script.write_text(f"#!/bin/sh\nif [ \"$1\" != --version ] && [ -e '{marker}' ]; then "
+                      f"rm -f '{marker}'; {act}; fi\n"
                       f"exec '{chromium.executable()}' \"$@\"\n", encoding="utf-8")
     script.chmod(0o755)
     return script, marker
