@@ -2,8 +2,8 @@
 account it was printing fails alone, named with the reason, its earlier reports stay as
 they were, the other accounts print with a new browser, and no browser process is left.
 
-The faulty browser is a stand-in named by ``VALUEREVIEW_CHROMIUM``: the first time it is
-started (a marker file says so) it exits at once, or hangs in a process that ignores its
+The faulty browser is a stand-in named by ``VALUEREVIEW_CHROMIUM``: the first times it is
+started (a marker file counts them) it exits at once, or hangs in a process that ignores its
 DevTools pipe; every later start is the real Chromium.
 """
 
@@ -30,15 +30,19 @@ HANG_SECONDS = "4321"
 
 
 def _stand_in(folder: Path, fault: str) -> tuple[Path, Path]:
-    """A browser executable that fails once (`fault`: "die" or "hang"), and its marker."""
-    marker = folder / f"{fault}-once"
-    marker.touch()
+    """A browser executable that fails (`fault`: "die" or "hang") as often as its marker file
+    has lines, and that marker. A browser that exits is tried once more with a new one, so
+    "die" fails twice: the print and its retry."""
+    marker = folder / f"{fault}-count"
+    marker.write_text("x\n" * (2 if fault == "die" else 1), encoding="utf-8")
     act = "exit 3" if fault == "die" else f"exec sleep {HANG_SECONDS}"
     script = folder / f"chromium-{fault}"
     # `--version` (asked once per run, for the cache key) is answered by the real browser.
-    script.write_text(f"#!/bin/sh\nif [ \"$1\" != --version ] && [ -e '{marker}' ]; then "
-                      f"rm -f '{marker}'; {act}; fi\n"
-                      f"exec '{chromium.executable()}' \"$@\"\n", encoding="utf-8")
+    script.write_text(
+        "#!/bin/sh\n"
+        f"if [ \"$1\" != --version ] && [ -s '{marker}' ]; then\n"
+        f"  sed -i 1d '{marker}'; {act}\nfi\n"
+        f"exec '{chromium.executable()}' \"$@\"\n", encoding="utf-8")
     script.chmod(0o755)
     return script, marker
 
@@ -84,7 +88,7 @@ def test_a_faulty_browser_fails_its_account_alone(demo_db, first, tmp_path, faul
     # --force: every account renders again, so the browser's first document is ACC-0001's.
     run = _render(demo_db, out, browser, "--force", "--account-timeout", "30")
     assert run.code == 1, run.stdout + run.stderr
-    assert not marker.exists()
+    assert marker.read_text(encoding="utf-8") == ""  # every fault was used
     failed = ACCOUNTS[0]
     assert f"FAILED {failed}" in run.stderr + run.stdout
     assert reason in run.stderr + run.stdout

@@ -29,7 +29,7 @@ from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES
 
-__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "close_all", "executable",
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "BrowserExited", "close_all", "executable",
            "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
@@ -91,6 +91,11 @@ def close_all() -> None:
 
 class BrowserError(RuntimeError):
     """The browser died, hung past a document's deadline or failed to print it."""
+
+
+class BrowserExited(BrowserError):
+    """The browser exited (crashed or was killed) while it worked: a new one may well print
+    what it was printing."""
 
 
 def executable() -> str | None:
@@ -172,7 +177,7 @@ class _Pipe:
                 raise BrowserError("the browser did not answer in time")
             chunk = os.read(self._r, 1 << 20)
             if not chunk:
-                raise BrowserError("the browser closed its pipe (it exited)")
+                raise BrowserExited("the browser closed its pipe (it exited)")
             self._buf += chunk
         message, _, self._buf = self._buf.partition(b"\0")
         return json.loads(message)
@@ -352,7 +357,8 @@ class Browser:
                                deadline=deadline)
         except (BrowserError, OSError, ValueError) as exc:
             self.close()
-            raise BrowserError(f"Chromium failed to print the document: {exc}") from None
+            kind = BrowserExited if isinstance(exc, BrowserExited) else BrowserError
+            raise kind(f"Chromium failed to print the document: {exc}") from None
         self.documents += 1
         return base64.b64decode(result["data"]), list(pipe.blocked)
 

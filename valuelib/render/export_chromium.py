@@ -28,6 +28,7 @@ import re
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 
@@ -44,6 +45,8 @@ __all__ = [
 
 #: The template's print rules for Chromium only, read after print.css.
 CHROMIUM_CSS = "print-chromium.css"
+#: Times a print is tried again, by a new browser, when the browser exited while printing.
+PRINT_RETRIES = 1
 
 _RUNNING_TITLE = re.compile(r'<p class="vr-running-title">(.*?)</p>', re.DOTALL)
 _INTERNAL_FLAG = re.compile(r'<p class="vr-internal-flag"[^>]*>(.*?)</p>', re.DOTALL)
@@ -182,7 +185,7 @@ class ChromiumPDFWriter:
         if not found:
             html = style + html
         with self._lock:
-            pdf, blocked = self._browser.pdf(html)
+            pdf, blocked = self._print(html)
             if blocked and customer:
                 raise ResourceRefusedError(refused_message(blocked[0]))
             if sections:
@@ -190,6 +193,17 @@ class ChromiumPDFWriter:
         epoch = pdf_update.epoch_date(os.environ.get("SOURCE_DATE_EPOCH"))
         return pdf_update.reproducible(pdf, _meta_date(html, "created") or epoch,
                                        _meta_date(html, "modified") or epoch)
+
+    def _print(self, html: str, **options: Any) -> tuple[bytes, list[str]]:
+        """`Browser.pdf`, once more with a new browser if the browser exited while printing
+        (a crash, about one in 500 documents here); a hung browser is not waited for twice."""
+        for attempt in range(PRINT_RETRIES + 1):
+            try:
+                return self._browser.pdf(html, **options)
+            except chromium.BrowserExited:
+                if attempt == PRINT_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     def _with_headers(self, html: str, pdf: bytes, sections: list[str], *,
                       cover: bool) -> bytes:
@@ -199,7 +213,7 @@ class ChromiumPDFWriter:
         per_page = pdf_update.section_per_page(pdf_update.headings(reader), sections,
                                                len(reader.pages))
         names = list(dict.fromkeys(per_page[1:] if cover else per_page))
-        stamps, _ = self._browser.pdf(header_stamps(html, names), options=STAMP_OPTIONS)
+        stamps, _ = self._print(header_stamps(html, names), options=STAMP_OPTIONS)
         stamps = pdf_update.reproducible(stamps)
         placement: list[int | None] = [None if cover and i == 0 else names.index(n)
                                        for i, n in enumerate(per_page)]

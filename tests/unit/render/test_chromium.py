@@ -299,3 +299,36 @@ def test_close_all_stops_every_browser_of_the_process(tmp_path: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert all(b.pid is None for b in browsers)
+
+
+class _Flaky:
+    """A stand-in browser: raises each of `faults` in turn, then prints."""
+
+    def __init__(self, *faults: Exception) -> None:
+        self.faults = list(faults)
+        self.calls = 0
+
+    def pdf(self, html: str, **options: object) -> tuple[bytes, list[str]]:
+        self.calls += 1
+        if self.faults:
+            raise self.faults.pop(0)
+        return b"%PDF-1.7 " + html.encode(), []
+
+
+def test_a_print_whose_browser_exited_is_tried_once_more_with_a_new_one() -> None:
+    flaky = _Flaky(chromium.BrowserExited("exited"))
+    writer = export_chromium.ChromiumPDFWriter(browser=flaky)  # type: ignore[arg-type]
+    assert writer._print("<p>x</p>") == (b"%PDF-1.7 <p>x</p>", [])
+    assert flaky.calls == 2
+    # Twice in a row: the document fails, named by the browser's error.
+    twice = _Flaky(*[chromium.BrowserExited("exited")] * 2)
+    writer = export_chromium.ChromiumPDFWriter(browser=twice)  # type: ignore[arg-type]
+    with pytest.raises(chromium.BrowserExited):
+        writer._print("<p>x</p>")
+    assert twice.calls == export_chromium.PRINT_RETRIES + 1
+    # A browser that hung (past its deadline) is not waited for a second time.
+    hung = _Flaky(chromium.BrowserError("the browser did not answer in time"))
+    writer = export_chromium.ChromiumPDFWriter(browser=hung)  # type: ignore[arg-type]
+    with pytest.raises(chromium.BrowserError, match="in time"):
+        writer._print("<p>x</p>")
+    assert hung.calls == 1
