@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import psutil
@@ -106,4 +105,3 @@ def test_a_faulty_browser_fails_its_account_alone(demo_db, first, tmp_path, faul
     assert not _hangers(), "a hung browser was left running"
     for proc in psutil.process_iter(["cmdline"]):
         assert str(browser) not in " ".join(proc.info["cmdline"] or [])
-    assert os.environ.get(chromium.ENV_EXECUTABLE) is None

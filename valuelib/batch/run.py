@@ -112,6 +112,15 @@ def _outputs_intact(layout: QuarterLayout, audience: str, account_id: str,
     return stats
 
 
+def _unchanged(layout: QuarterLayout, audience: str, account_id: str, names: list[str],
+               prev: dict[str, Any], key: str, force: bool) -> dict[str, list[int]] | None:
+    """The current stats of a document's files when it need not be rendered again (not
+    forced, the same cache key, last render not failed, its files intact); else None."""
+    if force or prev.get("cache_key") != key or prev.get("status") == "failed":
+        return None
+    return _outputs_intact(layout, audience, account_id, names, prev)
+
+
 def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
            on_plan: Callable[[int], None] | None = None) -> Result:
     """Render the quarter per `opts`; see module docstring. Raises on a bad contract/selection.
@@ -184,8 +193,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                  "bundle_sha256": ex.hashes[aid], "audience": audience,
                  "formats": list(opts.formats)}
         entries[aid] = entry
-        if (not opts.force and prev.get("cache_key") == key and prev.get("status") != "failed"
-                and (stats := _outputs_intact(layout, audience, aid, names, prev)) is not None):
+        if (stats := _unchanged(layout, audience, aid, names, prev, key, opts.force)) is not None:
             outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged",
                                                              "output_stats": stats})
             continue
@@ -208,9 +216,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                  "bundle_sha256": ex.portfolio_hash,
                                  "formats": list(opts.formats)}
         p_names = plan.file_names("portfolio-review", opts.formats)
-        if (not opts.force and prev.get("cache_key") == pkey and prev.get("status") != "failed"
-                and (stats := _outputs_intact(layout, audience, PORTFOLIO_ID, p_names, prev))
-                is not None):
+        if (stats := _unchanged(layout, audience, PORTFOLIO_ID, p_names, prev, pkey,
+                                opts.force)) is not None:
             outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
                                              entry={**prev, "status": "unchanged",
                                                     "output_stats": stats})
