@@ -115,9 +115,7 @@ class Client(PapermillNotebookClient):
                 self.kernel_lost = True
                 self.shutdown_kernel = "immediate"
                 failed = self.nb.cells[index]
-                ename, evalue = self._describe(ex)
-                failed.setdefault("outputs", []).append(nbformat.v4.new_output(
-                    "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+                record_lost_kernel(failed, *self._describe(ex))
                 self.nb_man.cell_exception(failed, cell_index=index, exception=ex)
                 break
             finally:
@@ -125,15 +123,28 @@ class Client(PapermillNotebookClient):
 
     def _describe(self, ex: BaseException) -> tuple[str, str]:
         if isinstance(ex, CellTimeoutError):
-            return ("CellTimeoutError",
-                    f"the cell ran longer than the {self.timeout:g} s cell timeout")
+            return lost_kernel(timeout=self.timeout)
         provisioner = getattr(self.km, "provisioner", None)
         code = getattr(provisioner, "exit_code", None)
         proc = getattr(provisioner, "process", None)
         if code is None and proc is not None:
             code = proc.poll()
-        how = f" (exit code {code})" if code is not None else ""
-        return "DeadKernelError", f"the kernel died while running this cell{how}"
+        return lost_kernel(exit_code=code)
+
+
+def lost_kernel(*, timeout: float | None = None, exit_code: int | None = None) -> tuple[str, str]:
+    """The error name and value recorded in a cell that timed out (`timeout` given) or whose
+    kernel died (with its exit code, when known)."""
+    if timeout is not None:
+        return "CellTimeoutError", f"the cell ran longer than the {timeout:g} s cell timeout"
+    how = f" (exit code {exit_code})" if exit_code is not None else ""
+    return "DeadKernelError", f"the kernel died while running this cell{how}"
+
+
+def record_lost_kernel(cell: NotebookNode, ename: str, evalue: str) -> None:
+    """Add the error output of a lost kernel to the failing cell, as a raised error's."""
+    cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
 
 
 class Engine(NBClientEngine):
@@ -197,3 +208,75 @@ async def _wait_for_ready(kc: Any, timeout: float) -> None:
             raise RuntimeError("Kernel died before replying to kernel_info")
         if time.monotonic() > deadline:
             raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+#: The name papermill knows `ShellEngine` by (a second ``papermill.engine`` entry point).
+SHELL_ENGINE_NAME = "valuereview-shell"
+
+
+class ShellEngine(Engine):
+    """Cells run in a forked IPython shell (`kernels.shell`) instead of a Jupyter kernel.
+
+    The same papermill semantics as `Engine`: papermill's execution manager records each
+    cell's start, end and failure; the first failing cell stops the notebook (unless tagged
+    ``raises-exception``); a timeout or a shell that dies is recorded in the failing cell as
+    an error output, so papermill adds its error marker and keeps the notebook.
+    """
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                 stdout_file=None, stderr_file=None, start_timeout=60,
+                                 execution_timeout=None, cwd=None, **kwargs):
+        import os
+
+        from valuelib.render.kernels import shell
+
+        nb = nb_man.nb
+        session = shell.Session.start(str(cwd or os.getcwd()), dict(os.environ))
+        try:
+            info = session.request({"op": "info"}, start_timeout)
+            nb.metadata["language_info"] = info["language_info"]
+            by_display_id: dict[str, list[Any]] = {}
+            for index, cell in enumerate(nb.cells):
+                try:
+                    nb_man.cell_start(cell, index)
+                    if (cell.cell_type != "code" or not cell.source.strip()
+                            or "skip-execution" in cell.metadata.get("tags", [])):
+                        continue
+                    cell.outputs = []
+                    cell.execution_count = None
+                    reply = session.request({"op": "run", "code": cell.source},
+                                            execution_timeout)
+                    cell.execution_count = reply["execution_count"]
+                    cell.outputs = [_output(out, by_display_id) for out in reply["outputs"]]
+                    for update in reply.get("updates", []):
+                        for out in by_display_id.get(update["display_id"], []):
+                            out["data"] = update["data"]
+                            out["metadata"] = update["metadata"]
+                    if (reply["status"] == "error"
+                            and "raises-exception" not in cell.metadata.get("tags", [])):
+                        ex = CellExecutionError("", reply.get("ename", ""),
+                                                reply.get("evalue", ""))
+                        nb_man.cell_exception(cell, cell_index=index, exception=ex)
+                        break
+                except (shell.ChildTimeout, shell.ChildDied) as ex:
+                    record_lost_kernel(cell, *(
+                        lost_kernel(timeout=execution_timeout)
+                        if isinstance(ex, shell.ChildTimeout)
+                        else lost_kernel(exit_code=session.exit_code())))
+                    nb_man.cell_exception(cell, cell_index=index, exception=ex)
+                    break
+                finally:
+                    nb_man.cell_complete(nb.cells[index], cell_index=index)
+        finally:
+            session.close()
+        return nb
+
+
+def _output(out: dict[str, Any], by_display_id: dict[str, list[Any]]) -> NotebookNode:
+    """An output as the shell sent it, as an nbformat node (its display id kept aside)."""
+    display_id = out.pop("transient", {}).get("display_id")
+    node = nbformat.from_dict(out)
+    if display_id:
+        by_display_id.setdefault(display_id, []).append(node)
+    return node

@@ -3,10 +3,16 @@
 On failure the executed notebook (with papermill's error marker and the failing cell's
 traceback) is still returned, so the batch can keep it for an analyst to open.
 
-Two kinds of kernel, same semantics:
+Three kinds of kernel, same semantics:
 
-* ``kernel="fork"`` (default): a pristine kernel forked from this process's pre-imported fork
-  server (`forkserver.py`): no start-up cost, and still one never-used kernel per notebook.
+* ``kernel="shell"`` (default): a pristine IPython shell forked from this process's
+  pre-imported fork server (`forkserver.py`, `shell.py`), the cells sent to it directly
+  rather than through Jupyter's messaging protocol: no start-up cost, no protocol cost, and
+  still one never-used process per notebook.
+* ``kernel="fork"``: the same fork, running a real ipykernel that the notebook client talks
+  to over ZeroMQ, as Jupyter does. A notebook that needs a kernel (widgets, a library that
+  looks for ipykernel) says so in its metadata, ``"valuereview": {"kernel": "ipykernel"}``
+  (`KERNEL_METADATA`), and then runs this way where the shell would have been used.
 * ``kernel="fresh"``: a new ``python -m ipykernel_launcher`` process per notebook, as Jupyter
   does it (the naive benchmark, and the fallback if the fork server cannot start).
 
@@ -33,7 +39,10 @@ from valuelib.report.record import METRICS_MIME
 log = logging.getLogger(__name__)
 
 
-Kernel = Literal["fork", "fresh"]
+Kernel = Literal["shell", "fork", "fresh"]
+
+#: Notebook metadata asking for a real ipykernel: ``{"valuereview": {"kernel": "ipykernel"}}``.
+KERNEL_METADATA = ("valuereview", "kernel", "ipykernel")
 
 
 @dataclass(frozen=True)
@@ -74,55 +83,38 @@ def execute(
     kernel_name: str = "python3",
     cell_timeout: float | None = None,
     start_timeout: float = 60,
-    kernel: Kernel = "fork",
+    kernel: Kernel = "shell",
 ) -> Execution:
     """Run `notebook` with `parameters` in a kernel of its own and return the executed notebook.
 
-    `kernel="fork"` forks a pristine pre-imported kernel (see module docstring); if the fork
-    server cannot be started at all, this run falls back to a fresh kernel process.
+    `kernel="shell"` and `kernel="fork"` fork a pristine pre-imported process (see module
+    docstring); if the fork server cannot be started at all, this run falls back to a fresh
+    kernel process.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from valuelib.render.engine import ENGINE_NAME, IPCKernelManager
-
+    if kernel not in ("shell", "fork", "fresh"):
+        raise ValueError(f"kernel must be 'shell', 'fork' or 'fresh', not {kernel!r}")
     _ensure_engine()
-    # No IPython history database: it is one file shared by every kernel, so account A's
-    # code (with its injected parameters) would be readable from account B's kernel.
-    engine_kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"]}
-    if kernel == "fork":
-        from valuelib.render.kernels import forkserver
-
-        try:
-            forkserver.get_server()
-            engine_kwargs["kernel_manager_class"] = forkserver.ForkKernelManager
-            # The kernel is discarded after this notebook: no need for a polite shutdown.
-            engine_kwargs["shutdown_kernel"] = "immediate"
-        except forkserver.ForkServerError as exc:
-            log.warning("fork server unavailable (%s); using a fresh kernel", exc)
-            kernel = "fresh"
-    if kernel == "fresh":
-        engine_kwargs["kernel_manager_class"] = IPCKernelManager
-    elif kernel != "fork":
-        raise ValueError(f"kernel must be 'fork' or 'fresh', not {kernel!r}")
-
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="vr-exec-") as tmp:
         out = Path(tmp) / "executed.ipynb"
         # The injected cell is ours (plain values as literals), never papermill's translation.
         try:
             source = Path(tmp) / "parameterized.ipynb"
-            nbformat.write(parameterize(nbformat.read(notebook, as_version=4), parameters),
-                           source)
+            template = nbformat.read(notebook, as_version=4)
+            nbformat.write(parameterize(template, parameters), source)
         except Exception as exc:  # noqa: BLE001 - unreadable notebook, a value not plain data
             return Execution(None, CellError(None, type(exc).__name__, _first_line(str(exc))),
                              time.perf_counter() - t0)
+        engine_name, engine_kwargs = _engine(kernel, template.metadata)
         try:
             nb = papermill.execute_notebook(
                 str(source),
                 str(out),
                 parameters=None,
-                engine_name=ENGINE_NAME,
+                engine_name=engine_name,
                 kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
@@ -143,6 +135,36 @@ def execute(
             return Execution(_input_path(nb, notebook), err, time.perf_counter() - t0)
 
 
+def _engine(kernel: Kernel, metadata: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The papermill engine and its arguments for `kernel`, as the notebook's metadata and
+    this process's fork server allow."""
+    from valuelib.render.engine import ENGINE_NAME, SHELL_ENGINE_NAME, IPCKernelManager
+
+    section, key, value = KERNEL_METADATA
+    if kernel == "shell" and metadata.get(section, {}).get(key) == value:
+        kernel = "fork"
+    if kernel in ("shell", "fork"):
+        from valuelib.render.kernels import forkserver
+
+        try:
+            forkserver.get_server()
+        except forkserver.ForkServerError as exc:
+            log.warning("fork server unavailable (%s); using a fresh kernel", exc)
+            kernel = "fresh"
+    if kernel == "shell":
+        return SHELL_ENGINE_NAME, {}
+    # No IPython history database: it is one file shared by every kernel, so account A's
+    # code (with its injected parameters) would be readable from account B's kernel.
+    kwargs: dict[str, Any] = {"extra_arguments": ["--HistoryManager.enabled=False"]}
+    if kernel == "fork":
+        kwargs["kernel_manager_class"] = forkserver.ForkKernelManager
+        # The kernel is discarded after this notebook: no need for a polite shutdown.
+        kwargs["shutdown_kernel"] = "immediate"
+    else:
+        kwargs["kernel_manager_class"] = IPCKernelManager
+    return ENGINE_NAME, kwargs
+
+
 def _ensure_engine() -> None:
     """Make sure papermill knows our engine: installed, the ``papermill.engine`` entry point
     names it; run from a source tree that was never installed, register it here."""
@@ -151,10 +173,12 @@ def _ensure_engine() -> None:
 
     from valuelib.render import engine
 
-    try:
-        papermill_engines.get_engine(engine.ENGINE_NAME)
-    except PapermillException:
-        papermill_engines.register(engine.ENGINE_NAME, engine.Engine)
+    for name, cls in ((engine.ENGINE_NAME, engine.Engine),
+                      (engine.SHELL_ENGINE_NAME, engine.ShellEngine)):
+        try:
+            papermill_engines.get_engine(name)
+        except PapermillException:
+            papermill_engines.register(name, cls)
 
 
 def _input_path(nb: NotebookNode | None, notebook: str | Path) -> NotebookNode | None:

@@ -2,13 +2,15 @@
 with papermill's semantics (parameters, errors, timeouts, dead kernels) kept.
 
 All executions here go through one fork server (this test process's), in a row, as on one
-batch worker.
+batch worker. The semantic tests run twice: in a forked IPython shell (``kernel="shell"``, the
+batch's default) and in a forked ipykernel (``kernel="fork"``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import tempfile
 import time
@@ -70,10 +72,15 @@ def notebook(path: Path, *sources: str, parameters: str = 'account_id = "none"')
     return path
 
 
-def run(nb_path: Path, params: dict[str, Any], **kw: Any) -> Execution:
-    """Execute like a batch task: a new working directory per account, on the fork path."""
+def run(nb_path: Path, params: dict[str, Any], kernel: str = "shell", **kw: Any) -> Execution:
+    """Execute like a batch task: a new working directory per account, on a fork path."""
     with tempfile.TemporaryDirectory(prefix="vr-iso-") as cwd:
-        return execute(nb_path, params, cwd=cwd, kernel="fork", **kw)
+        return execute(nb_path, params, cwd=cwd, kernel=kernel, **kw)
+
+
+@pytest.fixture(params=["shell", "fork"])
+def kernel(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 def outputs_text(ex: Execution) -> str:
@@ -105,10 +112,10 @@ def test_fork_server_imports_but_is_safe_to_fork(server):
     assert info["never_preloaded_present"] == []
 
 
-def test_accounts_in_a_row_never_see_each_other(server, tmp_path):
+def test_accounts_in_a_row_never_see_each_other(server, tmp_path, kernel):
     nb_path = notebook(tmp_path / "iso.ipynb", CHECK_AND_MARK)
     before = server.pid
-    assert_isolated(run, nb_path)
+    assert_isolated(lambda p, a: run(p, a, kernel=kernel), nb_path)
     assert server.pid == before, "one fork server served all three accounts"
     assert forkserver.get_server().info()["live"] == []
     zombies = [p for p in psutil.Process(before).children()
@@ -116,10 +123,10 @@ def test_accounts_in_a_row_never_see_each_other(server, tmp_path):
     assert zombies == []
 
 
-def test_parameters_are_injected_as_papermill_does(server, tmp_path):
+def test_parameters_are_injected_as_papermill_does(server, tmp_path, kernel):
     nb_path = notebook(tmp_path / "p.ipynb", "print('got', account_id, limit * 2)",
                        parameters='account_id = "none"\nlimit = 1')
-    ex = run(nb_path, {"account_id": "ACC-0042", "limit": 21})
+    ex = run(nb_path, {"account_id": "ACC-0042", "limit": 21}, kernel=kernel)
     assert ex.ok, ex.error
     tags = [c.metadata.get("tags", []) for c in ex.nb.cells]
     assert tags[0] == ["parameters"] and tags[1] == ["injected-parameters"]
@@ -150,10 +157,10 @@ def _next_run_is_fine(server: forkserver.ForkServer, tmp_path: Path, pid: int) -
     assert server.pid == pid, "the fork server survived"
 
 
-def test_exception_is_reported_with_its_cell(server, tmp_path):
+def test_exception_is_reported_with_its_cell(server, tmp_path, kernel):
     pid = server.pid
     ex = run(notebook(tmp_path / "e.ipynb", "x = 1", "raise ValueError('boom ' + account_id)",
-                      "print('never')"), {"account_id": "ACC-E"})
+                      "print('never')"), {"account_id": "ACC-E"}, kernel=kernel)
     _assert_failed_at(ex, 2, "ValueError")
     assert ex.error.evalue == "boom ACC-E"
     tb = next(o for c in ex.nb.cells for o in c.get("outputs", []) if o.output_type == "error")
@@ -162,32 +169,33 @@ def test_exception_is_reported_with_its_cell(server, tmp_path):
     _next_run_is_fine(server, tmp_path, pid)
 
 
-def test_a_kernel_that_dies_is_reported_as_dead(server, tmp_path):
+def test_a_kernel_that_dies_is_reported_as_dead(server, tmp_path, kernel):
     pid = server.pid
     t0 = time.monotonic()
-    ex = run(notebook(tmp_path / "d.ipynb", "import os", "os._exit(1)"), {"account_id": "D"})
+    ex = run(notebook(tmp_path / "d.ipynb", "import os", "os._exit(1)"), {"account_id": "D"},
+             kernel=kernel)
     _assert_failed_at(ex, 2, "DeadKernelError")
     assert "exit code 1" in ex.error.evalue
     assert time.monotonic() - t0 < 20
     _next_run_is_fine(server, tmp_path, pid)
 
 
-def test_a_cell_past_its_timeout_is_reported_as_a_timeout(server, tmp_path):
+def test_a_cell_past_its_timeout_is_reported_as_a_timeout(server, tmp_path, kernel):
     pid = server.pid
     t0 = time.monotonic()
     ex = run(notebook(tmp_path / "t.ipynb", "import time", "time.sleep(30)"),
-             {"account_id": "T"}, cell_timeout=2)
+             {"account_id": "T"}, cell_timeout=2, kernel=kernel)
     _assert_failed_at(ex, 2, "CellTimeoutError")
     assert time.monotonic() - t0 < 15, "the worker is not held for the cell's 30 s"
     _next_run_is_fine(server, tmp_path, pid)
     assert forkserver.get_server().info()["live"] == [], "the hung kernel was killed"
 
 
-def test_a_dead_fork_server_is_replaced(server, tmp_path):
+def test_a_dead_fork_server_is_replaced(server, tmp_path, kernel):
     old = server.pid
     os.kill(old, signal.SIGKILL)
     server._proc.wait(timeout=10)
-    ok = run(notebook(tmp_path / "r.ipynb", "print('back')"), {})
+    ok = run(notebook(tmp_path / "r.ipynb", "print('back')"), {}, kernel=kernel)
     assert ok.ok, ok.error
     assert forkserver.get_server().pid not in (None, old)
 
@@ -423,3 +431,82 @@ def test_a_batch_kernel_is_a_main_process_to_multiprocessing(tmp_path):
     text = results[0].metrics["text"]
     assert "process MainProcess False None" in text
     assert "pool [3, 4]" in text
+
+
+#: Cells that exercise every kind of output a kernel publishes.
+OUTPUT_KINDS = [
+    "print('one'); print('two')\nimport sys; print('to stderr', file=sys.stderr)\nprint('three')",
+    "from IPython.display import HTML, Markdown, display\ndisplay(HTML('<b>bold</b>'))\n"
+    "display(Markdown('*md*'), metadata={'k': 1})\n41 + 1",
+    "h = display(HTML('<i>first</i>'), display_id='d1')",
+    "h.update(HTML('<i>second</i>'))\nprint('after update')",
+    "from IPython.display import clear_output\nprint('gone')\nclear_output()\nprint('kept')",
+    "import warnings\nwarnings.warn('careful')",
+    "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(1, 1))\n"
+    "ax.plot([1, 2])\nNone",
+    "x = 5\nx",
+    "_ = 'not shown';",
+]
+
+
+def _comparable(nb: Any) -> list[Any]:
+    """Each code cell's execution count and outputs (PNG bytes and tracebacks aside)."""
+    cells = []
+    for c in nb.cells:
+        if c.cell_type != "code" or "injected-parameters" in c.metadata.get("tags", []):
+            continue
+        outs = []
+        for o in c.get("outputs", []):
+            o = dict(o)
+            if "data" in o:
+                o["data"] = {k: (v if k != "image/png" else "<png>") for k, v in o["data"].items()}
+            o.pop("traceback", None)
+            if "text" in o:  # a warning names the cell's file, which holds the process id
+                o["text"] = re.sub(r"ipykernel_\d+", "ipykernel_PID", o["text"])
+            outs.append(o)
+        cells.append((c.execution_count, outs))
+    return cells
+
+
+def test_a_shell_records_what_a_kernel_records(server, tmp_path):
+    """Streams, displays, results, display updates, clear_output, warnings, an inline
+    figure: the forked shell's executed notebook holds what the forked ipykernel's holds."""
+    nb_path = notebook(tmp_path / "kinds.ipynb", *OUTPUT_KINDS)
+    got = {k: run(nb_path, {"account_id": "K"}, kernel=k) for k in ("shell", "fork")}
+    for k, ex in got.items():
+        assert ex.ok, (k, ex.error)
+    shell, fork = (_comparable(got[k].nb) for k in ("shell", "fork"))
+    assert shell == fork
+    assert got["shell"].nb.metadata["language_info"] == got["fork"].nb.metadata["language_info"]
+    text = outputs_text(got["shell"])
+    assert "one\ntwo\n" in text and "to stderr" in text and "kept" in text
+    assert "gone" not in text
+    assert any("image/png" in o.get("data", {}) for c in got["shell"].nb.cells
+               for o in c.get("outputs", []))
+
+
+def test_a_cell_tagged_raises_exception_does_not_stop_the_shell(server, tmp_path):
+    """As nbclient does: an error in a cell tagged ``raises-exception`` is kept and the next
+    cells run; papermill still reports the notebook as failed at that cell."""
+    nb = nbformat.read(notebook(tmp_path / "r.ipynb", "1 / 0", "print('ran on')"), as_version=4)
+    nb.cells[1].metadata["tags"] = ["raises-exception"]
+    nbformat.write(nb, tmp_path / "r.ipynb")
+    got = {k: run(tmp_path / "r.ipynb", {"account_id": "R"}, kernel=k) for k in ("shell", "fork")}
+    for ex in got.values():
+        assert not ex.ok and ex.error is not None and ex.error.ename == "ZeroDivisionError"
+        assert "ran on" in outputs_text(ex)
+    assert _comparable(got["shell"].nb) == _comparable(got["fork"].nb)
+
+
+def test_a_notebook_can_ask_for_a_real_kernel(server, tmp_path):
+    """``"valuereview": {"kernel": "ipykernel"}`` in a notebook's metadata runs it in a forked
+    ipykernel; without it the batch's default is the forked shell."""
+    path = notebook(tmp_path / "k.ipynb", "print(type(get_ipython()).__name__)")
+    plain = run(path, {})
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["valuereview"] = {"kernel": "ipykernel"}
+    nbformat.write(nb, path)
+    asked = run(path, {})
+    assert plain.ok and asked.ok, (plain.error, asked.error)
+    assert "ZMQInteractiveShell" not in outputs_text(plain)
+    assert outputs_text(asked).strip() == "ZMQInteractiveShell"

@@ -248,11 +248,15 @@ class _Server:
             self.kill_all()
             os._exit(0)
 
-    def spawn(self, req: dict[str, Any]) -> None:
-        """Fork one kernel for `req` and reply with its pid (and a pidfd for it)."""
+    def spawn(self, req: dict[str, Any], fds: list[int] | None = None) -> None:
+        """Fork one kernel for `req` (an ipykernel, or with ``op: shell`` an IPython shell on
+        the socket `fds[0]`) and reply with its pid (and a pidfd for it)."""
         problem = fork_safety_problem()
         if problem:
             self.reply({"error": f"fork server is not safe to fork: {problem}"})
+            return
+        if req.get("op") == "shell" and len(fds or []) != 1:
+            self.reply({"error": "a shell request needs exactly one socket"})
             return
         sys.stdout.flush()
         sys.stderr.flush()
@@ -260,7 +264,10 @@ class _Server:
         if pid == 0:  # the kernel; never returns into the server's loop
             code = 1
             try:
-                code = _run_kernel(self.conn, req)
+                if req.get("op") == "shell":
+                    code = _run_shell(self.conn, req, (fds or [])[0])
+                else:
+                    code = _run_kernel(self.conn, req)
             except BaseException:  # noqa: BLE001 - report, then leave the process
                 import traceback
 
@@ -272,22 +279,22 @@ class _Server:
                     sys.stderr.flush()
                 os._exit(code)
         self.live.add(pid)
-        fds: list[int] = []
+        pidfds: list[int] = []
         if hasattr(os, "pidfd_open"):
             # The child cannot have been reaped yet (only this thread reaps), so the pidfd is
             # for the right process even if the kernel has already exited.
             with contextlib.suppress(OSError):
-                fds.append(os.pidfd_open(pid))
+                pidfds.append(os.pidfd_open(pid))
         try:
-            self.reply({"pid": pid}, fds)
+            self.reply({"pid": pid}, pidfds)
         finally:
-            for fd in fds:
+            for fd in pidfds:
                 os.close(fd)
 
-    def handle(self, req: dict[str, Any]) -> None:
+    def handle(self, req: dict[str, Any], fds: list[int]) -> None:
         op = req.get("op")
-        if op == "spawn":
-            self.spawn(req)
+        if op in ("spawn", "shell"):
+            self.spawn(req, fds)
         elif op == "status":
             self.reply({"pid": req["pid"], "exit": self.exit_code(int(req["pid"]))})
         elif op == "info":
@@ -298,21 +305,26 @@ class _Server:
     def loop(self) -> None:
         while True:
             try:
-                data = self.conn.recv(_MAX_MESSAGE)
+                data, fds, _, _ = socket.recv_fds(self.conn, _MAX_MESSAGE, 4)
             except OSError:
                 return
             if not data:  # the worker closed its end or died: nothing left to serve
                 return
             try:
-                req = json.loads(data)
-            except ValueError as exc:
-                self.reply({"error": f"bad request: {exc}"})
-                continue
-            try:
-                self.handle(req)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    self.reply({"error": f"{type(exc).__name__}: {exc}"})
+                try:
+                    req = json.loads(data)
+                except ValueError as exc:
+                    self.reply({"error": f"bad request: {exc}"})
+                    continue
+                try:
+                    self.handle(req, list(fds))
+                except OSError as exc:
+                    with contextlib.suppress(OSError):
+                        self.reply({"error": f"{type(exc).__name__}: {exc}"})
+            finally:
+                for fd in fds:  # the child has its copy; the server keeps none
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
 
 
 def fork_safety_problem() -> str | None:
@@ -406,8 +418,9 @@ def serve(fd: int, *, preloaded: bool = False) -> None:
         server.kill_all()
 
 
-def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
-    """In the forked child: become a normal ipykernel process for `req` and run it."""
+def _become_child(conn: socket.socket, req: dict[str, Any]) -> None:
+    """In a forked child: leave the server's socket, session and signals; take the task's
+    folder and environment; standard input from /dev/null, output to `KERNEL_LOG`."""
     conn.close()  # only the server may hold its end, or the worker never sees it close
     os.setsid()  # own process group: interrupts and kills reach the kernel and its children
     for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
@@ -425,6 +438,11 @@ def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
     os.close(out)
     if "numpy" in sys.modules:  # `random` reseeds itself after fork; numpy's global RNG not
         sys.modules["numpy"].random.seed()
+
+
+def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
+    """In the forked child: become a normal ipykernel process for `req` and run it."""
+    _become_child(conn, req)
     argv = list(req["argv"])
     import importlib.util
 
@@ -442,6 +460,15 @@ def _run_kernel(conn: socket.socket, req: dict[str, Any]) -> int:
 
     _atexit._run_exitfuncs()  # as a normal interpreter exit would (history, stream flush)
     return code
+
+
+def _run_shell(conn: socket.socket, req: dict[str, Any], fd: int) -> int:
+    """In the forked child: run the notebook's cells sent over socket `fd` (`kernels.shell`)."""
+    _become_child(conn, req)
+    from valuelib.render.kernels import shell
+
+    sys.argv = ["valuereview-shell"]
+    return shell.serve(socket.socket(fileno=fd))
 
 
 # --------------------------------------------------------------------------------------------
@@ -624,13 +651,17 @@ class ForkServer:
             return self._ready
 
     def request(self, message: dict[str, Any], timeout: float = REQUEST_TIMEOUT,
-                ) -> tuple[dict[str, Any], list[int]]:
-        """Send one request and return its reply and any file descriptors it carried."""
+                fds: list[int] | None = None) -> tuple[dict[str, Any], list[int]]:
+        """Send one request (with `fds`, if any) and return its reply and any file
+        descriptors it carried."""
         with self._lock:
             self.wait_ready()
             assert self._sock is not None
             try:
-                self._sock.send(json.dumps(message).encode())
+                if fds:
+                    socket.send_fds(self._sock, [json.dumps(message).encode()], fds)
+                else:
+                    self._sock.send(json.dumps(message).encode())
                 reply, fds = self._recv(timeout)
             except (OSError, ForkServerError) as exc:
                 self.stop()
@@ -662,6 +693,14 @@ class ForkServer:
         """Fork a kernel that runs as `ipykernel_launcher <argv>` would, in `cwd` with `env`;
         returns its pid and a pidfd for it (None where pidfds are unsupported)."""
         reply, fds = self.request({"op": "spawn", "argv": argv, "cwd": cwd, "env": env})
+        for extra in fds[1:]:
+            os.close(extra)
+        return int(reply["pid"]), (fds[0] if fds else None)
+
+    def shell(self, fd: int, cwd: str, env: dict[str, str]) -> tuple[int, int | None]:
+        """Fork an IPython shell (`kernels.shell`) that talks over socket `fd`, in `cwd` with
+        `env`; returns its pid and a pidfd for it (None where pidfds are unsupported)."""
+        reply, fds = self.request({"op": "shell", "cwd": cwd, "env": env}, fds=[fd])
         for extra in fds[1:]:
             os.close(extra)
         return int(reply["pid"]), (fds[0] if fds else None)
