@@ -10,9 +10,11 @@ next account's review. This module keeps both properties:
   creates no thread, zmq context, socket (other than its control socket) or event loop, so an
   ``os.fork()`` of it is safe and every fork starts from the same never-used state.
 * For each notebook the server forks; the child changes to the task's directory, takes the
-  task's environment and starts a real ``IPKernelApp`` on the connection file the kernel
-  manager wrote. All threads, zmq sockets and the event loop are created only in the child.
-  The kernel is thrown away after one notebook, so no account ever sees another's kernel.
+  task's environment and either runs the cells it is sent in an IPython shell (``shell``
+  requests, `kernels.shell`: the batch's default) or starts a real ``IPKernelApp`` on the
+  connection file the kernel manager wrote (``spawn``). All threads, zmq sockets and the
+  event loop are created only in the child. The child is thrown away after one notebook, so
+  no account ever sees another's kernel.
 * A pool worker, itself a fork of the batch's preloading process (`batch.preload`), forks its
   fork server from itself before its first task (``ForkServer.start(from_self=True)``): the
   server then imports nothing, and keeps no file of the worker's but its socket. Anywhere
@@ -27,7 +29,8 @@ next account's review. This module keeps both properties:
 
 Protocol: one ``AF_UNIX``/``SOCK_SEQPACKET`` socket pair between worker and server (message
 boundaries kept, file descriptors passable). Each request is one JSON message and gets one
-JSON reply; a ``spawn`` reply carries the kernel's pidfd, so the worker can watch and signal a
+JSON reply (a ``shell`` request carries the socket the shell will talk over); a ``spawn`` or
+``shell`` reply carries the child's pidfd, so the worker can watch and signal a
 process that is not its own child without any risk of hitting a recycled pid. The server
 reaps its children on SIGCHLD and remembers their exit codes. When the worker goes away the
 socket reaches end-of-file and the server kills any kernel still running and exits.
