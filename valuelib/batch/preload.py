@@ -2,8 +2,9 @@
 
 `valuelib.batch.pool` starts workers with multiprocessing's "forkserver" method and names this
 module as that server's preload. Importing it imports what a worker needs (papermill, nbclient,
-nbconvert, WeasyPrint) and what a kernel needs (`forkserver.preload`: pandas, matplotlib,
-IPython, valuelib, with the chart fonts looked up once). Every worker is then a fork of this
+nbconvert; WeasyPrint when it is the PDF engine) and what a kernel needs
+(`forkserver.preload`: pandas, matplotlib, IPython, valuelib, with the chart fonts looked up
+once). Every worker is then a fork of this
 process, and before its first task every worker forks its own kernel fork server from itself
 (`forkserver.ForkServer.start(from_self=True)`), so a batch imports all of it once instead of
 twice per worker and again at every recycling. Nothing here touches any account's data.
@@ -59,7 +60,7 @@ def _preload() -> None:
     from valuelib.batch import worker
 
     _stop_if_orphaned()
-    worker.warm_exporters()  # nbconvert and WeasyPrint, warmed on a sample review
+    worker.warm_exporters()  # nbconvert (and WeasyPrint if it prints), on a sample review
 
     gc.collect()
     gc.freeze()  # shared by every fork: keep these objects out of the forks' collections

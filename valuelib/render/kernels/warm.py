@@ -6,7 +6,8 @@ is the one that matters: a fresh kernel spends about 0.2 s of its first review f
 same few fonts again. The sample below draws each chart of the value review once through the
 same SVG path as a review, in the house style, then puts matplotlib and valuelib's module
 state back as they were. No account's data is involved: the frames are constants of this
-module. `export_caches` does the same for nbconvert and WeasyPrint with a sample review.
+module. `export_caches` does the same for nbconvert (and WeasyPrint, when it prints) with a
+sample review.
 
 Figures are made without pyplot: in the server pyplot would pick (and import) the inline
 backend, which must be imported by the kernel itself (`forkserver.NEVER_PRELOAD`).
@@ -125,8 +126,13 @@ def _sample_review() -> Any:
     return nb
 
 
-def export_caches(exporters: Any) -> None:
-    """Export a short review-shaped sample to HTML and PDF once with `exporters`: the
-    template compiled, the stylesheet parsed and every font of the documents loaded, which
-    otherwise makes each worker's first review half a second slower."""
-    exporters.pdf(exporters.html(_sample_review(), audience="customer", lang="en"))
+def export_caches(exporters: Any, engine: str = "auto") -> None:
+    """Export a short review-shaped sample to HTML once with `exporters` (the template
+    compiled, the stylesheet parsed), and to PDF when WeasyPrint is the engine `engine`
+    resolves to (every font of the documents loaded), which otherwise makes each worker's first
+    review half a second slower. A browser is never started here: it belongs to its worker."""
+    from valuelib.render.chromium import resolve_engine
+
+    html = exporters.html(_sample_review(), audience="customer", lang="en")
+    if resolve_engine(engine) == "weasyprint":
+        exporters.pdf(html)
