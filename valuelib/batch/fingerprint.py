@@ -4,15 +4,20 @@ document unchanged without importing pandas, reading the warehouse or extracting
 
 It covers the DuckDB file's bytes (a warehouse behind any other URL, a file beside a write-ahead
 log, or a file that cannot be read has no fingerprint: the run takes the normal path), the
-options that shape the documents, the notebooks, the params folder, the compiled catalogs and
-`plan.shared_code_hash` (valuelib's version and source, the template, the fonts, the rendering
-libraries, the PDF engine and the browser's version). See docs/architecture.md "Cache key".
+options that shape the documents, the notebooks, the params folder, the compiled catalogs, the
+installed distributions and `plan.shared_code_hash` (valuelib's version and source, the
+template, the fonts, the rendering libraries, the PDF engine and the browser's version). See
+docs/architecture.md "Cache key".
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import site
+import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +75,25 @@ def warehouse_digest(db: str | None) -> dict[str, str] | None:
         return None
 
 
+def installed() -> dict[str, object]:
+    """The interpreter's version and every distribution installed where it imports libraries
+    from (the names of their `.dist-info` and `.egg-info` folders: name and version). The
+    bundles are read with libraries the keys do not name (DuckDB, NumPy, PyYAML), so any
+    library installed, removed or upgraded makes the next run take the full path."""
+    folders = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    folders.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        folders.add(site.getusersitepackages())
+    found = {}
+    for folder in sorted(folders):
+        try:
+            found[folder] = sorted(n for n in os.listdir(folder)
+                                   if n.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return {"python": sys.version, "distributions": found}
+
+
 def compute(opts: Options, engine: str, shared: str) -> str | None:
     """The fingerprint of a render with `opts`, its resolved PDF `engine` and its
     `plan.shared_code_hash`; None when the warehouse has none (`warehouse_digest`) or a
@@ -95,5 +119,6 @@ def compute(opts: Options, engine: str, shared: str) -> str | None:
         "portfolio_code": portfolio_code,
         "params": plan.tree_hash(src.params_dir),
         "catalogs": plan.tree_hash(i18n.LOCALE_DIR, "*.mo"),
+        "installed": installed(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

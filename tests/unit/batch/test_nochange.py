@@ -346,3 +346,25 @@ def test_inputs_changed_while_a_run_reads_them_leave_no_fingerprint(db, tmp_path
         assert _rendered_after(fake, opts) == ACCOUNTS
     own.unlink()  # the file as the fingerprint saw it
     assert _rendered_after(fake, opts) == [ACC]
+
+
+def test_another_library_installed_reads_the_warehouse_again(db, tmp_path, fake, monkeypatch):
+    """The bundles are read with libraries no key names (DuckDB, NumPy): after an upgrade
+    the keys are computed again, from the warehouse."""
+    opts = _opts(db, tmp_path / "out")
+    batch.render(opts)
+    full = batch._render
+    taken = []
+
+    def counted(*a, **kw):  # noqa: ANN002, ANN003
+        taken.append(1)
+        return full(*a, **kw)
+
+    monkeypatch.setattr(batch, "_render", counted)
+    batch.render(opts)
+    assert taken == []
+    installed = fingerprint.installed()
+    assert any("duckdb-" in n for names in installed["distributions"].values() for n in names)
+    upgraded = {**installed, "distributions": {"elsewhere": ["duckdb-0.dist-info"]}}
+    monkeypatch.setattr(fingerprint, "installed", lambda: upgraded)
+    assert _rendered_after(fake, opts) == [] and taken == [1]
