@@ -178,6 +178,10 @@ def _replay(opts: Options, fp: str, engine: str, started: float,
     path, data, last, record = found[0]
     layout = QuarterLayout(out, str(data.get("quarter")))
     keys, old = record.get("keys"), data.get("accounts")
+    try:
+        as_of = dt.date.fromisoformat(data["as_of"])
+    except (KeyError, TypeError, ValueError):
+        return None
     if (layout.manifest(audience) != path or not layout.index(audience).is_file()
             or not isinstance(keys, dict) or not isinstance(old, dict)
             or (PORTFOLIO_ID in keys) != opts.portfolio):
@@ -206,8 +210,7 @@ def _replay(opts: Options, fp: str, engine: str, started: float,
     # of an account no longer in the warehouse: the same warehouse gives the same marks.
     known = frozenset(aid for aid, e in old.items()
                       if not (isinstance(e, dict) and e.get("not_in_warehouse")))
-    _write_manifests(layout, opts, old, result, known, dt.date.fromisoformat(data["as_of"]),
-                     engine, record)
+    _write_manifests(layout, opts, old, result, known, as_of, engine, record)
     return result
 
 
