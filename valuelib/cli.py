@@ -331,12 +331,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if _renders_everything(args):
         pool.prestart()  # it imports the renderers while this process reads the warehouse
     from valuelib.batch import plan
+
+    plan.ask_browser_version(args.pdf_engine)  # read while the rest is imported and checked
     from valuelib.batch import run as batch
-    from valuelib.batch.params import ParamsError
-    from valuelib.data import contract
-    from valuelib.data.extract import SelectionError
-    from valuelib.data.warehouse import WarehouseError
-    from valuelib.report.i18n import CatalogError, known, normalise
+    from valuelib.report.i18n import known, normalise
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in plan.FORMATS]
@@ -362,11 +360,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return EXIT_BAD
     if _dask_options_bad(args):
         return EXIT_BAD
-    dask_errors: tuple[type[Exception], ...] = ()
-    if args.scheduler:
-        from valuelib.batch.cluster import DaskSetupError
-
-        dask_errors = (DaskSetupError,)
     if args.notebooks:
         wanted = [plan.NOTEBOOK] + ([] if args.no_portfolio else [plan.PORTFOLIO_NOTEBOOK])
         missing = [n for n in wanted if not (Path(args.notebooks) / n).is_file()]
@@ -392,21 +385,15 @@ def _cmd_render(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = batch.render(opts, progress=progress.update, on_plan=progress.start)
-    except contract.ContractError as exc:
-        progress.stop()
-        _err(f"the warehouse breaks the data contract ({len(exc.problems)} problem(s)); "
-             "nothing rendered:")
-        for pr in exc.problems:
-            print(f"  - {pr}", file=sys.stderr)
-        return EXIT_BAD
-    except (SelectionError, ParamsError, CatalogError, WarehouseError, *dask_errors) as exc:
-        progress.stop()
-        _err(f"{exc}; nothing rendered")
-        return EXIT_BAD
     except pool.PoolError as exc:
         progress.stop()
         _err(str(exc))
         return EXIT_FAILED
+    except Exception as exc:
+        progress.stop()
+        if (code := _refused(exc, dask=bool(args.scheduler))) is None:
+            raise
+        return code
     finally:
         progress.stop()
     _summary(result)
@@ -424,6 +411,34 @@ def _cmd_render(args: argparse.Namespace) -> int:
               f"outputs. {again}", file=sys.stderr)
         return exit_status(result.signum)
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _refused(exc: Exception, *, dask: bool) -> int | None:
+    """Print why the warehouse, the selection, the parameters, a catalog or the Dask set-up
+    refused the render and return EXIT_BAD; None for any other exception. The exception
+    classes are imported here: a re-run with nothing to do never imports pandas."""
+    from valuelib.batch.params import ParamsError
+    from valuelib.data import contract
+    from valuelib.data.extract import SelectionError
+    from valuelib.data.warehouse import WarehouseError
+    from valuelib.report.i18n import CatalogError
+
+    refused: tuple[type[Exception], ...] = (SelectionError, ParamsError, CatalogError,
+                                            WarehouseError)
+    if dask:
+        from valuelib.batch.cluster import DaskSetupError
+
+        refused = (*refused, DaskSetupError)
+    if isinstance(exc, contract.ContractError):
+        _err(f"the warehouse breaks the data contract ({len(exc.problems)} problem(s)); "
+             "nothing rendered:")
+        for pr in exc.problems:
+            print(f"  - {pr}", file=sys.stderr)
+        return EXIT_BAD
+    if isinstance(exc, refused):
+        _err(f"{exc}; nothing rendered")
+        return EXIT_BAD
+    return None
 
 
 class _Progress:

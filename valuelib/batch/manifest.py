@@ -13,7 +13,7 @@ from typing import Any
 
 import valuelib
 from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
-from valuelib.data.bundle import write_atomic
+from valuelib.data.files import write_atomic
 
 
 @dataclass
@@ -101,9 +101,11 @@ def now() -> str:
 
 def write(path: Path, accounts: dict[str, dict[str, Any]], result: Result, *,
           audience: str, selection: str, formats: tuple[str, ...], as_of: dt.date,
-          pdf_engine: str) -> None:
+          pdf_engine: str, fingerprint: dict[str, Any] | None = None) -> None:
     """Write the quarter's manifest for one audience: the accounts' entries (`accumulate`)
-    and what this run was asked (`selection`, `formats`, the PDF engine) and did."""
+    and what this run was asked (`selection`, `formats`, the PDF engine) and did; with the
+    run's `fingerprint` (`valuelib.batch.fingerprint`) and its documents' keys when every
+    document it covers ended unchanged or rendered."""
     data = {
         "quarter": result.quarter,
         "as_of": as_of.isoformat(),
@@ -121,4 +123,6 @@ def write(path: Path, accounts: dict[str, dict[str, Any]], result: Result, *,
     }
     if result.interrupted:
         data["last_run"]["interrupted"] = {"pending": result.pending}
+    if fingerprint is not None:
+        data["last_run"]["fingerprint"] = fingerprint
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())

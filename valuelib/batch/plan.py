@@ -12,17 +12,21 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import valuelib
-from valuelib.data.bundle import sha256
+from valuelib.data.files import sha256
 from valuelib.render import PDF_ENGINE
 from valuelib.render.templates import TEMPLATE_DIR
 from valuelib.report import fonts, i18n
 
 NOTEBOOK = "value_review.ipynb"
 PORTFOLIO_NOTEBOOK = "portfolio_review.ipynb"
+#: The stem of every output file of a value review and of the portfolio review.
+STEM = "value-review"
+PORTFOLIO_STEM = "portfolio-review"
 FORMATS = ("html", "pdf")
 #: Libraries whose version changes what a document looks like: part of every cache key.
 DOCUMENT_LIBRARIES = ("nbconvert", "weasyprint", "pydyf", "fonttools", "matplotlib", "seaborn",
@@ -53,23 +57,57 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def code_hash(root: Path, notebook: Path, pdf_engine: str = PDF_ENGINE) -> str:
-    """Hash of what shapes every document alike: notebook, template, valuelib source, the
-    bundled fonts, the rendering libraries' versions and the PDF engine with, for Chromium,
-    the browser's version (once per run)."""
+def shared_code_hash(pdf_engine: str = PDF_ENGINE) -> str:
+    """Hash of what shapes every document alike, whatever its notebook: valuelib's version and
+    source, the template, the bundled fonts, the rendering libraries' versions and the PDF
+    engine with, for Chromium, the browser's version. Computed once per run."""
     h = hashlib.sha256()
     h.update(valuelib.__version__.encode())
-    h.update(notebook.read_bytes())
     h.update(tree_hash(TEMPLATE_DIR).encode())  # the project's template or the packaged one
     h.update(tree_hash(Path(valuelib.__file__).parent, "*.py").encode())
     h.update(fonts.digest().encode())
     engine: dict[str, str] = {"pdf_engine": pdf_engine}
     if pdf_engine == "chromium":
-        from valuelib.render import chromium
-
-        engine["chromium"] = chromium.version()
+        engine["chromium"] = browser_version()
     h.update(json.dumps({**engine, "libraries": library_versions()}, sort_keys=True).encode())
     return h.hexdigest()
+
+
+def code_hash(root: Path, notebook: Path, pdf_engine: str = PDF_ENGINE, *,
+              shared: str | None = None) -> str:
+    """Hash of what shapes every document of `notebook` alike: the notebook's bytes and
+    `shared_code_hash` (pass `shared` when the run has it already)."""
+    h = hashlib.sha256()
+    h.update(notebook.read_bytes())
+    h.update((shared or shared_code_hash(pdf_engine)).encode())
+    return h.hexdigest()
+
+
+_version_asked: threading.Thread | None = None
+
+
+def ask_browser_version(pdf_engine: str) -> None:
+    """Start reading the browser's version (a process of its own, about 0.1 s) in a thread
+    when `pdf_engine` resolves to Chromium, so that `browser_version` finds it read."""
+    global _version_asked
+    from valuelib.render import chromium
+
+    if _version_asked is None and chromium.resolve_engine(pdf_engine) == "chromium":
+        _version_asked = threading.Thread(target=chromium.version, daemon=True,
+                                          name="chromium-version")
+        _version_asked.start()
+
+
+def browser_version() -> str:
+    """The browser's version (`chromium.version`, read once per process), after any reading
+    `ask_browser_version` started."""
+    global _version_asked
+    from valuelib.render import chromium
+
+    if _version_asked is not None:
+        _version_asked.join()
+        _version_asked = None
+    return chromium.version()
 
 
 def catalog_hash(language: str) -> str:
@@ -111,4 +149,4 @@ def file_names(stem: str, formats: tuple[str, ...]) -> list[str]:
     """The files one document is made of: its formats, its executed notebook, and for a
     value review its metrics.json."""
     names = [f"{stem}.{fmt}" for fmt in formats] + [f"{stem}.ipynb"]
-    return names + (["metrics.json"] if stem == "value-review" else [])
+    return names + (["metrics.json"] if stem == STEM else [])

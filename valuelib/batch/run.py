@@ -17,6 +17,7 @@ renders the rest.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 import time
@@ -25,14 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from valuelib.batch import manifest, params, plan, pool, worker
+from valuelib.batch import fingerprint, manifest, plan, pool, worker
 from valuelib.batch.interrupt import Interrupted, StopOnSignals
 from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
 from valuelib.batch.manifest import Outcome, Result
-from valuelib.data import contract, extract, schema
-from valuelib.data.bundle import sha256, write_atomic
-from valuelib.data.warehouse import Warehouse, project_root
-from valuelib.project import resources
+from valuelib.data import schema
+from valuelib.data.files import sha256, write_atomic
+from valuelib.data.location import project_root
 from valuelib.render import PDF_ENGINE_DEFAULT
 
 
@@ -125,23 +125,105 @@ def render(opts: Options, progress: Callable[[Outcome], None] | None = None,
            on_plan: Callable[[int], None] | None = None) -> Result:
     """Render the quarter per `opts`; see module docstring. Raises on a bad contract/selection.
 
-    A first SIGINT or SIGTERM at any point stops it cleanly (`valuelib.batch.interrupt`): no account
-    starts after it, and the manifest and index are written for what finished."""
+    A re-run whose fingerprint (`valuelib.batch.fingerprint`) is the one the last run recorded
+    in the quarter's manifest, every document of which is still unchanged, is answered from
+    the manifest alone (`_replay`): the same outcomes, summary and manifest the full run
+    would give, without reading the warehouse. A first SIGINT or SIGTERM at any point stops
+    it cleanly (`valuelib.batch.interrupt`): no account starts after it, and the manifest and
+    index are written for what finished."""
     with StopOnSignals() as stop:
-        return _render(opts, progress, on_plan, stop)
+        t0 = time.perf_counter()
+        from valuelib.render.chromium import resolve_engine
+
+        engine = resolve_engine(opts.pdf_engine)
+        plan.ask_browser_version(engine)
+        shared = plan.shared_code_hash(engine)
+        # Taken before anything is read: inputs changed during the run are then caught.
+        fp = fingerprint.compute(opts, engine, shared)
+        if fp is not None and not opts.force:
+            replayed = _replay(opts, fp, engine, t0, progress, on_plan)
+            if replayed is not None:
+                return replayed
+        return _render(opts, progress, on_plan, stop, _Run(t0, engine, shared, fp))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What `render` worked out before deciding between `_replay` and `_render`."""
+
+    started: float  # time.perf_counter() at the start
+    engine: str  # the resolved PDF engine
+    shared: str  # plan.shared_code_hash(engine)
+    fingerprint: str | None  # fingerprint.compute at the start
+
+
+def _replay(opts: Options, fp: str, engine: str, started: float,
+            progress: Callable[[Outcome], None] | None,
+            on_plan: Callable[[int], None] | None) -> Result | None:
+    """The result of a run with nothing to do, from the manifest alone: when exactly one
+    quarter's manifest of this audience records fingerprint `fp`, its index is there, and each
+    document that run covered passes `_unchanged` with the key recorded for it. Writes the
+    manifests as `_render` would for such a run; None (nothing written) otherwise."""
+    out = opts.out.resolve()
+    audience = opts.audience
+    found = []
+    for path in sorted(out.glob(str(QuarterLayout(Path(), "*").manifest(audience)))):
+        data = manifest.load(path)
+        last = data.get("last_run") if isinstance(data, dict) else None
+        record = last.get("fingerprint") if isinstance(last, dict) else None
+        if isinstance(record, dict) and record.get("sha256") == fp:
+            found.append((path, data, last, record))
+    if len(found) != 1:
+        return None
+    path, data, last, record = found[0]
+    layout = QuarterLayout(out, str(data.get("quarter")))
+    keys, old = record.get("keys"), data.get("accounts")
+    try:
+        as_of = dt.date.fromisoformat(data["as_of"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if (layout.manifest(audience) != path or not layout.index(audience).is_file()
+            or not isinstance(keys, dict) or not isinstance(old, dict)
+            or (PORTFOLIO_ID in keys) != opts.portfolio):
+        return None
+    old_portfolio = (manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
+                     if opts.portfolio else {})
+    outcomes: dict[str, Outcome] = {}
+    for aid, key in keys.items():
+        prev = (old_portfolio if aid == PORTFOLIO_ID else old).get(aid)
+        stem = plan.PORTFOLIO_STEM if aid == PORTFOLIO_ID else plan.STEM
+        if not isinstance(prev, dict) or (stats := _unchanged(
+                layout, audience, aid, plan.file_names(stem, opts.formats), prev, key,
+                opts.force)) is None:
+            return None
+        outcomes[aid] = Outcome(aid, "unchanged", entry={**prev, "status": "unchanged",
+                                                         "output_stats": stats})
+    if on_plan:
+        on_plan(0)
+    for outcome in outcomes.values():
+        if progress:
+            progress(outcome)
+    result = Result(layout.quarter, layout.root, [outcomes[k] for k in sorted(outcomes)],
+                    time.perf_counter() - started, dict(last.get("not_reviewed") or {}),
+                    layout=layout)
+    # The manifest was last written by the run that recorded `fp`, which marked every entry
+    # of an account no longer in the warehouse: the same warehouse gives the same marks.
+    known = frozenset(aid for aid, e in old.items()
+                      if not (isinstance(e, dict) and e.get("not_in_warehouse")))
+    _write_manifests(layout, opts, old, result, known, as_of, engine, record)
+    return result
 
 
 def _render(opts: Options, progress: Callable[[Outcome], None] | None,
-            on_plan: Callable[[int], None] | None, stop: StopOnSignals) -> Result:
-    t0 = time.perf_counter()
+            on_plan: Callable[[int], None] | None, stop: StopOnSignals, run: _Run) -> Result:
+    from valuelib.batch import params
+    from valuelib.data import contract, extract
+    from valuelib.data.warehouse import Warehouse
     from valuelib.report.i18n import check_catalogs
 
     check_catalogs()  # a catalog gettext cannot load stops the batch before anything renders
-    root = opts.root
-    nb_dir = opts.notebooks or resources.folder("notebooks")
-    notebook = nb_dir / plan.NOTEBOOK
-    portfolio_nb = nb_dir / plan.PORTFOLIO_NOTEBOOK
-    params_dir = opts.params_dir or resources.folder("params")
+    src = fingerprint.sources(opts)
+    notebook, portfolio_nb, params_dir = src.notebook, src.portfolio_notebook, src.params_dir
     allowed = params.notebook_parameters(notebook)  # names and defaults: keys and types
     defaults, overrides = params.load(params_dir, allowed)
     portfolio_params = (
@@ -169,16 +251,14 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})
-    from valuelib.render.chromium import resolve_engine
-
-    engine = resolve_engine(opts.pdf_engine)
-    code = plan.code_hash(root, notebook, engine)
+    engine = run.engine
+    code = plan.code_hash(opts.root, notebook, engine, shared=run.shared)
     notebook_source = notebook.read_bytes()  # what every task runs, wherever it runs
     catalogs = plan.Catalogs()
     tasks: list[worker.Task] = []
     outcomes: dict[str, Outcome] = {}
     entries: dict[str, dict[str, Any]] = {}
-    names = plan.file_names("value-review", opts.formats)
+    names = plan.file_names(plan.STEM, opts.formats)
     for aid, data in ex.data.items():
         if not schema.ACCOUNT_ID_RE.match(aid):  # contract.require refuses these already
             raise ValueError(f"account id {aid!r} is not safe as a file name")
@@ -199,7 +279,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             continue
         parameters = {**p, "account_id": aid, "quarter": quarter,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
-        tasks.append(worker.Task(aid, "value-review", str(notebook), parameters,
+        tasks.append(worker.Task(aid, plan.STEM, str(notebook), parameters,
                                  data, opts.formats, opts.cell_timeout,
                                  notebook_source=notebook_source, pdf_engine=engine))
 
@@ -207,7 +287,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         portfolio_params = {**portfolio_params, "locale": opts.locale}
     if opts.portfolio:
         assert ex.portfolio_data is not None
-        pkey = plan.cache_key(ex.portfolio_hash, plan.code_hash(root, portfolio_nb, engine),
+        pkey = plan.cache_key(ex.portfolio_hash,
+                              plan.code_hash(opts.root, portfolio_nb, engine, shared=run.shared),
                               portfolio_params, opts.formats,
                               catalog=catalogs.for_tag(portfolio_params.get("locale")),
                               locale=opts.locale)
@@ -215,14 +296,14 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         entries[PORTFOLIO_ID] = {"account_id": PORTFOLIO_ID, "cache_key": pkey,
                                  "bundle_sha256": ex.portfolio_hash,
                                  "formats": list(opts.formats)}
-        p_names = plan.file_names("portfolio-review", opts.formats)
+        p_names = plan.file_names(plan.PORTFOLIO_STEM, opts.formats)
         if (stats := _unchanged(layout, audience, PORTFOLIO_ID, p_names, prev, pkey,
                                 opts.force)) is not None:
             outcomes[PORTFOLIO_ID] = Outcome(PORTFOLIO_ID, "unchanged",
                                              entry={**prev, "status": "unchanged",
                                                     "output_stats": stats})
         else:
-            tasks.append(worker.Task(PORTFOLIO_ID, "portfolio-review", str(portfolio_nb),
+            tasks.append(worker.Task(PORTFOLIO_ID, plan.PORTFOLIO_STEM, str(portfolio_nb),
                                      {**portfolio_params, "quarter": quarter,
                                       "bundle": worker.BUNDLE_NAME},
                                      ex.portfolio_data, opts.formats, opts.cell_timeout,
@@ -279,17 +360,16 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             if (prev := (old_portfolio if aid == PORTFOLIO_ID else old).get(aid, {}))
             .get("status")]
     result = Result(quarter, layout.root, [outcomes[k] for k in sorted(outcomes)],
-                    time.perf_counter() - t0, ex.skipped, interrupted, pending, kept,
+                    time.perf_counter() - run.started, ex.skipped, interrupted, pending, kept,
                     layout=layout, signum=stop.signum if interrupted else None)
-    accounts = manifest.accumulate(old, result, ex.known)
-    written = {"selection": opts.accounts, "formats": opts.formats, "as_of": ex.as_of,
-               "pdf_engine": engine}
-    manifest.write(layout.manifest(audience), accounts, result, audience=opts.audience,
-                   **written)
-    portfolio_now = [o for o in result.outcomes + result.kept if o.account_id == PORTFOLIO_ID]
-    if portfolio_now:
-        manifest.write(layout.manifest(PORTFOLIO_ID), {PORTFOLIO_ID: portfolio_now[0].entry},
-                       result, audience=opts.audience, **written)
+    record = None
+    if (run.fingerprint is not None and not interrupted and not result.failed
+            and fingerprint.compute(opts, engine, plan.shared_code_hash(engine))
+            == run.fingerprint):  # the inputs at the end are those of the start
+        record = {"sha256": run.fingerprint,
+                  "keys": {aid: entry["cache_key"] for aid, entry in entries.items()}}
+    accounts, portfolio_now = _write_manifests(layout, opts, old, result, ex.known, ex.as_of,
+                                               engine, record)
     index = layout.index(audience)
     # Nothing rendered, nothing failed, same documents: the index already lists them all.
     if tasks or not index.is_file() or set(old) != set(accounts):
@@ -298,6 +378,25 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         write_atomic(index, _index(layout, audience, accounts, portfolio_entry,
                                    opts).encode("utf-8"))
     return result
+
+
+def _write_manifests(layout: QuarterLayout, opts: Options, old: dict[str, dict[str, Any]],
+                     result: Result, known: frozenset[str], as_of: dt.date, engine: str,
+                     record: dict[str, Any] | None,
+                     ) -> tuple[dict[str, dict[str, Any]], list[Outcome]]:
+    """Write the audience's manifest (`old` entries updated by `result`, `manifest.accumulate`)
+    and, when this run covered it, the portfolio's; returns the audience's entries and the
+    portfolio's outcome (empty if not covered)."""
+    accounts = manifest.accumulate(old, result, known)
+    written = {"selection": opts.accounts, "formats": opts.formats, "as_of": as_of,
+               "pdf_engine": engine, "fingerprint": record}
+    manifest.write(layout.manifest(opts.audience), accounts, result, audience=opts.audience,
+                   **written)
+    portfolio_now = [o for o in result.outcomes + result.kept if o.account_id == PORTFOLIO_ID]
+    if portfolio_now:
+        manifest.write(layout.manifest(PORTFOLIO_ID), {PORTFOLIO_ID: portfolio_now[0].entry},
+                       result, audience=opts.audience, **written)
+    return accounts, portfolio_now
 
 
 def _run_tasks(tasks: list[worker.Task], opts: Options,

@@ -8,11 +8,9 @@ so its SHA-256 is a stable content hash for the render cache.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from valuelib.data import schema
+from valuelib.data.files import sha256, write_atomic  # noqa: F401 - re-exported
 
 FORMAT_VERSION = 1
 
@@ -166,41 +165,6 @@ def dumps(payload: dict[str, Any]) -> bytes:
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
-
-
-def _umask() -> int:
-    """The process's umask (read by setting it and putting it back, once)."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
-
-
-_UMASK: int | None = None
-
-
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write `data` to `path` through a temporary file and a rename, so readers never see half.
-
-    The file gets the mode an ordinary write would (0666 less the umask, so 0644 by default)
-    so a web server or a shared drive can read published documents; `private` keeps it 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if not private:
-                os.fchmod(fh.fileno(), 0o666 & ~_umask())
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def from_bytes(data: bytes, path: str = "") -> Bundle:

@@ -8,7 +8,6 @@ never from user input.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -18,10 +17,15 @@ from typing import Any
 import pandas as pd
 
 from valuelib.data import schema, sql
-from valuelib.project import resources
+from valuelib.data.location import (  # noqa: F401 - re-exported
+    DEFAULT_DB,
+    ENV_VAR,
+    duckdb_path,
+    is_duckdb,
+    project_root,
+    resolve_url,
+)
 
-DEFAULT_DB = "data/warehouse.duckdb"
-ENV_VAR = "VALUEREVIEW_DB"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: The name under which a frame being written is registered with DuckDB.
@@ -66,28 +70,6 @@ class WarehouseError(RuntimeError):
     """The warehouse could not be opened or read; the message names the URL or table."""
 
 
-def project_root() -> Path:
-    """The project folder (where `data/` lives; see `valuelib.project.resources`), else the working
-    directory."""
-    return resources.project_root() or Path.cwd()
-
-
-def resolve_url(db: str | None = None) -> str:
-    """The warehouse URL to use: `db`, else $VALUEREVIEW_DB, else the demo DuckDB file.
-
-    The demo file is looked up in the working directory first, then in the project root, so
-    a notebook opened from `notebooks/` finds it too.
-    """
-    url = db or os.environ.get(ENV_VAR)
-    if not url:
-        url = DEFAULT_DB
-        if not Path(url).exists() and (project_root() / DEFAULT_DB).exists():
-            url = str(project_root() / DEFAULT_DB)
-    if "://" not in url:
-        url = f"duckdb:///{url}"
-    return url
-
-
 def sqlalchemy_url(url: str) -> str:
     """The URL to give SQLAlchemy: `postgres://` and a driverless `postgresql://` name psycopg 3
     (SQLAlchemy rejects `postgres://`, and its default PostgreSQL driver depends on its version)."""
@@ -126,12 +108,11 @@ class Warehouse:
         # The catalog of a file opened read-only, read once (`_frozen`).
         self._tables: list[str] | None = None
         self._columns: dict[str, dict[str, str]] | None = None
-        if url.startswith("duckdb://"):
+        if is_duckdb(url):
             import duckdb
 
             self.kind = "duckdb"
-            path = url[len("duckdb:///") :] if url.startswith("duckdb:///") else url[9:]
-            self.path = Path(path) if path and path != ":memory:" else None
+            self.path = duckdb_path(url)
             if self.path is not None and not read_only:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path is not None and read_only and not self.path.exists():
