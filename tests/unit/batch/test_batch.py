@@ -138,6 +138,7 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
         "server_forked_preloaded": ready["forked_preloaded"],
         "server_parent": (server.pid is not None
                           and psutil.Process(server.pid).ppid() == os.getpid()),
+        "nbconvert_loaded": "nbconvert.exporters" in sys.modules,
         "weasyprint_loaded": "weasyprint" in sys.modules,
         "env": os.environ.get("VR_TEST_BATCH_ENV"),
     })
@@ -145,7 +146,10 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
 
 def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
     """Workers come from the batch's preloading process (`render.preload`), fork their kernel
-    fork server from themselves before their first task, and take the batch's environment."""
+    fork server from themselves before their first task, and take the batch's environment.
+    The exporters were warmed there; WeasyPrint only when it is the engine that prints."""
+    from valuelib.render.chromium import resolve_engine
+
     pool.prestart()
     monkeypatch.setenv("VR_TEST_BATCH_ENV", "from the batch")
     tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("html",)) for a in "AB"]
@@ -154,7 +158,9 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
     for r in results.values():
         assert r.ok, r.error
         assert r.metrics == {"server_forked_preloaded": True, "server_parent": True,
-                             "weasyprint_loaded": True, "env": "from the batch"}
+                             "nbconvert_loaded": True,
+                             "weasyprint_loaded": resolve_engine("auto") == "weasyprint",
+                             "env": "from the batch"}
 
 
 def _certificates(folder):
