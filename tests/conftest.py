@@ -40,7 +40,8 @@ def _render(tmp_path_factory, demo_db: Path, audience: str, accounts: list[str],
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory, demo_db) -> Rendered:
-    """Customer reviews of the hard cases and a few others, plus the portfolio review."""
+    """Customer reviews of the hard cases and one account per language, plus the portfolio
+    review, printed by the default engine (auto: Chromium where installed)."""
     return _render(tmp_path_factory, demo_db, "customer", E2E_ACCOUNTS, portfolio=True)
 
 
