@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,6 +45,14 @@ def valuereview(*args: str, cwd: Path = ROOT, env: dict | None = None,
     proc = subprocess.run([*VALUEREVIEW, *args], cwd=cwd, env=e, capture_output=True,
                           text=True, timeout=timeout)
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def valuereview_each(*commands: Sequence[str], env: dict | None = None) -> list[Run]:
+    """Several independent CLI commands (a fixture's renders of different outputs) run at the
+    same time, each as `valuereview` runs it: a render spends much of its time on one core
+    (start-up, one account's kernel, its PDF), so two overlap on a machine with two."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as threads:
+        return list(threads.map(lambda args: valuereview(*args, env=env), commands))
 
 
 @dataclass
