@@ -8,6 +8,7 @@ share one batch per audience and assert on its files. Helpers live in `support`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,8 @@ def demo_db(tmp_path_factory) -> Path:
     return path
 
 
-def _render(tmp_path_factory, demo_db: Path, audience: str, accounts: list[str],
+def _render(out: Path, demo_db: Path, audience: str, accounts: list[str],
             portfolio: bool) -> Rendered:
-    out = tmp_path_factory.mktemp(f"out-{audience}")
     args = ["render", "--db", str(demo_db), "--out", str(out), "--audience", audience,
             "--accounts", ",".join(accounts)]
     if not portfolio:
@@ -39,15 +39,26 @@ def _render(tmp_path_factory, demo_db: Path, audience: str, accounts: list[str],
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory, demo_db) -> Rendered:
-    """Customer reviews of the hard cases and a few others, plus the portfolio review."""
-    return _render(tmp_path_factory, demo_db, "customer", E2E_ACCOUNTS, portfolio=True)
+def _internal_render(tmp_path_factory, demo_db) -> Iterator[Future[Rendered]]:
+    """The internal render, started in the background together with the customer one (each
+    spends time on a single core: two overlap on two cores)."""
+    out = tmp_path_factory.mktemp("out-internal")
+    with ThreadPoolExecutor(max_workers=1) as background:
+        yield background.submit(_render, out, demo_db, "internal", E2E_INTERNAL, False)
 
 
 @pytest.fixture(scope="session")
-def rendered_internal(tmp_path_factory, demo_db) -> Rendered:
+def rendered(tmp_path_factory, demo_db, _internal_render) -> Rendered:
+    """Customer reviews of the hard cases and one account per language, plus the portfolio
+    review, printed by the default engine (auto: Chromium where installed)."""
+    out = tmp_path_factory.mktemp("out-customer")
+    return _render(out, demo_db, "customer", E2E_ACCOUNTS, portfolio=True)
+
+
+@pytest.fixture(scope="session")
+def rendered_internal(_internal_render) -> Rendered:
     """Internal reviews of two accounts (no portfolio)."""
-    return _render(tmp_path_factory, demo_db, "internal", E2E_INTERNAL, portfolio=False)
+    return _internal_render.result()
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,12 @@ def first(demo_db, tmp_path_factory):
     run = _render(demo_db, out)
     assert run.code == 0, run.stdout + run.stderr
     quarter = next(p.name for p in out.iterdir() if p.is_dir())
-    return out, QuarterLayout(out, quarter)
+    layout = QuarterLayout(out, quarter)
+    # The engine asked for is the one the manifest names (test_pdf_engines.py checks
+    # weasyprint and the default, auto).
+    manifest = json.loads(layout.manifest("customer").read_text(encoding="utf-8"))
+    assert manifest["last_run"]["pdf_engine"] == "chromium"
+    return out, layout
 
 
 @pytest.mark.parametrize("fault, reason", [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support import QuarterLayout, pdf_pages, squash, valuereview
+from support import QuarterLayout, pdf_pages, squash, valuereview_each
 
 pytestmark = pytest.mark.slow
 
@@ -47,10 +47,12 @@ def planted(demo_db, tmp_path_factory):
                                         [TARGET]).fetchall()]
     con.close()
     out = tmp_path_factory.mktemp("canary-out")
+    audiences = ("customer", "internal")
+    runs = valuereview_each(*(["render", "--db", str(db), "--out", str(out / audience),
+                               "--accounts", TARGET, "--audience", audience, "--no-portfolio"]
+                              for audience in audiences))
     docs = {}
-    for audience in ("customer", "internal"):
-        run = valuereview("render", "--db", str(db), "--out", str(out / audience),
-                          "--accounts", TARGET, "--audience", audience, "--no-portfolio")
+    for audience, run in zip(audiences, runs, strict=True):
         assert run.code == 0, run.stderr
         layout = QuarterLayout(out / audience, "2026Q3")
 

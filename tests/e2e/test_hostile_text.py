@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from pypdf import PdfReader
-from support import PORTFOLIO_ID, QuarterLayout, valuereview
+from support import PORTFOLIO_ID, QuarterLayout, valuereview_each
 
 pytestmark = pytest.mark.slow
 
@@ -135,14 +135,16 @@ def hostile(demo_db, tmp_path_factory):
                     [account, PAYLOADS[("nps_responses", "comment")]])
     con.close()
     out = tmp_path_factory.mktemp("hostile-out")
-    runs, quarter_dirs = {}, {}
-    for audience in ("customer", "internal"):
+    audiences = ("customer", "internal")
+    commands = []
+    for audience in audiences:
         args = ["render", "--db", str(db), "--out", str(out / audience), "--audience",
                 audience, "--accounts", ",".join(TARGETS)]
         if audience == "internal":
             args.append("--no-portfolio")
-        runs[audience] = valuereview(*args)
-        quarter_dirs[audience] = QuarterLayout(out / audience, QUARTER)
+        commands.append(args)
+    runs = dict(zip(audiences, valuereview_each(*commands), strict=True))
+    quarter_dirs = {a: QuarterLayout(out / a, QUARTER) for a in audiences}
     return runs, quarter_dirs
 
 

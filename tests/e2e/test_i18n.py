@@ -21,7 +21,6 @@ from support import (
     LANGUAGES,
     PORTFOLIO_ID,
     QuarterLayout,
-    Rendered,
     pdf_pages,
     read_html,
     squash,
@@ -222,29 +221,6 @@ def test_index_page_in_the_batch_language():
 # ----------------------------------------------------------------------------- documents
 
 
-@pytest.fixture(scope="session")
-def rendered_ha(tmp_path_factory, demo_db) -> Rendered:
-    """The Hausa demo account in its own locale (HTML and PDF, no portfolio)."""
-    out = tmp_path_factory.mktemp("out-ha")
-    run = valuereview(
-        "render",
-        "--db",
-        str(demo_db),
-        "--out",
-        str(out),
-        "--accounts",
-        ACCOUNTS["ha"],
-        "--no-portfolio",
-    )
-    assert run.code == 0, run.stderr
-    return Rendered(out, next(p for p in out.iterdir() if p.is_dir()), run, demo_db)
-
-
-@pytest.fixture(scope="session")
-def by_language(rendered, rendered_ha) -> dict[str, Rendered]:
-    return {lang: rendered_ha if lang == "ha" else rendered for lang in LANGUAGES}
-
-
 def _expected(metrics: dict) -> tuple[str, str, str]:
     """A percent and an amount of this account, formatted by Babel directly, and its locale."""
     loc = babel.Locale.parse(metrics["locale"], sep="-")
@@ -268,8 +244,8 @@ def _expected(metrics: dict) -> tuple[str, str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_review_is_in_its_language_in_html_and_pdf(by_language, lang):
-    r = by_language[lang]
+def test_review_is_in_its_language_in_html_and_pdf(rendered, lang):
+    r = rendered
     aid = ACCOUNTS[lang]
     metrics = r.metrics(aid)
     assert metrics["language"] == lang and metrics["locale"].split("-")[0] == lang
@@ -333,8 +309,8 @@ def _drawn_characters(pdf_path: Path) -> tuple[set[str], list[str]]:
 @pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("pdffonts"), reason="needs poppler-utils")
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_pdf_character_has_a_glyph_in_an_embedded_font(by_language, lang):
-    pdf_path = by_language[lang].file(ACCOUNTS[lang], "value-review.pdf")
+def test_every_pdf_character_has_a_glyph_in_an_embedded_font(rendered, lang):
+    pdf_path = rendered.file(ACCOUNTS[lang], "value-review.pdf")
     listing = subprocess.run(
         ["pdffonts", str(pdf_path)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]

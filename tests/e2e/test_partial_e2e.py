@@ -128,7 +128,7 @@ def test_billing_only_portfolio_shows_retention_cohorts_projection_renewals(bill
 def test_billing_only_internal_review_has_no_health_section_content(billing, tmp_path):
     aid = billing.ids[0]
     run = valuereview("render", "--db", str(billing.db), "--out", str(tmp_path), "--accounts",
-                      aid, "--audience", "internal", "--no-portfolio")
+                      aid, "--audience", "internal", "--no-portfolio", "--formats", "html")
     assert run.code == 0, run.stdout + run.stderr
     text = text_of(QuarterLayout(tmp_path, "2026Q3").path("internal", aid, "value-review.html"))
     assert "Internal document: do not send to the customer." in text
@@ -140,12 +140,13 @@ def test_billing_only_internal_review_has_no_health_section_content(billing, tmp
 
 @pytest.fixture(scope="module")
 def partial(tmp_path_factory) -> Render:
-    """The demo without usage (absent) and with an empty nps_responses."""
+    """The demo without usage (absent) and with an empty nps_responses (HTML: what the tests
+    read)."""
     tables = demo.generate(accounts=12, seed=5)
     del tables["usage"]
     tables["nps_responses"] = tables["nps_responses"].iloc[0:0]
     return _render(tmp_path_factory.mktemp("partial"), tables, "--locale", "en-US",
-                   "--accounts", "ACC-0001")
+                   "--formats", "html", "--accounts", "ACC-0001")
 
 
 def test_parts_whose_table_is_absent_or_empty_are_left_out(partial):

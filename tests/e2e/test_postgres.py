@@ -4,9 +4,10 @@ through the README's URL form, checked, rendered, and compared with the same ren
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from support import QuarterLayout, valuereview
+from support import QuarterLayout, valuereview, valuereview_each
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -23,13 +24,18 @@ def pg_url(pg_server):
     return url
 
 
-def _render(db: str, out) -> dict:
-    run = valuereview("render", "--db", db, "--out", str(out), "--accounts",
-                      ",".join(ACCOUNTS), "--no-portfolio", "--formats", "html")
-    assert run.code == 0, run.stderr
-    layout = QuarterLayout(out, "2026Q3")
-    return {a: json.loads(layout.path("customer", a, "metrics.json").read_text())
-            for a in ACCOUNTS}
+def _render(*targets: tuple[str, Path]) -> list[dict]:
+    """Each (warehouse, out) rendered (at the same time), and its accounts' metrics.json."""
+    runs = valuereview_each(*(["render", "--db", db, "--out", str(out), "--accounts",
+                               ",".join(ACCOUNTS), "--no-portfolio", "--formats", "html"]
+                              for db, out in targets))
+    found = []
+    for run, (_, out) in zip(runs, targets, strict=True):
+        assert run.code == 0, run.stderr
+        layout = QuarterLayout(out, "2026Q3")
+        found.append({a: json.loads(layout.path("customer", a, "metrics.json").read_text())
+                      for a in ACCOUNTS})
+    return found
 
 
 def test_demo_data_check_and_render_match_duckdb(pg_url, tmp_path):
@@ -39,8 +45,7 @@ def test_demo_data_check_and_render_match_duckdb(pg_url, tmp_path):
 
     duck = tmp_path / "w.duckdb"
     assert valuereview("demo-data", "--accounts", "30", "--db", str(duck)).code == 0
-    on_pg = _render(pg_url, tmp_path / "pg")
-    on_duck = _render(str(duck), tmp_path / "duck")
+    on_pg, on_duck = _render((pg_url, tmp_path / "pg"), (str(duck), tmp_path / "duck"))
     for aid in ACCOUNTS:
         assert on_pg[aid] == on_duck[aid], f"{aid}: metrics.json differs between databases"
 

@@ -19,11 +19,15 @@ from support import VALUEREVIEW, QuarterLayout, valuereview
 pytestmark = pytest.mark.slow
 
 ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0003", "ACC-0004"]
+#: Worker processes: one, so that documents finish one at a time and a signal can come between
+#: two; an early signal comes before any worker starts, so there one per core (two) only makes
+#: the re-run that finishes the job quicker.
+ONE_AT_A_TIME, EARLY = "1", "2"
 
 
-def _args(db: Path, out: Path, *more: str) -> list[str]:
+def _args(db: Path, out: Path, workers: str, *more: str) -> list[str]:
     return ["render", "--db", str(db), "--out", str(out), "--accounts", ",".join(ACCOUNTS),
-            "--formats", "html", "--no-portfolio", "--workers", "1", *more]
+            "--formats", "html", "--no-portfolio", "--workers", workers, *more]
 
 
 class _Command:
@@ -78,7 +82,7 @@ def _rendered(cmd: _Command) -> list[str]:
     return [ln.split()[1] for ln in cmd.lines if ln.strip().startswith("rendered ")]
 
 
-def _finish_and_check(db: Path, out: Path, done: list[str]) -> None:
+def _finish_and_check(db: Path, out: Path, workers: str, done: list[str]) -> None:
     """The files on disk are whole; a re-run renders exactly what was not done."""
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     layout = QuarterLayout(out, "2026Q3")
@@ -86,7 +90,7 @@ def _finish_and_check(db: Path, out: Path, done: list[str]) -> None:
         m = json.loads(layout.manifest("customer").read_text())
         recorded = {a for a, e in m["accounts"].items() if e["status"] == "rendered"}
         assert recorded == set(done), (recorded, done)
-    again = valuereview(*_args(db, out))
+    again = valuereview(*_args(db, out, workers))
     assert again.code == 0, again.stderr
     m = json.loads(layout.manifest("customer").read_text())
     statuses = {a: e["status"] for a, e in m["accounts"].items()}
@@ -103,7 +107,7 @@ def _finish_and_check(db: Path, out: Path, done: list[str]) -> None:
 def test_an_early_signal_renders_nothing_and_exits_128_plus_signal(demo_db, tmp_path, sig,
                                                                    delay):
     out = tmp_path / "out"
-    cmd = _Command(_args(demo_db, out))
+    cmd = _Command(_args(demo_db, out, EARLY))
     # Python catches SIGINT itself from its start; SIGTERM only once the command's own
     # handlers (both at once) are in place.
     deadline = time.monotonic() + 60
@@ -118,14 +122,14 @@ def test_an_early_signal_renders_nothing_and_exits_128_plus_signal(demo_db, tmp_
     assert "interrupted" in cmd.stderr
     done = _rendered(cmd)
     assert len(done) < len(ACCOUNTS), "the signal was ignored: every account was rendered"
-    _finish_and_check(demo_db, out, done)
+    _finish_and_check(demo_db, out, EARLY, done)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_after_the_first_document_keeps_it_and_starts_nothing(demo_db, tmp_path,
                                                                        sig):
     out = tmp_path / "out"
-    cmd = _Command(_args(demo_db, out, "--force"))
+    cmd = _Command(_args(demo_db, out, ONE_AT_A_TIME, "--force"))
     deadline = time.monotonic() + 240
     while not _rendered(cmd) and cmd.proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -138,4 +142,4 @@ def test_a_signal_after_the_first_document_keeps_it_and_starts_nothing(demo_db, 
     assert 1 <= len(done) < len(ACCOUNTS)
     # After a forced run, the message says how to finish without rendering everything again.
     assert "Run the same command without --force to finish" in cmd.stderr, cmd.stderr
-    _finish_and_check(demo_db, out, done)
+    _finish_and_check(demo_db, out, ONE_AT_A_TIME, done)
