@@ -35,6 +35,8 @@ import sys
 import time
 from typing import Any
 
+from jupyter_client.jsonutil import json_default
+
 _FRAME = struct.Struct("!I")
 #: Cap on one frame (a cell's outputs): far above a review's largest cell (a few hundred KB).
 MAX_FRAME = 512 << 20
@@ -48,15 +50,9 @@ class ChildTimeout(TimeoutError):
     """The shell did not answer within the cell's time limit."""
 
 
-def _json_default(obj: Any) -> Any:
-    from jupyter_client.jsonutil import json_default
-
-    return json_default(obj)
-
-
 def send_frame(sock: socket.socket, message: dict[str, Any]) -> None:
     """Send one message: its JSON's length, then the JSON."""
-    data = json.dumps(message, default=_json_default, ensure_ascii=False).encode("utf-8")
+    data = json.dumps(message, default=json_default, ensure_ascii=False).encode("utf-8")
     sock.sendall(_FRAME.pack(len(data)) + data)
 
 
@@ -171,6 +167,7 @@ class _Stream(io.TextIOBase):
 
 def _make_shell() -> Any:
     """An IPython shell configured as ipykernel configures its own, publishing into `_cell`."""
+    from IPython.core.display_trap import DisplayTrap
     from IPython.core.displayhook import DisplayHook
     from IPython.core.displaypub import DisplayPublisher
     from IPython.core.interactiveshell import InteractiveShell
@@ -221,9 +218,7 @@ def _make_shell() -> Any:
         def init_displayhook(self) -> None:
             self.displayhook = Hook(parent=self, shell=self, cache_size=self.cache_size)
             self.configurables.append(self.displayhook)
-            self.display_trap = __import__(
-                "IPython.core.display_trap", fromlist=["DisplayTrap"]).DisplayTrap(
-                    hook=self.displayhook)
+            self.display_trap = DisplayTrap(hook=self.displayhook)
 
         def _showtraceback(self, etype: Any, evalue: Any, stb: list[str]) -> None:
             _cell.flush()
