@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "account fails, keeping its previous outputs, and its worker is "
                         "replaced (600)")
     r.add_argument("--worker-tasks", type=int, default=None,
-                   help="recycle a worker after this many accounts (100)")
+                   help="recycle a worker after this many accounts (50)")
     r.add_argument("--worker-memory-mb", type=float, default=None,
                    help="recycle a worker once its processes pass this memory (1200)")
     r.add_argument("--params", help="folder of parameter YAML files (the project's params/, "

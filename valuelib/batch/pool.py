@@ -45,14 +45,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from valuelib.batch import worker
-from valuelib.render.chromium import MAX_DOCUMENTS
 
-#: A worker's retirement costs its successor a new browser (about 3 s of CPU at start):
-#: retire when the browser itself would be replaced (after `MAX_DOCUMENTS` prints, two per
-#: review: the document and its header stamps); memory stays bounded by
-#: `DEFAULT_MAX_RSS_MB`. (Recycling every 5 accounts made 37 accounts
-#: take 49.2 s instead of 39.6 s on 2 cores: 1.5 s of wall per retirement.)
-DEFAULT_MAX_TASKS = MAX_DOCUMENTS // 2
+DEFAULT_MAX_TASKS = 50
 DEFAULT_MAX_RSS_MB = 1200.0
 MAX_STARTUP_FAILURES = 3
 STOP_GRACE_SECONDS = 10.0  # a worker's time to leave before it is killed

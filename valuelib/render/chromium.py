@@ -29,8 +29,8 @@ from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES
 
-__all__ = ["ENV_EXECUTABLE", "MAX_DOCUMENTS", "Browser", "BrowserError", "BrowserExited",
-           "close_all", "executable", "resolve_engine"]
+__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "BrowserExited", "close_all", "executable",
+           "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -75,9 +75,6 @@ PRINT_OPTIONS: dict[str, Any] = {
     "transferMode": "ReturnAsBase64",
 }
 
-
-#: Prints after which a browser is replaced by a fresh one (`Browser.max_documents`).
-MAX_DOCUMENTS = 200
 
 #: Every browser object of this process (each may have a running browser).
 _BROWSERS: weakref.WeakSet[Browser] = weakref.WeakSet()
@@ -222,7 +219,7 @@ class Browser:
     variables added to the browser's environment (its fonts' configuration)."""
 
     def __init__(self, path: str | None = None, *, timeout: float = 60.0,
-                 max_documents: int = MAX_DOCUMENTS, max_rss_mb: float = 1500.0,
+                 max_documents: int = 200, max_rss_mb: float = 1500.0,
                  documents_per_page: int = 50, env: dict[str, str] | None = None) -> None:
         self.path = path or executable()
         if not self.path:
