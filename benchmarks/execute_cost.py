@@ -18,7 +18,10 @@ import argparse
 import gc
 import os
 import resource
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -54,26 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     worker.warm_up(fork_server_from_self=True)
     server = forkserver.get_server()
 
-    from valuelib.batch import params, plan
-    from valuelib.data import extract
-    from valuelib.data.warehouse import Warehouse
-    from valuelib.project import resources
+    from benchmarks.notebook_profile import NOTEBOOK, _setup
+    from valuelib.batch import plan
     from valuelib.render import execute
 
-    nb = resources.folder("notebooks") / plan.NOTEBOOK
-    defaults, overrides = params.load(resources.folder("params"),
-                                      params.notebook_parameters(nb))
-    with Warehouse.open(args.db) as wh:
-        quarter, as_of = extract.resolve_quarter(wh, None)
-        ex = extract.run(wh, None, quarter=quarter, selector="all", audience="customer",
-                         portfolio=False, as_of=as_of)
-    ids = sorted(ex.data)[: args.accounts + 1]
+    work = Path(tempfile.mkdtemp(prefix="execute-cost-"))
+    ids, per = _setup(args.db, args.accounts, "customer", work)
+    source = NOTEBOOK.read_bytes()
 
     def task(aid: str) -> Any:
-        p = {**params.for_account(defaults, overrides, aid), "account_id": aid,
-             "quarter": quarter, "bundle": worker.BUNDLE_NAME, "audience": "customer"}
-        return worker.Task(aid, plan.STEM, str(nb), p, ex.data[aid], ("html",),
-                           notebook_source=nb.read_bytes())
+        bundle = Path(per[aid]["bundle"]).read_bytes()
+        p = {**per[aid], "bundle": worker.BUNDLE_NAME}
+        return worker.Task(aid, plan.STEM, str(NOTEBOOK), p, bundle, ("html",),
+                           notebook_source=source)
 
     plain = execute.execute
     print(f"{len(ids) - 1} accounts after one warm-up; load average "
@@ -93,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"wall {(time.perf_counter() - t) / n:.3f} s/account")
         finally:
             execute.execute = plain
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -53,22 +53,23 @@ def measure(engine: str, docs: list[str], repeat: int
         exporters = Exporters()
         print_pdf = exporters.pdf
     pid: Callable[[], int | None] = lambda: browser.pid if browser else None  # noqa: E731
-    before, t0 = time.process_time(), time.perf_counter()
-    print_pdf(docs[0])
-    first_wall = time.perf_counter() - t0
-    if browser:
-        time.sleep(SETTLE)
-    first = (_tree_cpu(pid()) + time.process_time() - before, first_wall)
+
+    def timed(html: str) -> tuple[float, float]:
+        """CPU (this process and the browser's tree) and wall seconds of one document."""
+        before, t0 = _tree_cpu(pid()) + time.process_time(), time.perf_counter()
+        print_pdf(html)
+        took = time.perf_counter() - t0
+        if browser:
+            time.sleep(SETTLE)
+        return _tree_cpu(pid()) + time.process_time() - before, took
+
+    first = timed(docs[0])  # no browser yet: its start is in
     cpu, wall = [], []
     for _ in range(repeat):
         for html in docs:
-            before = _tree_cpu(pid()) + time.process_time()
-            t0 = time.perf_counter()
-            print_pdf(html)
-            wall.append(time.perf_counter() - t0)
-            if browser:
-                time.sleep(SETTLE)
-            cpu.append(_tree_cpu(pid()) + time.process_time() - before)
+            c, w = timed(html)
+            cpu.append(c)
+            wall.append(w)
     if browser:
         browser.close()
     return cpu, wall, first
