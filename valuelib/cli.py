@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINE_DEFAULT, PDF_ENGINES
+from valuelib.render.chromium import PRINT_TIMEOUT
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
 
@@ -127,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds one account may take to execute and export; past it the "
                         "account fails, keeping its previous outputs, and its worker is "
                         "replaced (600)")
+    r.add_argument("--print-timeout", type=float, default=PRINT_TIMEOUT, metavar="S",
+                   help="seconds Chromium may take to print one document; a browser that "
+                        "hangs for a third of it is replaced and the document printed again "
+                        f"({PRINT_TIMEOUT:g})")
     r.add_argument("--worker-tasks", type=int, default=None,
                    help="recycle a worker after this many accounts (50)")
     r.add_argument("--worker-memory-mb", type=float, default=None,
@@ -358,6 +363,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if not args.account_timeout > 0:
         _err("--account-timeout must be more than 0 seconds")
         return EXIT_BAD
+    if not args.print_timeout > 0:
+        _err("--print-timeout must be more than 0 seconds")
+        return EXIT_BAD
     if _dask_options_bad(args):
         return EXIT_BAD
     if args.notebooks:
@@ -376,7 +384,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         locale=normalise(args.locale) if args.locale is not None else None,
         account_timeout=args.account_timeout, scheduler_timeout=args.scheduler_timeout,
         tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
-        pdf_engine=args.pdf_engine,
+        pdf_engine=args.pdf_engine, print_timeout=args.print_timeout,
     )
     if args.worker_tasks is not None:
         opts.max_tasks_per_worker = max(1, args.worker_tasks)

@@ -637,10 +637,11 @@ def test_an_account_past_its_deadline_fails_alone_and_keeps_its_reports(
         assert manifest["accounts"][aid]["status"] == "rendered"
 
 
+@pytest.mark.parametrize("option", ["--account-timeout", "--print-timeout"])
 @pytest.mark.parametrize("seconds", ["0", "-5"])
-def test_an_account_timeout_of_zero_or_less_is_a_bad_invocation(tmp_path, seconds):
-    run = valuereview("render", "--out", str(tmp_path / "out"), f"--account-timeout={seconds}")
+def test_a_timeout_of_zero_or_less_is_a_bad_invocation(tmp_path, option, seconds):
+    run = valuereview("render", "--out", str(tmp_path / "out"), f"{option}={seconds}")
     assert run.code == 2
-    assert run.stderr.splitlines() == ["valuereview: error: --account-timeout must be more "
+    assert run.stderr.splitlines() == [f"valuereview: error: {option} must be more "
                                        "than 0 seconds"]
     assert not (tmp_path / "out").exists()

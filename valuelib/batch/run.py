@@ -34,6 +34,7 @@ from valuelib.data import schema
 from valuelib.data.files import sha256, write_atomic
 from valuelib.data.location import project_root
 from valuelib.render import PDF_ENGINE_DEFAULT
+from valuelib.render.chromium import PRINT_TIMEOUT
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Options:
     #: --pdf-engine: weasyprint | chromium | auto (resolved once; the manifest and every cache
     #: key name the engine it resolved to)
     pdf_engine: str = PDF_ENGINE_DEFAULT
+    print_timeout: float = PRINT_TIMEOUT  # --print-timeout: Chromium's limit per print
 
 
 def _write_outputs(layout: QuarterLayout, audience: str, account_id: str,
@@ -281,7 +283,8 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                       "bundle": worker.BUNDLE_NAME, "audience": audience}
         tasks.append(worker.Task(aid, plan.STEM, str(notebook), parameters,
                                  data, opts.formats, opts.cell_timeout,
-                                 notebook_source=notebook_source, pdf_engine=engine))
+                                 notebook_source=notebook_source, pdf_engine=engine,
+                                 print_timeout=opts.print_timeout))
 
     if opts.portfolio and opts.locale:
         portfolio_params = {**portfolio_params, "locale": opts.locale}
@@ -308,7 +311,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                       "bundle": worker.BUNDLE_NAME},
                                      ex.portfolio_data, opts.formats, opts.cell_timeout,
                                      notebook_source=portfolio_nb.read_bytes(),
-                                     pdf_engine=engine))
+                                     pdf_engine=engine, print_timeout=opts.print_timeout))
 
     if on_plan:
         on_plan(len(tasks))

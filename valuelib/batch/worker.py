@@ -44,6 +44,7 @@ class Task:
     #: of the file at `notebook` when given, which on another machine may hold something else.
     notebook_source: bytes | None = None
     pdf_engine: str = PDF_ENGINE  # as the run resolved it (`chromium.resolve_engine`)
+    print_timeout: float | None = None  # Chromium's limit per print (--print-timeout)
 
 
 @dataclass
@@ -172,7 +173,8 @@ def run(task: Task) -> TaskResult:
         if "pdf" in task.formats:
             t = time.perf_counter()
             files[f"{task.stem}.pdf"] = _exporters.pdf(html, audience=audience,
-                                                       engine=task.pdf_engine)
+                                                       engine=task.pdf_engine,
+                                                       timeout=task.print_timeout)
             timings["pdf"] = time.perf_counter() - t
     except Exception as exc:  # noqa: BLE001 - an export failure fails this account only
         return TaskResult(task.account_id, task.stem, False,

@@ -7,8 +7,8 @@ domain pauses them all and fails them), scripts disabled; a document is self-con
 (``data:`` URLs only), so nothing it asks for is ever read. The browser is recycled after
 `Browser.max_documents` documents or when its processes' memory grows past
 `Browser.max_rss_mb`, and killed and restarted on the next document when it dies or
-overruns a document's deadline: that document fails (:class:`BrowserError`), the next one
-prints.
+overruns a document's deadline: that document fails (:class:`BrowserExited`,
+:class:`BrowserHung`), the next one prints.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES
 
-__all__ = ["ENV_EXECUTABLE", "Browser", "BrowserError", "BrowserExited", "close_all", "executable",
-           "resolve_engine"]
+__all__ = ["ENV_EXECUTABLE", "PRINT_TIMEOUT", "Browser", "BrowserError", "BrowserExited",
+           "BrowserHung", "close_all", "executable", "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -65,6 +65,10 @@ FLAGS = (
     "--proxy-server=socks5://0.0.0.0:9",
 )
 
+#: Seconds one document may take to print, its browser's start included (`Browser.timeout`;
+#: ``valuereview render --print-timeout``).
+PRINT_TIMEOUT = 60.0
+
 #: Page.printToPDF options besides the document's own: its CSS page size and margins, its
 #: backgrounds, a tagged PDF with the headings as outline.
 PRINT_OPTIONS: dict[str, Any] = {
@@ -96,6 +100,11 @@ class BrowserError(RuntimeError):
 class BrowserExited(BrowserError):
     """The browser exited (crashed or was killed) while it worked: a new one may well print
     what it was printing."""
+
+
+class BrowserHung(BrowserError):
+    """The browser did not answer, or stopped reading, before a document's deadline (it is
+    killed): a new one may well print what it was printing."""
 
 
 def executable() -> str | None:
@@ -162,19 +171,19 @@ class _Pipe:
         while view:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([], [self._w], [], left)[1]:
-                raise BrowserError("the browser stopped reading its commands")
+                raise BrowserHung("the browser stopped reading its commands")
             try:
                 view = view[os.write(self._w, view):]
             except BlockingIOError:
                 continue
             except OSError as exc:
-                raise BrowserError(f"the browser's pipe is closed ({exc})") from None
+                raise BrowserExited(f"the browser's pipe is closed ({exc})") from None
 
     def _read(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self._r], [], [], left)[0]:
-                raise BrowserError("the browser did not answer in time")
+                raise BrowserHung("the browser did not answer in time")
             chunk = os.read(self._r, 1 << 20)
             if not chunk:
                 raise BrowserExited("the browser closed its pipe (it exited)")
@@ -218,7 +227,7 @@ class Browser:
     renderer process cost about as much CPU as a document's layout); `env`:
     variables added to the browser's environment (its fonts' configuration)."""
 
-    def __init__(self, path: str | None = None, *, timeout: float = 60.0,
+    def __init__(self, path: str | None = None, *, timeout: float = PRINT_TIMEOUT,
                  max_documents: int = 200, max_rss_mb: float = 1500.0,
                  documents_per_page: int = 50, env: dict[str, str] | None = None) -> None:
         self.path = path or executable()
@@ -240,8 +249,9 @@ class Browser:
 
     # --- life cycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the browser (a new process group, a private empty profile). Its TMPDIR is
+    def start(self, deadline: float | None = None) -> None:
+        """Start the browser (a new process group, a private empty profile), answering by
+        `deadline` (a `time.monotonic` reading; else `timeout` from now). Its TMPDIR is
         this process's temporary folder (a batch worker's is the batch's own, removed at its
         end), not a folder inside the profile: its socket paths there must stay short."""
         self.close()
@@ -265,7 +275,8 @@ class Browser:
         self._pipe = _Pipe(to_browser_w, from_browser_r)
         self.documents = 0
         try:
-            self._pipe.call("Browser.getVersion", deadline=time.monotonic() + self.timeout)
+            self._pipe.call("Browser.getVersion",
+                            deadline=deadline or time.monotonic() + self.timeout)
         except BrowserError:
             self.close()
             raise
@@ -324,15 +335,15 @@ class Browser:
                     total += proc.memory_info().rss
         return total / 2**20
 
-    def _ready(self) -> _Pipe:
-        """The running browser's pipe; a new browser first if there is none, or it has
-        printed `max_documents` documents or grown past `max_rss_mb`."""
+    def _ready(self, deadline: float) -> _Pipe:
+        """The running browser's pipe; a new browser first (started by `deadline`) if there is
+        none, or it has printed `max_documents` documents or grown past `max_rss_mb`."""
         if os.getpid() != self._owner:
             self.close()  # a forked copy: start a browser of its own
         if self._pipe is None or not self.alive() or self.documents >= self.max_documents or (
                 self.documents and self.documents % 20 == 0
                 and self.rss_mb() > self.max_rss_mb):
-            self.start()
+            self.start(deadline)
         assert self._pipe is not None
         return self._pipe
 
@@ -341,12 +352,12 @@ class Browser:
     def pdf(self, html: str, *, timeout: float | None = None,
             options: dict[str, Any] | None = None) -> tuple[bytes, list[str]]:
         """Print an HTML document to PDF (`PRINT_OPTIONS`, updated by `options`); with it, the
-        URLs the page asked for (all refused). A browser that dies or overruns `timeout` is
-        killed and the document fails with :class:`BrowserError`; the next document starts a
-        new browser."""
+        URLs the page asked for (all refused). A browser that dies or overruns `timeout` (its
+        start included) is killed and the document fails with :class:`BrowserExited` or
+        :class:`BrowserHung`; the next document starts a new browser."""
         deadline = time.monotonic() + (timeout or self.timeout)
         try:
-            pipe = self._ready()
+            pipe = self._ready(deadline)
             session, frame = self._page(pipe, deadline)
             pipe.blocked = []
             pipe.call("Page.setDocumentContent", {"frameId": frame, "html": html}, session,
@@ -357,7 +368,7 @@ class Browser:
                                deadline=deadline)
         except (BrowserError, OSError, ValueError) as exc:
             self.close()
-            kind = BrowserExited if isinstance(exc, BrowserExited) else BrowserError
+            kind = type(exc) if isinstance(exc, BrowserError) else BrowserError
             raise kind(f"Chromium failed to print the document: {exc}") from None
         self.documents += 1
         return base64.b64decode(result["data"]), list(pipe.blocked)

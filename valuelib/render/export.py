@@ -430,8 +430,11 @@ class _PDFWriter:
         if refused:
             raise ResourceRefusedError(refused_message(refused[0]))
 
-    def write(self, html: str, base_url: str | None = None, *, customer: bool = True) -> bytes:
-        """The HTML as PDF bytes; for a customer document, never one with embedded files."""
+    def write(self, html: str, base_url: str | None = None, *, customer: bool = True,
+              timeout: float | None = None) -> bytes:
+        """The HTML as PDF bytes; for a customer document, never one with embedded files.
+        (`timeout` is Chromium's: WeasyPrint runs in this process, within the account's
+        deadline.)"""
         # Our own stylesheets are parsed once (about 50 ms saved per document).
         html, own = _OWN_STYLES.subn("", html)
         html = _INLINE_SVG.sub(_svg_as_image, html)
@@ -516,10 +519,11 @@ class Exporters:
 
     def pdf(
         self, html: str, *, base_url: str | None = None, audience: str | None = None,
-        engine: str = PDF_ENGINE,
+        engine: str = PDF_ENGINE, timeout: float | None = None,
     ) -> bytes:
         """The HTML document printed to PDF (A4, cover, page numbers, fonts embedded) by
-        `engine` (`valuelib.render.PDF_ENGINES`; ``auto`` as `chromium.resolve_engine`).
+        `engine` (`valuelib.render.PDF_ENGINES`; ``auto`` as `chromium.resolve_engine`);
+        Chromium's prints within `timeout` seconds each (else `chromium.Browser.timeout`).
 
         Unless ``audience`` is ``"internal"``, a PDF with embedded files is refused
         (:class:`EmbeddedFileError`); a refused URL is a :class:`ResourceRefusedError`.
@@ -535,7 +539,8 @@ class Exporters:
                 from valuelib.render import export_chromium
 
                 self._pdf[engine] = export_chromium.ChromiumPDFWriter()
-        return self._pdf[engine].write(html, base_url=base_url, customer=audience != "internal")
+        return self._pdf[engine].write(html, base_url=base_url, customer=audience != "internal",
+                                       timeout=timeout)
 
 
 _shared: Exporters | None = None

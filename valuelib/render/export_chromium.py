@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,13 @@ __all__ = [
 
 #: The template's print rules for Chromium only, read after print.css.
 CHROMIUM_CSS = "print-chromium.css"
-#: Times a print is tried again, by a new browser, when the browser exited while printing.
+#: Times a print is tried again, by a new browser, when the browser exited or hung while
+#: printing (a crash or a hang, a few in 1,000 documents here; the same document then prints).
 PRINT_RETRIES = 1
+#: The share of a print's time limit each try but the last may take: a browser that hangs is
+#: replaced and the print tried again within the rest of the limit, so a passing hang costs a
+#: third of it rather than the document, and a lasting one no more than the limit.
+TRY_SHARE = 1 / 3
 
 _RUNNING_TITLE = re.compile(r'<p class="vr-running-title">(.*?)</p>', re.DOTALL)
 _INTERNAL_FLAG = re.compile(r'<p class="vr-internal-flag"[^>]*>(.*?)</p>', re.DOTALL)
@@ -175,8 +181,10 @@ class ChromiumPDFWriter:
         """Stop the browser (a later document starts a new one)."""
         self._browser.close()
 
-    def write(self, html: str, base_url: str | None = None, *, customer: bool = True) -> bytes:
-        """The HTML as PDF bytes (`base_url` is unused: the document reads no file)."""
+    def write(self, html: str, base_url: str | None = None, *, customer: bool = True,
+              timeout: float | None = None) -> bytes:
+        """The HTML as PDF bytes (`base_url` is unused: the document reads no file), each of
+        its prints within `timeout` seconds (else the browser's own limit)."""
         sections = [_text(m) for m in _SECTION.findall(html)]
         cover = _COVER.search(html) is not None
         style = (f'<style id="vr-chromium-css">\n{chromium_css(html, title=not sections)}'
@@ -185,35 +193,43 @@ class ChromiumPDFWriter:
         if not found:
             html = style + html
         with self._lock:
-            pdf, blocked = self._print(html)
+            pdf, blocked = self._print(html, timeout=timeout)
             if blocked and customer:
                 raise ResourceRefusedError(refused_message(blocked[0]))
             if sections:
-                pdf = self._with_headers(html, pdf, sections, cover=cover)
+                pdf = self._with_headers(html, pdf, sections, cover=cover, timeout=timeout)
         epoch = pdf_update.epoch_date(os.environ.get("SOURCE_DATE_EPOCH"))
         return pdf_update.reproducible(pdf, _meta_date(html, "created") or epoch,
                                        _meta_date(html, "modified") or epoch)
 
-    def _print(self, html: str, **options: Any) -> tuple[bytes, list[str]]:
-        """`Browser.pdf`, once more with a new browser if the browser exited while printing
-        (a crash, about one in 500 documents here); a hung browser is not waited for twice."""
+    def _print(self, html: str, *, timeout: float | None = None,
+               **options: Any) -> tuple[bytes, list[str]]:
+        """`Browser.pdf` within `timeout` (else the browser's), tried again with a new browser
+        if the browser exited or hung (see `TRY_SHARE`); any other failure is final."""
+        limit = timeout or self._browser.timeout
+        end = time.monotonic() + limit
         for attempt in range(PRINT_RETRIES + 1):
+            last = attempt == PRINT_RETRIES
             try:
-                return self._browser.pdf(html, **options)
-            except chromium.BrowserExited:
-                if attempt == PRINT_RETRIES:
-                    raise
+                return self._browser.pdf(
+                    html, timeout=max(0.01, end - time.monotonic()) if last else limit * TRY_SHARE,
+                    **options)
+            except (chromium.BrowserExited, chromium.BrowserHung) as exc:
+                if last:
+                    raise type(exc)(f"{exc} (tried {attempt + 1} times, each with a new browser; "
+                                    f"limit {limit:g} s, --print-timeout)") from None
         raise AssertionError("unreachable")
 
     def _with_headers(self, html: str, pdf: bytes, sections: list[str], *,
-                      cover: bool) -> bytes:
+                      cover: bool, timeout: float | None) -> bytes:
         """`pdf` with each page's header (title and running section) stamped in, but on the
         cover (see the module's notes)."""
         reader = PdfReader(io.BytesIO(pdf))
         per_page = pdf_update.section_per_page(pdf_update.headings(reader), sections,
                                                len(reader.pages))
         names = list(dict.fromkeys(per_page[1:] if cover else per_page))
-        stamps, _ = self._print(header_stamps(html, names), options=STAMP_OPTIONS)
+        stamps, _ = self._print(header_stamps(html, names), timeout=timeout,
+                                options=STAMP_OPTIONS)
         stamps = pdf_update.reproducible(stamps)
         placement: list[int | None] = [None if cover and i == 0 else names.index(n)
                                        for i, n in enumerate(per_page)]

@@ -144,7 +144,7 @@ def test_a_hung_browser_fails_only_its_document(browser) -> None:
     hung = browser.pid
     os.killpg(hung, signal.SIGSTOP)
     started = time.monotonic()
-    with pytest.raises(chromium.BrowserError, match="did not answer in time|stopped reading"):
+    with pytest.raises(chromium.BrowserHung, match="did not answer in time|stopped reading"):
         browser.pdf(PAGE.format(2), timeout=2)
     assert time.monotonic() - started < 10
     with pytest.raises(ProcessLookupError):
@@ -302,33 +302,81 @@ def test_close_all_stops_every_browser_of_the_process(tmp_path: Path) -> None:
 
 
 class _Flaky:
-    """A stand-in browser: raises each of `faults` in turn, then prints."""
+    """A stand-in browser: raises each of `faults` in turn, then prints; records the time
+    limit each print was given. A hang takes its whole limit on the clock `now` (which
+    the writer reads instead of the machine's), an exit none."""
+
+    timeout = 60.0
 
     def __init__(self, *faults: Exception) -> None:
         self.faults = list(faults)
-        self.calls = 0
+        self.limits: list[float] = []
+        self.now = 1000.0
 
-    def pdf(self, html: str, **options: object) -> tuple[bytes, list[str]]:
-        self.calls += 1
+    @property
+    def calls(self) -> int:
+        return len(self.limits)
+
+    def pdf(self, html: str, *, timeout: float, **options: object) -> tuple[bytes, list[str]]:
+        self.limits.append(timeout)
         if self.faults:
-            raise self.faults.pop(0)
+            fault = self.faults.pop(0)
+            if isinstance(fault, chromium.BrowserHung):
+                self.now += timeout
+            raise fault
         return b"%PDF-1.7 " + html.encode(), []
 
 
-def test_a_print_whose_browser_exited_is_tried_once_more_with_a_new_one() -> None:
-    flaky = _Flaky(chromium.BrowserExited("exited"))
-    writer = export_chromium.ChromiumPDFWriter(browser=flaky)  # type: ignore[arg-type]
-    assert writer._print("<p>x</p>") == (b"%PDF-1.7 <p>x</p>", [])
-    assert flaky.calls == 2
-    # Twice in a row: the document fails, named by the browser's error.
-    twice = _Flaky(*[chromium.BrowserExited("exited")] * 2)
-    writer = export_chromium.ChromiumPDFWriter(browser=twice)  # type: ignore[arg-type]
-    with pytest.raises(chromium.BrowserExited):
-        writer._print("<p>x</p>")
+@pytest.fixture
+def _writer(monkeypatch: pytest.MonkeyPatch):
+    """A writer printing with a stand-in browser, on that browser's clock."""
+    def make(flaky: _Flaky) -> export_chromium.ChromiumPDFWriter:
+        monkeypatch.setattr(export_chromium, "time",
+                            type("Clock", (), {"monotonic": staticmethod(lambda: flaky.now)}))
+        return export_chromium.ChromiumPDFWriter(browser=flaky)  # type: ignore[arg-type]
+    return make
+
+
+@pytest.mark.parametrize("fault, second", [
+    (chromium.BrowserExited("the browser closed its pipe"), 60),
+    (chromium.BrowserHung("the browser did not answer in time"), 40),
+])
+def test_a_print_whose_browser_exited_or_hung_is_tried_once_more_with_a_new_one(
+        _writer, fault: chromium.BrowserError, second: float) -> None:
+    once = _Flaky(fault)
+    assert _writer(once)._print("<p>x</p>") == (b"%PDF-1.7 <p>x</p>", [])
+    # The first try has a third of the browser's limit; the second what is left of it.
+    assert once.limits == [pytest.approx(20), pytest.approx(second)]
+    given = _Flaky(fault)
+    _writer(given)._print("<p>x</p>", timeout=9)  # --print-timeout 9
+    assert given.limits == [pytest.approx(3), pytest.approx(second * 9 / 60)]
+    # Twice in a row: the document fails, named by the browser's error and the tries.
+    twice = _Flaky(fault, fault)
+    with pytest.raises(type(fault)) as failed:
+        _writer(twice)._print("<p>x</p>")
+    assert twice.now - 1000 <= 60  # a lasting hang is not waited for past the limit
+    assert str(failed.value) == (f"{fault} (tried 2 times, each with a new browser; limit 60 s, "
+                                 "--print-timeout)")
     assert twice.calls == export_chromium.PRINT_RETRIES + 1
-    # A browser that hung (past its deadline) is not waited for a second time.
-    hung = _Flaky(chromium.BrowserError("the browser did not answer in time"))
-    writer = export_chromium.ChromiumPDFWriter(browser=hung)  # type: ignore[arg-type]
-    with pytest.raises(chromium.BrowserError, match="in time"):
-        writer._print("<p>x</p>")
-    assert hung.calls == 1
+
+
+def test_a_print_the_browser_refused_is_not_tried_again(_writer) -> None:
+    refused = _Flaky(chromium.BrowserError("Page.printToPDF: Printing failed"))
+    with pytest.raises(chromium.BrowserError, match="^Page.printToPDF: Printing failed$"):
+        _writer(refused)._print("<p>x</p>")
+    assert refused.calls == 1
+
+
+@needs_chromium
+def test_a_writer_replaces_a_hung_browser_and_prints_the_document(browser) -> None:
+    writer = export_chromium.ChromiumPDFWriter(browser)
+    writer.write(PAGE.format(1))
+    hung = browser.pid
+    os.killpg(hung, signal.SIGSTOP)
+    started = time.monotonic()
+    pdf = writer.write(PAGE.format(2), timeout=12)  # the first try has 4 s
+    assert 4 <= time.monotonic() - started < 12
+    assert browser.pid != hung and pdf.startswith(b"%PDF")
+    assert "DOCUMENT_2" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    with pytest.raises(ProcessLookupError):
+        os.kill(hung, 0)  # killed, not left behind
