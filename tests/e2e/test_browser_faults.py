@@ -11,7 +11,9 @@ DevTools pipe; every later start is the real Chromium.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 from pathlib import Path
 
 import psutil
@@ -93,6 +95,11 @@ def test_a_browser_that_hangs_once_is_replaced_and_the_account_prints(demo_db, f
     run = _render(demo_db, out, browser, "--force", "--print-timeout", PRINT_TIMEOUT)
     assert run.code == 0, run.stdout + run.stderr
     assert marker.read_text(encoding="utf-8") == ""  # the fault was used
+    # The operator is told, naming the document (its title).
+    page = layout.path("customer", ACCOUNTS[0], "value-review.html").read_text(encoding="utf-8")
+    title = html.unescape(re.search(r"<title>(.*?)</title>", page).group(1))
+    assert ("Chromium failed to print the document: the browser did not answer in time "
+            f"({title!r}); printing it again with a new browser") in run.stderr.splitlines()
     entries = json.loads(layout.manifest("customer").read_text(encoding="utf-8"))["accounts"]
     assert [entries[a]["status"] for a in ACCOUNTS] == ["rendered"] * 3
     for account in ACCOUNTS:  # printed anew by the real browser: the same bytes

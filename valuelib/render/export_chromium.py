@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import html as html_lib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -54,6 +55,9 @@ PRINT_RETRIES = 1
 #: third of it rather than the document, and a lasting one no more than the limit.
 TRY_SHARE = 1 / 3
 
+log = logging.getLogger(__name__)
+
+_DOC_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
 _RUNNING_TITLE = re.compile(r'<p class="vr-running-title">(.*?)</p>', re.DOTALL)
 _INTERNAL_FLAG = re.compile(r'<p class="vr-internal-flag"[^>]*>(.*?)</p>', re.DOTALL)
 _HEAD_END = re.compile(r"</head>", re.IGNORECASE)
@@ -218,6 +222,11 @@ class ChromiumPDFWriter:
                 if last:
                     raise type(exc)(f"{exc} (tried {attempt + 1} times, each with a new browser; "
                                     f"limit {limit:g} s, --print-timeout)") from None
+                title = _DOC_TITLE.search(html)
+                # repr(): the title is the customer's text; no control character reaches
+                # the operator's terminal.
+                log.warning("%s (%r); printing it again with a new browser", exc,
+                            _text(title.group(1)) if title else "untitled")
         raise AssertionError("unreachable")
 
     def _with_headers(self, html: str, pdf: bytes, sections: list[str], *,

@@ -380,3 +380,12 @@ def test_a_writer_replaces_a_hung_browser_and_prints_the_document(browser) -> No
     assert "DOCUMENT_2" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     with pytest.raises(ProcessLookupError):
         os.kill(hung, 0)  # killed, not left behind
+
+
+def test_a_retried_print_is_reported_with_its_title_and_no_control_character(
+        _writer, caplog: pytest.LogCaptureFixture) -> None:
+    hung = _Flaky(chromium.BrowserHung("the browser did not answer in time"))
+    with caplog.at_level("WARNING", logger=export_chromium.__name__):
+        _writer(hung)._print("<html><head><title>Acme\x1b[2J &lt;b&gt;\nCorp</title></head>")
+    assert caplog.messages == ["the browser did not answer in time ('Acme\\x1b[2J <b> Corp'); "
+                               "printing it again with a new browser"]
