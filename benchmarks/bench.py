@@ -658,6 +658,11 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str, engine
     if key == "render":
         info.update(_mean_timings([entries[a].get("timings", {}) for a in setup.ids
                                    if a in entries]))
+        # Chromium prints tried again by a new browser (the worker's warning, one line each).
+        from valuelib.render.export_chromium import RETRYING
+
+        info["prints_retried"] = sum(line.endswith(RETRYING) for line in
+                                     log.read_text(encoding="utf-8", errors="replace").splitlines())
     label = ("C valuereview render (cold)" if key == "render"
              else "D valuereview render (no change)")
     return Phase(key, label, seconds, len(setup.ids), len(setup.ids), peak.peak_mb, failures,
@@ -724,6 +729,8 @@ def summarise(phases: dict[str, Phase], setup: Setup, workers: int, kind: str,
     for p in phases.values():
         if p.failures:
             notes.append(f"{p.key}: {len(p.failures)} FAILED")
+    if c and c.info.get("prints_retried"):
+        notes.append(f"C: {c.info['prints_retried']} Chromium prints tried again by a new browser")
     if note:
         notes.append(note)
 

@@ -54,6 +54,8 @@ PRINT_RETRIES = 1
 #: replaced and the print tried again within the rest of the limit, so a passing hang costs a
 #: third of it rather than the document, and a lasting one no more than the limit.
 TRY_SHARE = 1 / 3
+#: The end of the warning a worker logs when it tries a print again.
+RETRYING = "printing it again with a new browser"
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +227,8 @@ class ChromiumPDFWriter:
                 title = _DOC_TITLE.search(html)
                 # repr(): the title is the customer's text; no control character reaches
                 # the operator's terminal.
-                log.warning("%s (%r); printing it again with a new browser", exc,
-                            _text(title.group(1)) if title else "untitled")
+                log.warning("%s (%r); %s", exc, _text(title.group(1)) if title else "untitled",
+                            RETRYING)
         raise AssertionError("unreachable")
 
     def _with_headers(self, html: str, pdf: bytes, sections: list[str], *,
