@@ -97,6 +97,7 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import collections
 import contextlib
 import copy
 import datetime as dt
@@ -658,15 +659,23 @@ def phase_render(setup: Setup, work: Path, workers: int | None, key: str, engine
     if key == "render":
         info.update(_mean_timings([entries[a].get("timings", {}) for a in setup.ids
                                    if a in entries]))
-        # Chromium prints tried again by a new browser (the worker's warning, one line each).
-        from valuelib.render.export_chromium import RETRYING
-
-        info["prints_retried"] = sum(line.endswith(RETRYING) for line in
-                                     log.read_text(encoding="utf-8", errors="replace").splitlines())
+        info.update(_retried_prints(log))
     label = ("C valuereview render (cold)" if key == "render"
              else "D valuereview render (no change)")
     return Phase(key, label, seconds, len(setup.ids), len(setup.ids), peak.peak_mb, failures,
                  info, peak_pss_mb=peak.peak_pss_mb)
+
+
+def _retried_prints(log: Path) -> dict[str, Any]:
+    """How many Chromium prints the render tried again with a new browser, and why (the
+    browser's fault, as the workers' warnings name it: one line per print)."""
+    from valuelib.render.export_chromium import RETRYING
+
+    faults: collections.Counter[str] = collections.Counter()
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.endswith(RETRYING):
+            faults[line.split(": ", 1)[-1].split(" (", 1)[0]] += 1
+    return {"prints_retried": sum(faults.values()), "retry_faults": dict(faults)}
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -730,7 +739,8 @@ def summarise(phases: dict[str, Phase], setup: Setup, workers: int, kind: str,
         if p.failures:
             notes.append(f"{p.key}: {len(p.failures)} FAILED")
     if c and c.info.get("prints_retried"):
-        notes.append(f"C: {c.info['prints_retried']} Chromium prints tried again by a new browser")
+        faults = ", ".join(f"{n}× {fault}" for fault, n in c.info["retry_faults"].items())
+        notes.append(f"C: Chromium prints tried again by a new browser: {faults}")
     if note:
         notes.append(note)
 
