@@ -148,6 +148,11 @@ def resolve_engine(name: str) -> str:
     return name
 
 
+#: The longest single wait on the pipe, in seconds (`select` takes no longer timeout; a
+#: deadline further off, even an infinite one, is waited for in turns).
+_MAX_WAIT = 3600.0
+
+
 class _Pipe:
     """The DevTools protocol over the browser's pipe: JSON messages ended by NUL bytes.
 
@@ -170,8 +175,10 @@ class _Pipe:
         view = memoryview(data)
         while view:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([], [self._w], [], left)[1]:
+            if left <= 0:
                 raise BrowserHung("the browser stopped reading its commands")
+            if not select.select([], [self._w], [], min(left, _MAX_WAIT))[1]:
+                continue
             try:
                 view = view[os.write(self._w, view):]
             except BlockingIOError:
@@ -182,8 +189,10 @@ class _Pipe:
     def _read(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buf:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+            if left <= 0:
                 raise BrowserHung("the browser did not answer in time")
+            if not select.select([self._r], [], [], min(left, _MAX_WAIT))[0]:
+                continue
             chunk = os.read(self._r, 1 << 20)
             if not chunk:
                 raise BrowserExited("the browser closed its pipe (it exited)")

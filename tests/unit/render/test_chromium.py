@@ -154,6 +154,15 @@ def test_a_hung_browser_fails_only_its_document(browser) -> None:
 
 
 @needs_chromium
+def test_a_print_with_no_time_limit(browser) -> None:
+    """``--print-timeout inf`` (or a number past what `select` takes) waits in turns."""
+    pdf = export_chromium.ChromiumPDFWriter(browser).write(PAGE.format(4), timeout=float("inf"))
+    assert "DOCUMENT_4" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    pdf, _ = browser.pdf(PAGE.format(5), timeout=1e300)
+    assert pdf.startswith(b"%PDF")
+
+
+@needs_chromium
 def test_recycled_after_max_documents() -> None:
     with chromium.Browser(max_documents=2, documents_per_page=1) as b:
         b.pdf(PAGE.format(1))
