@@ -195,7 +195,8 @@ def wheel_venv(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
         _console_script(venv, name)
 
     env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "VALUEREVIEW_DB")}
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "VALUEREVIEW_DB", "ARGS",
+                        "MFLAGS") and not k.startswith("MAKE")}  # a `make test ARGS=...`'s
     here = {str(Path(sys.executable).parent), sysconfig.get_path("scripts")}
     path = [p for p in env.get("PATH", os.defpath).split(os.pathsep)
             if p and p not in here and not p.startswith(str(ROOT))]
