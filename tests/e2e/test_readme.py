@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import ROOT, QuarterLayout, valuereview
+from support import ROOT, QuarterLayout, outside_make, valuereview
 
 pytestmark = pytest.mark.slow
 
@@ -127,10 +127,8 @@ def project(tmp_path) -> Path:
 
 
 def _env(project: Path, **more: str) -> dict[str, str]:
-    # Nor the variables of a `make test ARGS=...` this suite may run under: make exports ARGS
-    # to its recipes, and the README's own `make reports` would pass them to the command.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VALUEREVIEW_", "MAKE")) and k not in ("ARGS", "MFLAGS")}
+    env = {k: v for k, v in outside_make(dict(os.environ)).items()
+           if not k.startswith("VALUEREVIEW_")}
     # The copy's valuelib, not the checkout's editable install.
     env.update(PYTHONPATH=str(project), **more)
     return env

@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import ROOT, pdf_pages, squash, valuereview
+from support import ROOT, outside_make, pdf_pages, squash, valuereview
 
 from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
 from valuelib.project import resources
@@ -194,9 +194,8 @@ def wheel_venv(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     for name in ("jupyter", "jupyter-nbconvert"):
         _console_script(venv, name)
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "VALUEREVIEW_DB", "ARGS",
-                        "MFLAGS") and not k.startswith("MAKE")}  # a `make test ARGS=...`'s
+    env = {k: v for k, v in outside_make(dict(os.environ)).items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "VALUEREVIEW_DB")}
     here = {str(Path(sys.executable).parent), sysconfig.get_path("scripts")}
     path = [p for p in env.get("PATH", os.defpath).split(os.pathsep)
             if p and p not in here and not p.startswith(str(ROOT))]

@@ -37,6 +37,14 @@ class Run:
     stderr: str
 
 
+def outside_make(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` without what a ``make test ARGS=...`` around the suite puts there: make
+    exports ARGS and its own flags to its recipes, and a project's ``make reports`` run by a
+    test would pass pytest's options to ``valuereview render``."""
+    return {k: v for k, v in environ.items()
+            if not k.startswith("MAKE") and k not in ("ARGS", "MFLAGS")}
+
+
 def valuereview(*args: str, cwd: Path = ROOT, env: dict | None = None,
                 timeout: float = 900) -> Run:
     """Run the CLI in a subprocess, as a user would."""
