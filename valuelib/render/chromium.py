@@ -284,8 +284,9 @@ class Browser:
         self._pipe = _Pipe(to_browser_w, from_browser_r)
         self.documents = 0
         try:
-            self._pipe.call("Browser.getVersion",
-                            deadline=deadline or time.monotonic() + self.timeout)
+            if deadline is None:
+                deadline = time.monotonic() + self.timeout
+            self._pipe.call("Browser.getVersion", deadline=deadline)
         except BrowserError:
             self.close()
             raise

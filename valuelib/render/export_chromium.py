@@ -216,10 +216,9 @@ class ChromiumPDFWriter:
         end = time.monotonic() + limit
         for attempt in range(PRINT_RETRIES + 1):
             last = attempt == PRINT_RETRIES
+            this_try = max(0.01, end - time.monotonic()) if last else limit * TRY_SHARE
             try:
-                return self._browser.pdf(
-                    html, timeout=max(0.01, end - time.monotonic()) if last else limit * TRY_SHARE,
-                    **options)
+                return self._browser.pdf(html, timeout=this_try, **options)
             except (chromium.BrowserExited, chromium.BrowserHung) as exc:
                 if last:
                     raise type(exc)(f"{exc} (tried {attempt + 1} times, each with a new browser; "
