@@ -115,7 +115,7 @@ digest-check: $(STAMP)
 # valuereview cold (C) and no change (D) on 40 demo accounts; appends to benchmarks/results.md.
 # Options pass through: make bench ARGS="--naive-sample 10 --keep" (see benchmarks/bench.py).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench --accounts 40 $(ARGS)
+	$(BIN)/python -m benchmarks.bench --accounts 40 --repeat 3 $(ARGS)
 
 # 1,000 demo accounts end to end, C and D only (A and B would take hours); then the portfolio
 # review of 10,000 billing-only accounts with 72 months of ARR each (phase P).

@@ -604,6 +604,23 @@ def phase_floor(setup: Setup, work: Path, workers: int, engine: str) -> Phase:
                  peak_pss_mb=peak.peak_pss_mb)
 
 
+def median_run(runs: list[dict[str, Phase]]) -> tuple[dict[str, Phase], str]:
+    """The run (B and C of one repeat) whose C seconds are the median (the lower of the two
+    middle ones for an even count), and a note naming every run's seconds; no note for one.
+    B and C are kept together, since the machine's speed drifts between repeats."""
+    if len(runs) == 1:
+        return runs[0], ""
+    order = sorted(runs, key=lambda r: r["render"].seconds)
+    chosen = order[(len(order) - 1) // 2]
+    seconds = {k: " / ".join(f"{r[k].seconds:.1f}" for r in runs)
+               for k in ("floor", "render") if k in runs[0]}
+    named = ", ".join(f"{k} {v} s" for k, v in seconds.items())
+    failed = [f"run {i + 1} {k} FAILED" for i, r in enumerate(runs) for k, p in r.items()
+              if p.failures and r is not chosen]
+    return chosen, "; ".join([f"{len(runs)} alternating runs of B and C ({named}); "
+                              f"recorded: run {runs.index(chosen) + 1}, the median C", *failed])
+
+
 def _mean_timings(timings: list[dict[str, float]]) -> dict[str, float]:
     """Mean seconds per account of each step (execute, html, pdf)."""
     out: dict[str, float] = {}
@@ -996,6 +1013,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="months of ARR of every account in phase P (72)")
     p.add_argument("--pdf-engine", default="auto", choices=("auto", "chromium", "weasyprint"),
                    help="the PDF engine of B and C (auto: chromium when installed)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run B and C N times, alternating, and record the run of median C "
+                        "seconds with the B beside it (A and D run once; default 1)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
     p.add_argument("--note", default="", help="free text for the results row's notes")
     p.add_argument("--no-record", action="store_true",
@@ -1010,6 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.naive_sample is not None and args.naive_sample < 1:
         print("--naive-sample must be at least 1", file=sys.stderr)
+        return 2
+    if args.repeat < 1:
+        print("--repeat must be at least 1", file=sys.stderr)
         return 2
     skip_naive = args.skip_naive or args.scale
     skip_floor = args.skip_floor or args.scale
@@ -1041,24 +1064,36 @@ def main(argv: list[str] | None = None) -> int:
         sample = min(args.naive_sample or len(setup.ids), len(setup.ids))
         print(f"A naive: {sample} accounts", file=sys.stderr)
         phases["naive"] = phase_naive(setup, work, sample)
-    if not skip_floor:
-        print(f"B floor: {workers} processes", file=sys.stderr)
-        try:
-            phases["floor"] = phase_floor(setup, work, workers, engine)
-        except RuntimeError as exc:
-            print(str(exc), file=sys.stderr)
-            return 2
-    print("C valuereview render (cold)", file=sys.stderr)
-    phases["render"] = phase_render(setup, work, args.workers, "render", engine)
+    runs: list[dict[str, Phase]] = []
+    for i in range(args.repeat):
+        # Each repeat in a folder of its own: C's output folder starts empty (cold) every time.
+        here = work if args.repeat == 1 else work / f"repeat-{i + 1}"
+        here.mkdir(exist_ok=True)
+        run: dict[str, Phase] = {}
+        if not skip_floor:
+            print(f"B floor: {workers} processes", file=sys.stderr)
+            try:
+                run["floor"] = phase_floor(setup, here, workers, engine)
+            except RuntimeError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
+        print("C valuereview render (cold)", file=sys.stderr)
+        run["render"] = phase_render(setup, here, args.workers, "render", engine)
+        runs.append(run)
+    chosen, repeats_note = median_run(runs)
+    phases.update(chosen)
+    if repeats_note:
+        note = "; ".join((repeats_note, note))
     print("D valuereview render (no change)", file=sys.stderr)
-    phases["nochange"] = phase_render(setup, work, args.workers, "nochange", engine)
+    last = work if args.repeat == 1 else work / f"repeat-{runs.index(chosen) + 1}"
+    phases["nochange"] = phase_render(setup, last, args.workers, "nochange", engine)
 
     result = summarise(phases, setup, workers, kind, load, note, started)
     print_table(phases, result)
     if not args.no_record:
         append_row(result, phases)
         print(f"appended to {RESULTS.relative_to(ROOT)}")
-    failed = any(p.failures for p in phases.values())
+    failed = any(p.failures for p in [*phases.values(), *(p for r in runs for p in r.values())])
     if args.keep or failed:
         print(f"scratch folder kept: {work}")
     else:
