@@ -604,21 +604,22 @@ def phase_floor(setup: Setup, work: Path, workers: int, engine: str) -> Phase:
                  peak_pss_mb=peak.peak_pss_mb)
 
 
-def median_run(runs: list[dict[str, Phase]]) -> tuple[dict[str, Phase], str]:
-    """The run (B and C of one repeat) whose C seconds are the median (the lower of the two
-    middle ones for an even count), and a note naming every run's seconds; no note for one.
-    B and C are kept together, since the machine's speed drifts between repeats."""
+def median_run(runs: list[dict[str, Phase]]) -> tuple[int, str]:
+    """The index of the run (B and C of one repeat) whose C seconds are the median (the lower
+    of the two middle ones for an even count), and a note naming every run's seconds and any
+    other run that failed; no note for one run. B and C are kept together, since the
+    machine's speed drifts between repeats."""
     if len(runs) == 1:
-        return runs[0], ""
-    order = sorted(runs, key=lambda r: r["render"].seconds)
+        return 0, ""
+    order = sorted(range(len(runs)), key=lambda i: runs[i]["render"].seconds)
     chosen = order[(len(order) - 1) // 2]
     seconds = {k: " / ".join(f"{r[k].seconds:.1f}" for r in runs)
                for k in ("floor", "render") if k in runs[0]}
     named = ", ".join(f"{k} {v} s" for k, v in seconds.items())
     failed = [f"run {i + 1} {k} FAILED" for i, r in enumerate(runs) for k, p in r.items()
-              if p.failures and r is not chosen]
+              if p.failures and i != chosen]
     return chosen, "; ".join([f"{len(runs)} alternating runs of B and C ({named}); "
-                              f"recorded: run {runs.index(chosen) + 1}, the median C", *failed])
+                              f"recorded: run {chosen + 1}, the median C", *failed])
 
 
 def _mean_timings(timings: list[dict[str, float]]) -> dict[str, float]:
@@ -1064,10 +1065,11 @@ def main(argv: list[str] | None = None) -> int:
         sample = min(args.naive_sample or len(setup.ids), len(setup.ids))
         print(f"A naive: {sample} accounts", file=sys.stderr)
         phases["naive"] = phase_naive(setup, work, sample)
+    # Each repeat in a folder of its own: C's output folder starts empty (cold) every time.
+    folders = [work] if args.repeat == 1 else [work / f"repeat-{i + 1}"
+                                               for i in range(args.repeat)]
     runs: list[dict[str, Phase]] = []
-    for i in range(args.repeat):
-        # Each repeat in a folder of its own: C's output folder starts empty (cold) every time.
-        here = work if args.repeat == 1 else work / f"repeat-{i + 1}"
+    for here in folders:
         here.mkdir(exist_ok=True)
         run: dict[str, Phase] = {}
         if not skip_floor:
@@ -1081,19 +1083,18 @@ def main(argv: list[str] | None = None) -> int:
         run["render"] = phase_render(setup, here, args.workers, "render", engine)
         runs.append(run)
     chosen, repeats_note = median_run(runs)
-    phases.update(chosen)
+    phases.update(runs[chosen])
     if repeats_note:
         note = "; ".join((repeats_note, note))
     print("D valuereview render (no change)", file=sys.stderr)
-    last = work if args.repeat == 1 else work / f"repeat-{runs.index(chosen) + 1}"
-    phases["nochange"] = phase_render(setup, last, args.workers, "nochange", engine)
+    phases["nochange"] = phase_render(setup, folders[chosen], args.workers, "nochange", engine)
 
     result = summarise(phases, setup, workers, kind, load, note, started)
     print_table(phases, result)
     if not args.no_record:
         append_row(result, phases)
         print(f"appended to {RESULTS.relative_to(ROOT)}")
-    failed = any(p.failures for p in [*phases.values(), *(p for r in runs for p in r.values())])
+    failed = any(p.failures for r in [phases, *runs] for p in r.values())
     if args.keep or failed:
         print(f"scratch folder kept: {work}")
     else:
