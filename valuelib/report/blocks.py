@@ -536,17 +536,12 @@ def _svg_markup(fig: Figure) -> str:
     """The figure as an inline-ready ``<svg>`` element with its text kept as text."""
     import matplotlib as mpl
 
-    from valuelib.report import memo
-
     # A per-figure salt keeps element ids unique between figures in one document yet
     # identical from run to run (matplotlib's default salt is random).
     salt = f"vr{next(_figure_ids)}"
     buf = io.StringIO()
     _plain_text(fig)
-    with (
-        mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt, "text.parse_math": False}),
-        memo.remembered(),  # the layout passes, the tight box and the drawing share work
-    ):
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt, "text.parse_math": False}):
         bbox = _tight_bbox(fig)
         if bbox is None:
             fig.savefig(buf, format="svg", bbox_inches="tight", metadata=_SVG_METADATA_KEYS)
