@@ -404,9 +404,33 @@ def test_score_trend_points_labels_ref_and_ylim():
     assert list(line.get_ydata()) == pytest.approx(df["value"].tolist())
     assert "Peer median" in _texts(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == df["period"].tolist()
-    assert ax.get_ylim() == (-100, 100)
+    lo, hi = ax.get_ylim()
+    assert lo == -100 and hi > 100  # room above the scale for the top point's label
+    assert list(ax.get_yticks()) == [-100, -50, 0, 50, 100]
     annotations = [t for t in ax.texts if t.get_text() in {"10", "21", "31", "42"}]
     assert len(annotations) == 4
+
+
+@pytest.mark.parametrize("values, ylim, title", [
+    ([100.0, 100.0, 100.0], (0, 100), "CSAT by quarter (%)"),
+    ([90.0, 100.0, 95.0, 100.0], (-100, 100), "NPS by quarter"),
+    ([100.0, 64.0], (0, 100), "CSAT ըստ եռամսյակի (%), բոլոր պատասխանները"),
+    ([-100.0, 100.0, 98.0, 100.0, 99.0, 100.0, 100.0, 97.0], (-100, 100), "NPS"),
+])
+def test_score_trend_labels_stay_clear_of_the_title(values, ylim, title):
+    """A point at the top of a fixed scale keeps its label inside the plot, below the title."""
+    df = pd.DataFrame({"period": _quarters(len(values)), "value": values})
+    ax = charts.score_trend(df, ylim=ylim, title=title, fmt=lambda v: f"{v:.0f}")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    heading = ax.title.get_window_extent(renderer)
+    plot = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text() in {f"{v:.0f}" for v in values}]
+    assert len(labels) == len(values)
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert not box.overlaps(heading), (label.get_text(), box, heading)
+        assert box.y1 <= plot.y1, (label.get_text(), box, plot)
 
 
 def test_score_trend_custom_columns_and_gaps():
@@ -448,6 +472,34 @@ def test_retention_bars_grouped_with_reference():
     assert "100%" in _texts(ax)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["GRR", "NRR"]
     assert "112%" in _texts(ax)  # value labels
+
+
+@pytest.mark.parametrize("values", [
+    [97.0, 100.0, 93.0, 100.0, 97.0, 99.0],  # the portfolio's GRR and NRR by segment
+    [100.5, 101.0, 99.5, 112.0, 4.0, 0.0],
+])
+def test_retention_bar_labels_never_sit_on_the_reference_line(values):
+    """A value sits inside the top of its bar where it fits (the 100% line runs behind the
+    bars), else above it; no label is crossed by the line, and each stays over its own bar."""
+    df = retention_df().assign(value=values)
+    ax = charts.retention_bars(df, ref_label="100%", bar_labels=True, fmt=lambda v: f"{v:g}%")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    line_y = ax.transData.transform((0, 100))[1]
+    labels = [t for t in ax.texts if hasattr(t, "xy")]
+    bars = {round(b.get_x() + b.get_width() / 2, 6): b for b in _bars(ax)}
+    assert sorted(t.get_text() for t in labels) == sorted(f"{v:g}%" for v in values)
+    inside = 0
+    for label in labels:
+        bar = bars[round(label.xy[0], 6)]
+        box, room = label.get_window_extent(renderer), bar.get_window_extent(renderer)
+        if label.get_color() == "white":
+            inside += 1
+            assert room.x0 <= box.x0 and box.x1 <= room.x1 and room.y0 <= box.y0, label
+        else:
+            assert not box.y0 < line_y < box.y1, (label.get_text(), "crossed by the line")
+            assert box.y0 >= room.y1 - 1, (label.get_text(), "above its bar")
+    assert inside >= 4  # the tall bars hold their labels
 
 
 def test_retention_bars_many_bars_drop_colliding_labels():

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import FixedLocator
 
 from valuelib.report.charts.axes import (
     DateFmt,
@@ -32,6 +33,10 @@ from valuelib.report.charts.style import _EVENT_STYLE, EVENT_LABELS, PALETTE, ne
 from valuelib.report.fmt import compact_number, percent
 from valuelib.report.fmt import is_finite as _finite
 from valuelib.report.fmt import plain_number as _plain
+
+# Share of a fixed score scale left free above its top for the points' labels (a label is 8 pt
+# above its point and about 11 pt tall; a 2.9-inch chart's plot area is about 150 pt high).
+_LABEL_ROOM = 0.18
 
 
 def driver_progress(
@@ -295,7 +300,11 @@ def score_trend(
     if ref is not None:
         _ref_line(ax, ref, ref_label)
     if ylim is not None:
-        ax.set_ylim(*ylim)
+        # A fixed scale (0-100, -100-100) keeps its ticks, and gains room above its top so a
+        # point's label at the top never runs into the title.
+        lo, hi = ylim
+        ax.yaxis.set_major_locator(FixedLocator(_locator(5).tick_values(lo, hi)))
+        ax.set_ylim(lo, hi + _LABEL_ROOM * (hi - lo))
     else:
         known = vals[np.isfinite(vals)].tolist() + ([ref] if ref is not None else [])
         if known:
@@ -304,7 +313,8 @@ def score_trend(
             ax.set_ylim(lo - 0.3 * span, hi + 0.4 * span)
     ax.set_xticks(pos, [str(v) for v in df[x]])
     _category_limits(ax, len(df), slots=2)
-    ax.yaxis.set_major_locator(_locator(5))
+    if ylim is None:
+        ax.yaxis.set_major_locator(_locator(5))
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
     _labels(ax, title, xlabel, ylabel)
     _fit_category_labels(ax)

@@ -28,6 +28,7 @@ from valuelib.report.charts.axes import (
     _num,
     _ramp,
     _ref_line,
+    _renderer,
     _rows_height,
     _top_legend,
     _wrap,
@@ -126,17 +127,36 @@ def retention_bars(
         _top_legend(ax, *ax.get_legend_handles_labels())
     _fit_category_labels(ax)
     if bar_labels is not False:
-        texts = []
-        for cont, heights in drawn:
-            texts += ax.bar_label(
-                cont, labels=[fmt(v) if _finite(v) else "" for v in heights],
-                padding=2, fontsize=8.5, color=PALETTE["ink"], zorder=4,
-                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
-            )
+        texts = [_bar_label(ax, bar, v, fmt) for cont, heights in drawn
+                 for bar, v in zip(cont, heights, strict=True) if _finite(v)]
         if bar_labels is None and _collide(ax, texts):  # too many bars to label legibly
             for t in texts:
                 t.remove()
     return ax
+
+
+def _bar_label(ax: Axes, bar: Any, value: float, fmt: Fmt) -> Any:
+    """A bar's value, inside the top of the bar (white) where it fits, else just above it.
+
+    Inside, no reference line (drawn behind the bars) can run through the label.
+    """
+    x = bar.get_x() + bar.get_width() / 2
+    top = bar.get_y() + bar.get_height()
+    style = {"ha": "center", "fontsize": 8.5, "zorder": 4, "textcoords": "offset points"}
+    if value > 0:
+        label = ax.annotate(fmt(value), (x, top), xytext=(0, -3), va="top", color="white",
+                            fontweight="bold", **style)
+        renderer = _renderer(ax)
+        if renderer is not None:
+            box, room = label.get_window_extent(renderer), bar.get_window_extent(renderer)
+            if box.x0 >= room.x0 + 1 and box.x1 <= room.x1 - 1 and box.y0 >= room.y0 + 2:
+                return label
+        label.remove()
+    return ax.annotate(
+        fmt(value), (x, top), xytext=(0, 2 if value >= 0 else -2),
+        va="bottom" if value >= 0 else "top", color=PALETTE["ink"],
+        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"}, **style,
+    )
 
 
 def cohort_heatmap(
