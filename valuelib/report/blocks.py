@@ -265,6 +265,80 @@ def _direction(change: str) -> str:
 
 _ARROWS = {"up": "\u25b2", "down": "\u25bc", "flat": ""}
 
+# The printed page's card geometry, as templates/valuereview/static/print.css sets it (a unit
+# test holds the two together): the text block's width, the gap between cards, a card's
+# padding and border left and right, and the size of a card's value, all in points.
+_MM = 72 / 25.4
+_PRINT_ROW_PT = (210 - 18 - 18) * _MM
+_PRINT_GAP_PT = 3 * _MM
+_PRINT_CARD_EDGES_PT = 2 * 3 * _MM + 2 * 0.75
+_PRINT_VALUE_PT = 15.0
+# A table's cells: the text size (9.5pt x 0.9), a header's share of it, a cell's padding left
+# and right (em), a badge's text size and padding (em of the cell's text).
+_PRINT_CELL_PT = 9.5 * 0.9
+_PRINT_HEAD_SHARE = 0.92
+_PRINT_CELL_PAD_EM = 0.45
+_PRINT_BADGE_SHARE = 0.82
+_PRINT_BADGE_PAD_EM = 0.65
+#: Text sizes a printed table may shrink to (vr-table--fit-N, N% of the usual) so that its
+#: columns, each as wide as its widest unbreakable text, fit across the page.
+TABLE_PRINT_SCALES = (90, 80, 70)
+#: Columns to try for a row of n cards, first choice first: four cards in one row or two by
+#: two (never three and an orphan), two side by side, otherwise three a row.
+_KPI_COLUMNS = {1: (1,), 2: (2, 1), 4: (4, 2, 1)}
+_KPI_COLUMNS_DEFAULT = (3, 2, 1)
+_BREAKABLE = re.compile(r"[ \t\n]+")  # where a value may wrap (not at a no-break space)
+
+
+def _pieces(text: str, wraps: bool) -> list[str]:
+    """What a line cannot break: the whole text, or its words where it may wrap."""
+    return [p for p in _BREAKABLE.split(text) if p] if wraps else [text]
+
+
+def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> int:
+    """The text size (percent) at which a printed table's columns fit across the page.
+
+    ``head`` is the header texts, ``rows`` each cell as (text, kind): ``left`` wraps at
+    spaces, ``right`` (a number) never wraps, ``badge`` is a pill whose words wrap.
+    """
+    from valuelib.report import fonts
+
+    badge_pt = _PRINT_CELL_PT * _PRINT_BADGE_SHARE
+    head_pt = _PRINT_CELL_PT * _PRINT_HEAD_SHARE
+    total = 0.0
+    for j, name in enumerate(head):
+        # Each distinct piece once: a long table repeats most of its texts.
+        plain: set[str] = set()
+        badged: set[str] = set()
+        for row in rows:
+            text, kind = row[j]
+            (badged if kind == "badge" else plain).update(_pieces(text, kind != "right"))
+        widths = [fonts.text_width(p, head_pt, bold=True) for p in _pieces(name, True)]
+        widths += [fonts.text_width(p, _PRINT_CELL_PT) for p in plain]
+        widths += [fonts.text_width(p, badge_pt, bold=True) + 2 * _PRINT_BADGE_PAD_EM * badge_pt
+                   for p in badged]
+        total += max(widths, default=0.0) + 2 * _PRINT_CELL_PAD_EM * _PRINT_CELL_PT
+    for scale in (100, *TABLE_PRINT_SCALES):
+        if total * scale / 100 <= _PRINT_ROW_PT:
+            return scale
+    return TABLE_PRINT_SCALES[-1]
+
+
+def _kpi_columns(values: Sequence[str]) -> int:
+    """How many cards a printed row holds: the first choice whose columns, each as wide as
+    its widest unbreakable value, fit across the page (so no value runs off the page)."""
+    from valuelib.report import fonts
+
+    needs = [max((fonts.text_width(piece, _PRINT_VALUE_PT, bold=True)
+                  for piece in _BREAKABLE.split(v) if piece), default=0.0) for v in values]
+    choices = _KPI_COLUMNS.get(len(values), _KPI_COLUMNS_DEFAULT)
+    for cols in choices:
+        widest = [max(needs[j::cols]) for j in range(min(cols, len(needs)))]
+        room = _PRINT_ROW_PT - (cols - 1) * _PRINT_GAP_PT - cols * _PRINT_CARD_EDGES_PT
+        if sum(widest) <= room:
+            return cols
+    return choices[-1]
+
 
 def _mood(tone: str, direction: str) -> str:
     """Whether a change is good news: ``up_good`` rising or ``down_good`` falling is
@@ -284,7 +358,7 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
     good news for this figure, so the change shows green or red; ``neutral``; ``bad``:
     flag the card red) and ``hint`` (a muted line, e.g. "vs Q2 2026").
     """
-    cards = []
+    cards, values = [], []
     for i, item in enumerate(items):
         try:
             label, value = item["label"], item["value"]
@@ -292,6 +366,7 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
             msg = f"kpis item {i} needs 'label' and 'value'; got {dict(item)!r}"
             raise ValueError(msg) from exc
         tone = _check(item.get("tone") or "neutral", KPI_TONES, f"kpis item {i} tone")
+        values.append(str(value))
         parts = [f"<dt>{_e(label)}</dt>", f'<dd class="vr-kpi__value">{_e(value)}</dd>']
         change = item.get("change")
         if change not in (None, ""):
@@ -307,8 +382,9 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
         if hint not in (None, ""):
             parts.append(f'<dd class="vr-kpi__hint">{_e(hint)}</dd>')
         cards.append(f'<div class="vr-kpi vr-kpi--{tone}">{"".join(parts)}</div>')
-    # The count lets print lay four cards in one row rather than three and an orphan.
-    return Block(f'<dl class="vr-kpis vr-kpis--{len(cards)}">{"".join(cards)}</dl>', "kpis")
+    # The printed page lays the cards in this many columns (the screen wraps them itself).
+    cols = _kpi_columns(values) if cards else 1
+    return Block(f'<dl class="vr-kpis vr-kpis--{cols}">{"".join(cards)}</dl>', "kpis")
 
 
 def badge(text: str, kind: str) -> Markup:
@@ -383,19 +459,26 @@ def table(
         return "" if col_align[j] == "left" else f' class="vr-{col_align[j]}"'
 
     head = "".join(f'<th scope="col"{cell_cls(j)}>{_e(n)}</th>' for j, n in enumerate(columns))
-    out_rows = []
+    out_rows, shown_rows = [], []
     for r in body_rows:
-        cells = []
+        cells, shown = [], []
         for j, value in enumerate(r):
             kind = badge_kind[j]
             if kind is not None:
                 text = str(badge(value, kind(value)))
+                shown.append((str(value) if value not in (None, "") else "", "badge"))
             elif _is_missing(value):
                 text = f'<span class="vr-missing">{MISSING}</span>'
+                shown.append((MISSING, col_align[j]))
             else:
                 text = _e(value)
+                shown.append((str(value), col_align[j]))
             cells.append(f"<td{cell_cls(j)}>{text}</td>")
         out_rows.append(f"<tr>{''.join(cells)}</tr>")
+        shown_rows.append(shown)
+    scale = _table_print_scale(columns, shown_rows)
+    if scale != 100:
+        table_cls += f" vr-table--fit-{scale}"
     cap = f"<caption>{_e(caption)}</caption>" if caption else ""
     html = (
         f'<div class="vr-table-wrap"><table class="{_e(table_cls)}">{cap}'

@@ -366,3 +366,61 @@ def test_markdown_output_is_text_never_markup(exporters: export.Exporters):
         assert markup not in html, markup
     assert ('<pre class="vr-plain">Goal: &lt;img src=x onerror=alert(1)&gt; '
             "[click](javascript:alert(1))") in html
+
+
+# A Chichewa review's "value realized vs business case" row (Malawi kwacha, no-break space
+# after the code): side by side, four such cards are wider than the page.
+WIDE_CARDS = [
+    {"label": "Phindu loperekedwa mpaka lero", "value": "MWK\u00a0662,120,000"},
+    {"label": "Mtengo wa kulembetsa mpaka lero", "value": "MWK\u00a0407,166,667"},
+    {"label": "ROI mpaka lero", "value": "62.6%", "hint": "kuchulukitsa 1.6×"},
+    {"label": "Kubweza ndalama", "value": "miyezi 3.9"},
+]
+
+
+# The same review's value drivers: eight columns, two of unbreakable amounts.
+WIDE_TABLE = pd.DataFrame({
+    "Choyendetsa": ["Inventory turnover", "Online conversion rate", "Stock-out rate"],
+    "Muyeso": ["turns/year", "%", "%"],
+    "Poyambira": ["7.6", "2.6", "5.3 → 6.2 (poyambira pasinthidwa)"],
+    "Chapano": ["8.2", "2.9", "3.5"],
+    "Cholinga": ["8.9", "3.2", "3.1"],
+    "Kupita patsogolo": ["46%", "53%", "87% (82% poyerekeza ndi dongosolo la bizinesi)"],
+    "Phindu mu kotala ino": ["MWK\u00a033,720,000", "MWK\u00a038,570,000", "MWK\u00a089,640,000"],
+    "Phindu mpaka lero": ["MWK\u00a0118,020,000", "MWK\u00a0146,300,000",
+                          "MWK\u00a0229,080,000"],
+    "Chidaliro": ["C · zoyerekeza", "B · zoyezedwa", "A · kasitomala watsimikiza"],
+})
+
+
+def _grade(text: str) -> str:
+    return "completed" if text.startswith("A") else "in_progress"
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp_path: Path,
+                                           engine: str):
+    """A row of cards whose values are too wide for four columns goes two by two, and a table
+    too wide at the usual size is set smaller, so no text runs past the page's edge (or is cut
+    off at it) in either engine."""
+    from support import pdf_words_outside
+
+    from valuelib.render.chromium import executable
+
+    if engine == "chromium" and executable() is None:
+        pytest.skip("chromium is not installed")
+    huge = [{"label": f"Card {i}", "value": f"MWK\u00a0{i}1,234,567,890"} for i in range(3)]
+    nb = new_notebook(cells=[show(blocks.heading("Chidule"), blocks.kpis(WIDE_CARDS),
+                                  blocks.kpis(huge), blocks.kpis(WIDE_CARDS[2:]),
+                                  blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}))],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    html = exporters.html(nb, title=RUNNING, audience="customer")
+    assert html.count('class="vr-kpis vr-kpis--2"') == 3 and "vr-table--fit-" in html
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(exporters.pdf(html, engine=engine))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "662,120,000" in text and "01,234,567,890" in text and "miyezi" in text
+    assert "229,080,000" in text and "watsimikiza" in text
+    assert pdf_words_outside(path, 18 / 25.4 * 72) == []

@@ -279,15 +279,20 @@ blocks.figure(charts.arr_history(
                        "arr": np.arange(6) * 1e3 + 5e4}),
     events=pd.DataFrame({"month": [pd.Timestamp("2026-03-31")], "kind": ["new"]})))
 print("misses", fm.fontManager._findfont_cached.cache_info().misses - before)
+from valuelib.report import fonts
+metrics = fonts._advances.cache_info().misses
+blocks.kpis([{"label": "ARR", "value": "MWK 221,210,000"}])
+print("metric reads", fonts._advances.cache_info().misses - metrics)
 '''
 
 
 def test_kernels_start_with_the_chart_fonts_already_found(server, tmp_path):
     """The fork server draws the charts once (`render.warm`), so no kernel searches the
-    installed fonts again; and that warm-up leaves no trace a kernel could see."""
+    installed fonts again, nor reads the font metrics that cards and tables are fitted with;
+    and that warm-up leaves no trace a kernel could see."""
     ex = run(notebook(tmp_path / "fonts.ipynb", DRAW_CHARTS), {"account_id": "ACC-F"})
     assert ex.ok, ex.error
-    assert "misses 0" in outputs_text(ex)
+    assert "misses 0" in outputs_text(ex) and "metric reads 0" in outputs_text(ex)
 
 
 def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():

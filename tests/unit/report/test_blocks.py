@@ -123,6 +123,97 @@ def test_kpis_markup_and_escaping():
     assert "vr-kpi vr-kpi--neutral" in html  # no tone given
     assert "vr-kpi vr-kpi--bad" in html
     assert html.count("vr-kpi__change ") == 3  # the NPS card has no change line
+
+
+def _cards(*values: str) -> list[dict[str, str]]:
+    return [{"label": f"Card {i}", "value": v} for i, v in enumerate(values)]
+
+
+def _columns(block: blocks.Block) -> int:
+    return int(re.search(r'class="vr-kpis vr-kpis--(\d)"', str(block)).group(1))
+
+
+@pytest.mark.parametrize("values, columns", [
+    (("£19,226", "£12,103", "58.8%", "5.8 months"), 4),  # fits: one row of four
+    (("14\u00a0434\u00a0000\u00a0֏", "5\u00a0983\u00a0333\u00a0֏", "141,2%", "3,6 ամիս"), 4),
+    (("MWK\u00a0662,120,000", "MWK\u00a0407,166,667", "62.6%", "miyezi 3.9"), 2),
+    (("MWK\u00a0662,120,000", "1.6×"), 2),
+    (("£4,367", "£19,226", "1.6×", "83.3%", "86.4%", "40"), 3),  # six: two rows of three
+    ((*["MWK\u00a0221,210,000"] * 2, "1.6×", "75.7%", "83.2%", "40"), 3),
+    ((*["MWK\u00a0221,210,000"] * 3, "75.7%", "83.2%", "40"), 2),
+    (("MWK\u00a01,234,567,890,123", "MWK\u00a0221,210,000", "1.6×"), 3),
+    (("MWK\u00a01,234,567,890,123", "MWK\u00a01,221,210,000,000", "1.6×"), 2),
+    (("MWK\u00a01,234,567,890,123,456,789", "MWK\u00a0221,210,000,000,000,000"), 1),
+    (("",), 1),
+])
+def test_kpis_print_columns_fit_the_widest_values(values, columns):
+    """The printed row takes as many columns as its unbreakable values fit across the page."""
+    assert _columns(blocks.kpis(_cards(*values))) == columns
+
+
+def test_kpis_values_break_only_at_ordinary_spaces():
+    # Four long words a row of four can wrap; the same text joined by no-break spaces cannot.
+    words = "Phindu lonse la kotala"
+    assert _columns(blocks.kpis(_cards(*[words] * 4))) == 4
+    assert _columns(blocks.kpis(_cards(*[words.replace(" ", "\u00a0")] * 4))) == 2
+
+
+def test_kpis_print_geometry_is_print_css():
+    """The widths blocks.kpis fits values to are the ones print.css lays the cards out with."""
+    css = (ROOT / "templates/valuereview/static/print.css").read_text()
+    page = re.search(r"@page \{[^}]*size: A4;\s*margin: (\S+) (\S+) (\S+) (\S+);", css)
+    assert page, "print.css's @page rule"
+    left, right = (float(page.group(i).removesuffix("mm")) for i in (4, 2))
+    assert blocks._PRINT_ROW_PT == pytest.approx((210 - left - right) * 72 / 25.4)
+    gap = re.search(r"\.vr-kpis \{ display: grid;[^}]*gap: ([\d.]+)mm;", css)
+    assert blocks._PRINT_GAP_PT == pytest.approx(float(gap.group(1)) * 72 / 25.4)
+    pad = re.search(r"\.vr-kpi \{ padding: [\d.]+mm ([\d.]+)mm; \}", css)
+    assert blocks._PRINT_CARD_EDGES_PT == pytest.approx(2 * float(pad.group(1)) * 72 / 25.4 + 1.5)
+    value = re.search(r"\.vr-kpi__value \{ font-size: ([\d.]+)pt; \}", css)
+    assert blocks._PRINT_VALUE_PT == float(value.group(1))
+    for cols in (1, 2, 4):
+        assert f".vr-kpis--{cols} {{ grid-template-columns:" in css
+    review = (ROOT / "templates/valuereview/static/review.css").read_text()
+    html_pt = float(re.search(r"html \{ font-size: ([\d.]+)pt; \}", css).group(1))
+    table_em = float(re.search(r"\.vr-table, [^{]*\{[^}]*font-size: ([\d.]+)em;", review)
+                     .group(1))
+    assert blocks._PRINT_CELL_PT == pytest.approx(html_pt * table_em)
+    head = re.search(r"\.vr-table th \{ font-size: ([\d.]+)em; \}", css)
+    assert blocks._PRINT_HEAD_SHARE == float(head.group(1))
+    pad = re.search(r"\.vr-table th, \.vr-table td \{ padding-left: ([\d.]+)em;", css)
+    assert blocks._PRINT_CELL_PAD_EM == float(pad.group(1))
+    badge = re.search(r"\.vr-badge \{[^}]*padding: [\d.]+em ([\d.]+)em;[^}]*font-size: ([\d.]+)em;",
+                      review)
+    assert (blocks._PRINT_BADGE_PAD_EM, blocks._PRINT_BADGE_SHARE) == tuple(
+        float(g) for g in badge.groups())
+    for scale in blocks.TABLE_PRINT_SCALES:
+        size = re.search(rf"table\.vr-table--fit-{scale} {{ font-size: ([\d.]+)em; }}", css)
+        assert float(size.group(1)) == pytest.approx(table_em * scale / 100)
+
+
+def _fit(html: str) -> int:
+    found = re.search(r"vr-table--fit-(\d+)", html)
+    return int(found.group(1)) if found else 100
+
+
+def test_table_too_wide_for_the_page_is_printed_smaller():
+    """Columns as wide as their widest unbreakable text: past the page, the print size drops."""
+    money = [f"MWK\u00a0{n:,}" for n in (118_020_000, 146_300_000, 229_080_000)]
+    narrow = pd.DataFrame({"Driver": ["Claim denial rate"] * 3, "Value": money})
+    assert _fit(str(blocks.table(narrow))) == 100
+    wide = pd.DataFrame({f"Phindu {i}": money for i in range(6)})
+    assert _fit(str(blocks.table(wide))) == 90
+    wider = pd.DataFrame({f"Phindu {i}": money for i in range(7)})
+    assert _fit(str(blocks.table(wider))) == 80
+    # A number never wraps; the same width of words does, so it needs no smaller size.
+    words = pd.DataFrame({f"Phindu {i}": ["MWK lopitilira mazana awiri"] * 3 for i in range(7)})
+    assert _fit(str(blocks.table(words))) == 100
+    # A badge's words wrap too, but it measures with its own size and padding.
+    badged = blocks.table(wide.assign(Chidaliro=["A · kasitomala watsimikiza"] * 3),
+                          badges={"Chidaliro": lambda _: "completed"})
+    assert _fit(str(badged)) == 80
+    assert _fit(str(blocks.table(pd.DataFrame({"A": ["word " * 400]})))) == 100  # wraps
+    assert _fit(str(blocks.table(pd.DataFrame({"A": ["9" * 400]})))) == 70  # the smallest
     rising_cost = str(
         blocks.kpis([{"label": "Cost", "value": "9", "change": "+1", "tone": "down_good"}])
     )
@@ -307,3 +398,16 @@ def test_plain_text_reaches_every_text_without_asking_the_locators():
     assert not any(t.get_parse_math() for t in theirs)
     html = str(blocks.figure(fig))
     assert "Cost in $ and € $x$" in html and "&gt;$a$&lt;" not in html and ">$a$<" in html
+
+
+def test_text_width_measures_each_character_in_the_first_font_that_has_it():
+    from valuelib.report import fonts
+
+    assert fonts.text_width("", 15) == 0
+    digit = fonts.text_width("0", 10, bold=True)
+    assert 5 < digit < 8  # DejaVu Sans Bold's figures are 0.696 em wide
+    assert fonts.text_width("0" * 7, 20, bold=True) == pytest.approx(14 * digit)
+    assert fonts.text_width("MWK", 15, bold=True) > fonts.text_width("MWK", 15)
+    # The dram sign is not in DejaVu: Noto Sans Armenian draws it, at its own width.
+    assert 0 < fonts.text_width("\u058f", 10) < 10
+    assert fonts.text_width("\ue000", 10) == 10  # in no bundled font: one em

@@ -87,8 +87,12 @@ def _svg(draw: Callable[..., Any], kwargs: dict[str, Any], caption: str | None =
 def chart_caches() -> None:
     """Draw every value-review chart once as a review would (house style, inline SVG).
 
-    Leaves rcParams, pyplot's figures and valuelib's module state as they were.
+    Leaves rcParams, pyplot's figures and valuelib's module state as they were. Also reads
+    the font metrics that `blocks` fits printed tables and cards with.
     """
+    from valuelib.report import fonts
+
+    fonts.load_metrics()
     with _house_style():
         for draw, kwargs in _sample_charts():
             _svg(draw, kwargs)
