@@ -280,6 +280,9 @@ _PRINT_HEAD_SHARE = 0.92
 _PRINT_CELL_PAD_EM = 0.45
 _PRINT_BADGE_SHARE = 0.82
 _PRINT_BADGE_PAD_EM = 0.65
+#: A word in a table's text cell wider than this (a URL, an e-mail address, a run of
+#: letters) may break anywhere (``vr-break``), so no single word can push a table off the page.
+_PRINT_LONG_WORD_PT = _PRINT_ROW_PT / 4
 #: Text sizes a printed table may shrink to (vr-table--fit-N, N% of the usual) so that its
 #: columns, each as wide as its widest unbreakable text, fit across the page.
 TABLE_PRINT_SCALES = (90, 80, 70)
@@ -317,11 +320,21 @@ def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, s
         widths += [fonts.text_width(p, _PRINT_CELL_PT) for p in plain]
         widths += [fonts.text_width(p, badge_pt, bold=True) + 2 * _PRINT_BADGE_PAD_EM * badge_pt
                    for p in badged]
+        if any(row[j][1] != "right" for row in rows):  # its long words break (`_breaks`)
+            widths = [min(w, _PRINT_LONG_WORD_PT) for w in widths]
         total += max(widths, default=0.0) + 2 * _PRINT_CELL_PAD_EM * _PRINT_CELL_PT
     for scale in (100, *TABLE_PRINT_SCALES):
         if total * scale / 100 <= _PRINT_ROW_PT:
             return scale
     return TABLE_PRINT_SCALES[-1]
+
+
+def _breaks(text: str) -> bool:
+    """Whether a text cell holds a word too wide to keep whole (`_PRINT_LONG_WORD_PT`)."""
+    from valuelib.report import fonts
+
+    return any(fonts.text_width(p, _PRINT_CELL_PT) > _PRINT_LONG_WORD_PT
+               for p in _pieces(text, True))
 
 
 def _kpi_columns(values: Sequence[str]) -> int:
@@ -455,8 +468,11 @@ def table(
         numeric = bool(present) and all(_is_numeric(v) for v in present)
         col_align.append("right" if numeric else "left")
 
-    def cell_cls(j: int) -> str:
-        return "" if col_align[j] == "left" else f' class="vr-{col_align[j]}"'
+    def cell_cls(j: int, text: str = "") -> str:
+        names = [] if col_align[j] == "left" else [f"vr-{col_align[j]}"]
+        if text and col_align[j] != "right" and _breaks(text):
+            names.append("vr-break")
+        return f' class="{" ".join(names)}"' if names else ""
 
     head = "".join(f'<th scope="col"{cell_cls(j)}>{_e(n)}</th>' for j, n in enumerate(columns))
     out_rows, shown_rows = [], []
@@ -465,15 +481,16 @@ def table(
         for j, value in enumerate(r):
             kind = badge_kind[j]
             if kind is not None:
-                text = str(badge(value, kind(value)))
-                shown.append((str(value) if value not in (None, "") else "", "badge"))
+                pill = kind(value)
+                text = str(badge(value, pill))
+                shown.append((_BADGE_LABELS[pill] if value in (None, "") else str(value), "badge"))
             elif _is_missing(value):
                 text = f'<span class="vr-missing">{MISSING}</span>'
                 shown.append((MISSING, col_align[j]))
             else:
                 text = _e(value)
                 shown.append((str(value), col_align[j]))
-            cells.append(f"<td{cell_cls(j)}>{text}</td>")
+            cells.append(f"<td{cell_cls(j, shown[-1][0])}>{text}</td>")
         out_rows.append(f"<tr>{''.join(cells)}</tr>")
         shown_rows.append(shown)
     scale = _table_print_scale(columns, shown_rows)

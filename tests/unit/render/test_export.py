@@ -393,6 +393,11 @@ WIDE_TABLE = pd.DataFrame({
 })
 
 
+# A goal pasted with a long link: one word wider than the page.
+LONG_WORD = pd.DataFrame({"Goal": ["https://example.com/" + "a" * 150, "Train 5 new admins"],
+                          "Owner": ["Joint", "Tom Whitaker"], "Due": ["19 Jul", "20 Nov"]})
+
+
 def _grade(text: str) -> str:
     return "completed" if text.startswith("A") else "in_progress"
 
@@ -400,9 +405,9 @@ def _grade(text: str) -> str:
 @pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
 def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp_path: Path,
                                            engine: str):
-    """A row of cards whose values are too wide for four columns goes two by two, and a table
-    too wide at the usual size is set smaller, so no text runs past the page's edge (or is cut
-    off at it) in either engine."""
+    """A row of cards whose values are too wide for four columns goes two by two, a table too
+    wide at the usual size is set smaller, and a word wider than a quarter of the page breaks,
+    so no text runs past the page's edge (or is cut off at it) in either engine."""
     from support import pdf_words_outside
 
     from valuelib.render.chromium import executable
@@ -412,15 +417,17 @@ def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp
     huge = [{"label": f"Card {i}", "value": f"MWK\u00a0{i}1,234,567,890"} for i in range(3)]
     nb = new_notebook(cells=[show(blocks.heading("Chidule"), blocks.kpis(WIDE_CARDS),
                                   blocks.kpis(huge), blocks.kpis(WIDE_CARDS[2:]),
-                                  blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}))],
+                                  blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}),
+                                  blocks.table(LONG_WORD))],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                "language": "python"}})
     html = exporters.html(nb, title=RUNNING, audience="customer")
     assert html.count('class="vr-kpis vr-kpis--2"') == 3 and "vr-table--fit-" in html
+    assert html.count('<td class="vr-break">https://example.com/aaa') == 1
     path = tmp_path / "cards.pdf"
     path.write_bytes(exporters.pdf(html, engine=engine))
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "662,120,000" in text and "01,234,567,890" in text and "miyezi" in text
-    assert "229,080,000" in text and "watsimikiza" in text
+    assert "229,080,000" in text and "watsimikiza" in text and "Whitaker" in text
     assert pdf_words_outside(path, 18 / 25.4 * 72) == []

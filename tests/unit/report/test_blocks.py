@@ -214,6 +214,20 @@ def test_table_too_wide_for_the_page_is_printed_smaller():
     assert _fit(str(badged)) == 80
     assert _fit(str(blocks.table(pd.DataFrame({"A": ["word " * 400]})))) == 100  # wraps
     assert _fit(str(blocks.table(pd.DataFrame({"A": ["9" * 400]})))) == 70  # the smallest
+
+
+def test_table_breaks_only_words_too_wide_to_keep():
+    """A text cell with a word wider than a quarter of the page may break it anywhere; an
+    ordinary long word, a number and a short cell keep theirs."""
+    link = "https://example.com/" + "a" * 150
+    df = pd.DataFrame({"Goal": [link, "Telecommunications onboarding"],
+                       "Status": [link, "Done"], "ARR": ["9" * 60, "£1,200"]})
+    html = str(blocks.table(df, badges={"Status": lambda _: "completed"}))
+    assert html.count('class="vr-break"') == 2  # the link, as text and in its badge
+    assert '<td class="vr-break">https://example.com/' in html
+    assert "<td>Telecommunications onboarding</td>" in html
+    assert 'class="vr-right">' + "9" * 60 in html  # a number never breaks
+    assert _fit(html) == 80  # the link is measured as broken; the 60 figures are not
     rising_cost = str(
         blocks.kpis([{"label": "Cost", "value": "9", "change": "+1", "tone": "down_good"}])
     )
