@@ -398,6 +398,14 @@ LONG_WORD = pd.DataFrame({"Goal": ["https://example.com/" + "a" * 150, "Train 5 
                           "Owner": ["Joint", "Tom Whitaker"], "Due": ["19 Jul", "20 Nov"]})
 
 
+def _long_word_blocks() -> list[blocks.Block]:
+    """The same kind of word in a heading, a paragraph, a note, a definition and a card."""
+    word = "https://example.org/" + "b" * 150
+    return [blocks.heading(f"Owner {word}", level=3), blocks.paragraph(f"Acme {word} did well."),
+            blocks.note(f"Champion {word}", "info"), blocks.definition_list({"Owner": word}),
+            blocks.kpis([{"label": f"Seats {word}", "value": "22", "hint": word}])]
+
+
 def _grade(text: str) -> str:
     return "completed" if text.startswith("A") else "in_progress"
 
@@ -406,8 +414,9 @@ def _grade(text: str) -> str:
 def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp_path: Path,
                                            engine: str):
     """A row of cards whose values are too wide for four columns goes two by two, a table too
-    wide at the usual size is set smaller, and a word wider than a quarter of the page breaks,
-    so no text runs past the page's edge (or is cut off at it) in either engine."""
+    wide at the usual size is set smaller, and a word too wide for its line breaks (in a table
+    cell, a heading, a paragraph, a note or a card), so no text runs past the page's edge (or
+    is cut off at it) in either engine."""
     from support import pdf_words_outside
 
     from valuelib.render.chromium import executable
@@ -418,7 +427,7 @@ def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp
     nb = new_notebook(cells=[show(blocks.heading("Chidule"), blocks.kpis(WIDE_CARDS),
                                   blocks.kpis(huge), blocks.kpis(WIDE_CARDS[2:]),
                                   blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}),
-                                  blocks.table(LONG_WORD))],
+                                  blocks.table(LONG_WORD), *_long_word_blocks())],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                "language": "python"}})
     html = exporters.html(nb, title=RUNNING, audience="customer")
@@ -430,4 +439,5 @@ def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp
                           check=True).stdout
     assert "662,120,000" in text and "01,234,567,890" in text and "miyezi" in text
     assert "229,080,000" in text and "watsimikiza" in text and "Whitaker" in text
+    assert text.lower().count("example.org/") == 6 and "did well" in text
     assert pdf_words_outside(path, 18 / 25.4 * 72) == []
