@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from valuelib.report.fmt import NotEnoughData
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from matplotlib.axes import Axes
@@ -464,7 +466,8 @@ def table(
         if badge_kind[j] is not None:
             col_align.append("left")
             continue
-        present = [r[j] for r in body_rows if not _is_missing(r[j])]
+        present = [r[j] for r in body_rows
+                   if not _is_missing(r[j]) and not isinstance(r[j], NotEnoughData)]
         numeric = bool(present) and all(_is_numeric(v) for v in present)
         col_align.append("right" if numeric else "left")
 
@@ -484,9 +487,10 @@ def table(
                 pill = kind(value)
                 text = str(badge(value, pill))
                 shown.append((_BADGE_LABELS[pill] if value in (None, "") else str(value), "badge"))
-            elif _is_missing(value):
-                text = f'<span class="vr-missing">{MISSING}</span>'
-                shown.append((MISSING, col_align[j]))
+            elif _is_missing(value) or isinstance(value, NotEnoughData):
+                shown.append((str(value) if isinstance(value, NotEnoughData) else MISSING,
+                              col_align[j]))
+                text = f'<span class="vr-missing">{_e(shown[-1][0])}</span>'
             else:
                 text = _e(value)
                 shown.append((str(value), col_align[j]))

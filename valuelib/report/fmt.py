@@ -39,6 +39,13 @@ def is_missing(x: object) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+class NotEnoughData(str):
+    """The words a formatter writes where a figure is missing ("not enough data"): a string,
+    marked so that a table shows it muted and aligned with the column's numbers."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats figures for one account: its locale and its currency."""
@@ -48,8 +55,8 @@ class Formatter:
     missing: str | None = None  # None: "not enough data" in the locale's language
 
     def __post_init__(self) -> None:
-        if self.missing is None:
-            object.__setattr__(self, "missing", self.tr.gettext(NOT_ENOUGH_DATA))
+        missing = self.tr.gettext(NOT_ENOUGH_DATA) if self.missing is None else self.missing
+        object.__setattr__(self, "missing", NotEnoughData(missing))
 
     @property
     def tr(self) -> i18n.Translator:

@@ -425,3 +425,24 @@ def test_text_width_measures_each_character_in_the_first_font_that_has_it():
     # The dram sign is not in DejaVu: Noto Sans Armenian draws it, at its own width.
     assert 0 < fonts.text_width("\u058f", 10) < 10
     assert fonts.text_width("\ue000", 10) == 10  # in no bundled font: one em
+
+
+def test_not_enough_data_is_muted_and_aligned_with_the_numbers():
+    """A formatter's "not enough data" in a column of figures keeps the column right-aligned
+    and shows muted; a column of nothing but that text stays left; NaN shows the dash."""
+    from valuelib.report.fmt import Formatter, NotEnoughData
+
+    f = Formatter("en-GB", "GBP")
+    assert isinstance(f.missing, NotEnoughData) and f.missing == "not enough data"
+    assert isinstance(Formatter(missing="n/a").missing, NotEnoughData)
+    df = pd.DataFrame({"Hours": [f.number(22.6, 1), f.missing],
+                       "Nothing yet": [f.missing, f.missing], "Gap": [np.nan, "4"]})
+    html = str(blocks.table(df))
+    assert '<th scope="col" class="vr-right">Hours</th>' in html
+    assert '<td class="vr-right"><span class="vr-missing">not enough data</span></td>' in html
+    assert '<th scope="col">Nothing yet</th>' in html
+    assert '<td><span class="vr-missing">not enough data</span></td>' in html
+    assert '<td class="vr-right"><span class="vr-missing">—</span></td>' in html
+    # The text is escaped like any other cell's.
+    odd = Formatter(missing="<b>n/a</b>").missing
+    assert "&lt;b&gt;n/a&lt;/b&gt;" in str(blocks.table(pd.DataFrame({"A": ["1", odd]})))
