@@ -300,6 +300,19 @@ def _pieces(text: str, wraps: bool) -> list[str]:
     return [p for p in _BREAKABLE.split(text) if p] if wraps else [text]
 
 
+def _cell_width(piece: str, kind: str) -> float:
+    """One piece of a cell's text as printed: a badge at its size with its padding; a word of
+    a text cell (not a number) at most `_PRINT_LONG_WORD_PT`, past which it breaks (`_breaks`)."""
+    from valuelib.report import fonts
+
+    if kind == "badge":
+        size = _PRINT_CELL_PT * _PRINT_BADGE_SHARE
+        width = fonts.text_width(piece, size, bold=True) + 2 * _PRINT_BADGE_PAD_EM * size
+    else:
+        width = fonts.text_width(piece, _PRINT_CELL_PT)
+    return width if kind == "right" else min(width, _PRINT_LONG_WORD_PT)
+
+
 def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> int:
     """The text size (percent) at which a printed table's columns fit across the page.
 
@@ -308,22 +321,14 @@ def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, s
     """
     from valuelib.report import fonts
 
-    badge_pt = _PRINT_CELL_PT * _PRINT_BADGE_SHARE
     head_pt = _PRINT_CELL_PT * _PRINT_HEAD_SHARE
     total = 0.0
     for j, name in enumerate(head):
         # Each distinct piece once: a long table repeats most of its texts.
-        plain: set[str] = set()
-        badged: set[str] = set()
-        for row in rows:
-            text, kind = row[j]
-            (badged if kind == "badge" else plain).update(_pieces(text, kind != "right"))
+        pieces = {(piece, kind) for text, kind in (row[j] for row in rows)
+                  for piece in _pieces(text, kind != "right")}
         widths = [fonts.text_width(p, head_pt, bold=True) for p in _pieces(name, True)]
-        widths += [fonts.text_width(p, _PRINT_CELL_PT) for p in plain]
-        widths += [fonts.text_width(p, badge_pt, bold=True) + 2 * _PRINT_BADGE_PAD_EM * badge_pt
-                   for p in badged]
-        if any(row[j][1] != "right" for row in rows):  # its long words break (`_breaks`)
-            widths = [min(w, _PRINT_LONG_WORD_PT) for w in widths]
+        widths += [_cell_width(piece, kind) for piece, kind in pieces]
         total += max(widths, default=0.0) + 2 * _PRINT_CELL_PAD_EM * _PRINT_CELL_PT
     for scale in (100, *TABLE_PRINT_SCALES):
         if total * scale / 100 <= _PRINT_ROW_PT:
@@ -345,7 +350,7 @@ def _kpi_columns(values: Sequence[str]) -> int:
     from valuelib.report import fonts
 
     needs = [max((fonts.text_width(piece, _PRINT_VALUE_PT, bold=True)
-                  for piece in _BREAKABLE.split(v) if piece), default=0.0) for v in values]
+                  for piece in _pieces(v, True)), default=0.0) for v in values]
     choices = _KPI_COLUMNS.get(len(values), _KPI_COLUMNS_DEFAULT)
     for cols in choices:
         widest = [max(needs[j::cols]) for j in range(min(cols, len(needs)))]
@@ -407,8 +412,12 @@ def badge(text: str, kind: str) -> Markup:
     markup (:func:`table` draws a column's cells with it); ``text`` is escaped like any
     other text, and an empty text shows the kind's own label."""
     _check(kind, BADGE_KINDS, "badge kind")
-    shown = text if text not in (None, "") else _BADGE_LABELS[kind]
-    return Markup(f'<span class="vr-badge vr-badge--{kind}">{_e(shown)}</span>')
+    return Markup(f'<span class="vr-badge vr-badge--{kind}">{_e(_badge_text(text, kind))}</span>')
+
+
+def _badge_text(text: str, kind: str) -> str:
+    """What a badge shows: its text, or the kind's own label when the text is empty."""
+    return text if text not in (None, "") else _BADGE_LABELS[kind]
 
 
 def _is_missing(value: Any) -> bool:
@@ -486,7 +495,7 @@ def table(
             if kind is not None:
                 pill = kind(value)
                 text = str(badge(value, pill))
-                shown.append((_BADGE_LABELS[pill] if value in (None, "") else str(value), "badge"))
+                shown.append((str(_badge_text(value, pill)), "badge"))
             elif _is_missing(value) or isinstance(value, NotEnoughData):
                 shown.append((str(value) if isinstance(value, NotEnoughData) else MISSING,
                               col_align[j]))
