@@ -1,9 +1,10 @@
 """A persistent headless Chromium that prints HTML to PDF, one per worker process.
 
 Driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``): no port to guard,
-no Playwright driver process (which costs CPU of its own), only the standard library. Each
-document gets a fresh page whose every network request is refused (the DevTools ``Fetch``
-domain pauses them all and fails them), scripts disabled; a document is self-contained
+no Playwright driver process (which costs CPU of its own), only the standard library. The
+browser prints in one page, each document replacing the last one's whole content; every
+network request of the page is refused (the DevTools ``Fetch`` domain pauses them all and
+fails them) and its scripts are disabled; a document is self-contained
 (``data:`` URLs only), so nothing it asks for is ever read. The browser is recycled after
 `Browser.max_documents` documents or when its processes' memory grows past
 `Browser.max_rss_mb`, and killed and restarted on the next document when it dies or
@@ -231,21 +232,19 @@ class Browser:
     """One headless Chromium, started on first use and kept for the next documents.
 
     `timeout`: seconds one document may take (a hung browser is killed at that point);
-    `max_documents` and `max_rss_mb`: when the browser is replaced by a fresh one;
-    `documents_per_page`: how many documents one page prints in turn (a new page and its
-    renderer process cost about as much CPU as a document's layout); `env`:
-    variables added to the browser's environment (its fonts' configuration)."""
+    `max_documents` and `max_rss_mb`: when the browser is replaced by a fresh one (with
+    its one page: see `_page`); `env`: variables added to the browser's environment (its
+    fonts' configuration)."""
 
     def __init__(self, path: str | None = None, *, timeout: float = PRINT_TIMEOUT,
                  max_documents: int = 200, max_rss_mb: float = 1500.0,
-                 documents_per_page: int = 50, env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None) -> None:
         self.path = path or executable()
         if not self.path:
             raise BrowserError(f"no Chromium found: install chromium or set {ENV_EXECUTABLE}")
         self.timeout = timeout
         self.max_documents = max_documents
         self.max_rss_mb = max_rss_mb
-        self.documents_per_page = documents_per_page
         self.env = dict(env or {})
         self._target: tuple[str, str] | None = None
         self._owner = os.getpid()
@@ -385,12 +384,11 @@ class Browser:
 
     def _page(self, pipe: _Pipe, deadline: float) -> tuple[str, str]:
         """The page to print in (its session and frame ids), every request of it refused and
-        its scripts off: a new one every `documents_per_page` documents."""
-        if self._target is not None and self.documents % self.documents_per_page:
-            return self._target
+        its scripts off: one for the browser's life. A page is never closed: under
+        ``--single-process`` Chromium 156 often crashes (SIGSEGV) making the next one after
+        closing one, and the browser is replaced whole after `max_documents` anyway."""
         if self._target is not None:
-            pipe.call("Target.closeTarget", {"targetId": self._target[1]}, deadline=deadline)
-            self._target = None
+            return self._target
         target = pipe.call("Target.createTarget", {"url": "about:blank"},
                            deadline=deadline)["targetId"]
         session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True},

@@ -164,13 +164,29 @@ def test_a_print_with_no_time_limit(browser) -> None:
 
 @needs_chromium
 def test_recycled_after_max_documents() -> None:
-    with chromium.Browser(max_documents=2, documents_per_page=1) as b:
+    with chromium.Browser(max_documents=2) as b:
         b.pdf(PAGE.format(1))
         first = b.pid
         b.pdf(PAGE.format(2))
         assert b.pid == first
         b.pdf(PAGE.format(3))
         assert b.pid != first
+
+
+@needs_chromium
+def test_one_page_prints_every_document_of_a_browser() -> None:
+    """120 documents in one browser: the same page prints them all (closing a page and
+    making the next made single-process Chromium 156 crash, in about one change of page in
+    four), each PDF holds only its own document, and the browser never exits."""
+    with chromium.Browser() as b:
+        b.pdf(PAGE.format(0))
+        pid, page = b.pid, b._target
+        for n in range(1, 120):
+            pdf, _ = b.pdf(PAGE.format(n))
+            text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+            assert f"DOCUMENT_{n}" in text and f"DOCUMENT_{n - 1}" not in text
+            assert (b.pid, b._target) == (pid, page), f"a new page or browser at document {n}"
+        assert b.alive() and b.documents == 120
 
 
 @needs_chromium
