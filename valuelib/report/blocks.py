@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from valuelib.report.fmt import NotEnoughData
+from valuelib.report.fmt import Figure, NotEnoughData
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -87,11 +87,18 @@ MISSING = "\u2014"
 #: ``vr-table--long``): kept whole it would leave its heading alone at a page's foot.
 LONG_TABLE_ROWS = 12
 
-# A cell counts as numeric (and is right-aligned) when it is a number or a formatted
-# number: optional sign, currency symbol or code, digits with separators, a unit.
+# A cell counts as numeric (and is right-aligned) when it is a number, a `fmt.Figure`, or
+# text that reads as one number: optional sign, a currency code (capitals) or symbol,
+# digits grouped by threes (or the Indian way) with at most one decimal part, a unit. A
+# quarter or a date ("Q3 2026", "K3 2026", "Sep 30, 2026", "30.09.2026") is not one.
+_CURRENCY_SIGN = (  # Unicode's currency symbols (category Sc) of the Basic Multilingual Plane
+    "$\u00a2-\u00a5\u058f\u060b\u07fe\u07ff\u09f2\u09f3\u09fb\u0af1\u0bf9\u0e3f\u17db"
+    "\u20a0-\u20c0\ua838\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5\uffe6"
+)
 _NUMERIC_TEXT = re.compile(
-    r"^[+\-\u2212\u00b1]?\s*(?:[^\d\s+\-\u2212]{1,3}\s?)?[\d][\d.,\u00a0\u202f' ]*"
-    r"\s?(?:%|x|\u00d7|pp|pts?|[kKmMbB]n?|[A-Z]{3})?$"
+    rf"^[+\-\u2212\u00b1]?\s?(?:(?:[A-Z]{{1,3}}|[A-Z]{{0,3}}[{_CURRENCY_SIGN}])\s?)?"
+    r"(?:\d{1,3}(?:[,.\u00a0\u202f' ]\d{3})+|\d{1,2}(?:,\d{2})+,\d{3}|\d+)(?:[.,]\d+)?"
+    rf"\s?(?:%|x|\u00d7|pp|pts?|[kKmMbB]n?|[A-Z]{{3}}|[{_CURRENCY_SIGN}])?$"
 )
 _SVG_PROLOG = re.compile(r"^.*?(?=<svg[\s>])", re.DOTALL)
 _SVG_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
@@ -429,7 +436,7 @@ def _is_missing(value: Any) -> bool:
 def _is_numeric(value: Any) -> bool:
     if isinstance(value, bool | Markup):
         return False
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Figure):
         return True
     if hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iuf":
         return True

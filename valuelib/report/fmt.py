@@ -46,6 +46,14 @@ class NotEnoughData(str):
     __slots__ = ()
 
 
+class Figure(str):
+    """A figure as a formatter writes it (a number, an amount, a percent, a change): a
+    string, marked so that a table right-aligns it whatever the locale's digits, symbols
+    and words for thousands or millions."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats figures for one account: its locale and its currency."""
@@ -72,7 +80,7 @@ class Formatter:
         if is_missing(x):
             return self.missing
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return babel.numbers.format_decimal(x, format=pattern, locale=self.babel_locale)
+        return Figure(babel.numbers.format_decimal(x, format=pattern, locale=self.babel_locale))
 
     def money(self, x: float | None, *, digits: int = 0, currency: str | None = None) -> str:
         """An amount in the account's currency, e.g. $1,234 or 1 234 ₾ (whole units by default)."""
@@ -82,39 +90,39 @@ class Formatter:
         if digits == 0:
             # The locale's own currency pattern without its decimals: reviews show whole amounts.
             pattern = pattern.replace("0.00", "0")
-        return babel.numbers.format_currency(
+        return Figure(babel.numbers.format_currency(
             round(float(x), digits), currency or self.currency, format=pattern,
             locale=self.babel_locale, currency_digits=digits == 2,
-        )
+        ))
 
     def money_compact(self, x: float | None, *, currency: str | None = None) -> str:
         """A short amount for chart axes and cards, e.g. $1.2M."""
         if is_missing(x):
             return self.missing
-        return babel.numbers.format_compact_currency(
+        return Figure(babel.numbers.format_compact_currency(
             float(x), currency or self.currency, locale=self.babel_locale, fraction_digits=1
-        )
+        ))
 
     def pct(self, x: float | None, digits: int = 1) -> str:
         """A percentage given in percent (90.0 → 90.0 %), in the locale's percent pattern."""
         if is_missing(x):
             return self.missing
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return babel.numbers.format_percent(float(x) / 100, format=pattern,
-                                            locale=self.babel_locale)
+        return Figure(babel.numbers.format_percent(float(x) / 100, format=pattern,
+                                                   locale=self.babel_locale))
 
     def signed(self, x: float | None, digits: int = 1, suffix: str = "") -> str:
         """A change with its sign: +4.2, −1.0 (suffix such as '×' appended)."""
         if is_missing(x):
             return self.missing
         body = self.number(abs(float(x)), digits)
-        return f"{_sign(x)}{body}{suffix}"
+        return Figure(f"{_sign(x)}{body}{suffix}")
 
     def signed_pct(self, x: float | None, digits: int = 1) -> str:
         """A relative change in percent with its sign, in the locale's percent pattern: +4.2%."""
         if is_missing(x):
             return self.missing
-        return f"{_sign(x)}{self.pct(abs(float(x)), digits)}"
+        return Figure(f"{_sign(x)}{self.pct(abs(float(x)), digits)}")
 
     def signed_points(self, x: float | None, digits: int = 1, *, unit: str = "pp") -> str:
         """A change in percentage points (``pp``) or score points (``pts``): +4.2 pp."""
@@ -122,15 +130,15 @@ class Formatter:
             return self.missing
         value = self.signed(x, digits)
         if unit == "pp":
-            return self.tr.gettext("{value} pp").format(value=value)
-        return self.tr.gettext("{value} pts").format(value=value)
+            return Figure(self.tr.gettext("{value} pp").format(value=value))
+        return Figure(self.tr.gettext("{value} pts").format(value=value))
 
     def compact(self, x: float | None) -> str:
         """A short number for chart axes and labels: 1.2K, 3.4M (CLDR compact decimal)."""
         if is_missing(x):
             return ""
-        return babel.numbers.format_compact_decimal(float(x), locale=self.babel_locale,
-                                                    fraction_digits=1)
+        return Figure(babel.numbers.format_compact_decimal(float(x), locale=self.babel_locale,
+                                                           fraction_digits=1))
 
     def axis_pct(self, x: float | None) -> str:
         """A chart's percent (values on 0–100): 42%, 4.5%, in the locale's pattern."""
@@ -150,7 +158,7 @@ class Formatter:
         """A ratio such as an ROI multiple: 2.5×."""
         if is_missing(x):
             return self.missing
-        return f"{self.number(x, digits)}×"
+        return Figure(f"{self.number(x, digits)}×")
 
     def months(self, n: float | None) -> str:
         """A whole number of months, with the language's plural: 1 month, 66 months."""

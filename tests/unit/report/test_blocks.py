@@ -446,3 +446,74 @@ def test_not_enough_data_is_muted_and_aligned_with_the_numbers():
     # The text is escaped like any other cell's.
     odd = Formatter(missing="<b>n/a</b>").missing
     assert "&lt;b&gt;n/a&lt;/b&gt;" in str(blocks.table(pd.DataFrame({"A": ["1", odd]})))
+
+
+SHIPPED = [("en-US", "USD"), ("hy-AM", "AMD"), ("ka-GE", "GEL"), ("ha-NG", "NGN"),
+           ("ny-MW", "MWK")]
+
+
+def _figures(f) -> list[str]:
+    """One of each figure a formatter writes (amounts, percents, changes, compact forms)."""
+    return [f.number(1234567), f.number(22.6, 1), f.money(662120000), f.money(-1234.5, digits=2),
+            f.money_compact(1234567), f.pct(12.3), f.signed(3.2), f.signed_pct(-4.1),
+            f.signed_points(2.5), f.signed_points(-1, unit="pts"), f.compact(12345),
+            f.multiple(2.5), f.axis_number(1234), f.axis_pct(4.5)]
+
+
+@pytest.mark.parametrize(("locale", "currency"), SHIPPED)
+def test_figures_align_right_and_periods_left_in_each_language(locale, currency):
+    """A table of a review's figures and its quarters, months and dates: the figures right
+    (Chichewa's "−1.0 mfundo" too), the periods left (Hausa's "K3 2026", "Sat 2026" too)."""
+    import datetime as dt
+
+    from valuelib.report.fmt import Figure, Formatter
+
+    f = Formatter(locale, currency)
+    figures = _figures(f)
+    assert all(isinstance(x, Figure) for x in figures)
+    periods = [f.quarter("2026Q3"), f.quarter("2025Q4"), f.month_year(dt.date(2026, 9, 1)),
+               f.date(dt.date(2026, 9, 30)), f.month_year(dt.date(2025, 12, 1)),
+               f.date(dt.date(2026, 1, 5)), "2026 Q3", "Sep 30, 2026", "30.09.2026", "Q3 2026",
+               f.quarter("2026Q1"), f.quarter("2026Q2"), f.month_year(dt.date(2026, 5, 1)),
+               f.date(dt.date(2025, 11, 11))]
+    html = str(blocks.table(pd.DataFrame({"Period": periods, "Figure": figures})))
+    assert '<th scope="col">Period</th><th scope="col" class="vr-right">Figure</th>' in html
+    # Each period, alone in a column, stays left; each figure, as plain text, goes right
+    # where it reads as one number (not "4.5%"'s locale-specific forms; those are Figures).
+    for text in periods:
+        alone = str(blocks.table(pd.DataFrame({"P": [text]})))
+        assert '<th scope="col">P</th>' in alone, text
+    for text in ["$1,234,567", "MWK 662,120,000", "662 120 000 ֏", "1 234,5", "−12%",
+                 "+3 pp", "4.5×", "22.6", "109", "12,34,567", "₦1.2M", "US$ 5", "-0.5 pts"]:
+        assert blocks._is_numeric(text), text
+
+
+def test_no_period_in_any_locale_reads_as_a_number():
+    """Every locale CLDR (babel) has: its quarters, months and dates are not taken for
+    numbers by the plain-text rule, but where a month's abbreviation is one to three capitals
+    (Luo "DOC 2026"), which a currency code followed by an amount cannot be told from."""
+    import datetime as dt
+    import logging
+
+    import babel.localedata
+
+    from valuelib.report.fmt import Formatter
+
+    logging.disable(logging.WARNING)  # "no catalog for language ...": English text, fine
+    try:
+        checked, taken = 0, []
+        for ident in babel.localedata.locale_identifiers():
+            try:
+                f = Formatter(ident.replace("_", "-"), "USD")
+                periods = [f.quarter(f"2026Q{q}") for q in range(1, 5)] + [
+                    f.month_year(dt.date(2026, m, 1)) for m in range(1, 13)] + [
+                    f.date(dt.date(2026, m, 28)) for m in range(1, 13)]
+            except (ValueError, LookupError):
+                continue  # a locale babel lists but cannot format with
+            checked += 1
+            taken += [p for p in periods if blocks._is_numeric(p)]
+    finally:
+        logging.disable(logging.NOTSET)
+    assert checked > 700
+    odd = [p for p in taken if not re.fullmatch(r"[A-Z]{1,3} 20\d\d", p)]
+    assert not odd, odd[:10]
