@@ -639,3 +639,49 @@ def test_data_text_is_never_mathtext_in_an_embedded_figure():
         html = str(blocks.figure(ax))
         assert r"$\frac{1}{2}$ cost &amp; &lt;b&gt;" in html
         assert r"$\nosuchcommand$ {{7*7}}" in html
+
+
+def _scaled(frame: pd.DataFrame, columns: list[str], top: float) -> pd.DataFrame:
+    """`frame` with `columns` scaled so that their highest value is `top`."""
+    out = frame.copy()
+    high = float(out[columns].to_numpy(dtype=float).max())
+    for c in columns:
+        out[c] = out[c].astype(float) * (top / high)
+    return out
+
+
+_TOPPED = {
+    "arr_history": lambda top: charts.arr_history(_scaled(arr_df(), ["arr"], top)),
+    "cumulative_value": lambda top: charts.cumulative_value(
+        _scaled(cumulative_df(), ["cumulative_value", "cumulative_cost"], top)),
+    "adoption_trend": lambda top: charts.adoption_trend(
+        _scaled(adoption_df(), ["active_users", "licensed_seats"], round(top))),
+    "retention_bars": lambda top: charts.retention_bars(
+        _scaled(retention_df(), ["value"], top), ref=None),
+}
+
+
+@pytest.mark.parametrize("top", [273e6, 201.0, 105.0, 19.0, 2.6, 1_040.0, 7_350.0, 130.0])
+@pytest.mark.parametrize("name", list(_TOPPED))
+def test_the_highest_value_stays_under_a_labelled_line(name, top):
+    """An amount or count axis ends on a tick at or above the highest value, so a reader can
+    read it off the scale (ARR of 273M under a line at 300M, not above the last one at 200M),
+    with no more than one step of air above it."""
+    ax = _TOPPED[name](top)
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    shown = [t for t in ax.get_yticks() if lo - 1e-9 <= t <= hi * (1 + 1e-9)]
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert len(shown) >= 3 and len(labels) >= 3
+    assert max(shown) >= top * (1 - 1e-9), (shown, top)
+    step = shown[1] - shown[0]
+    assert hi - top <= step + 1e-9 and hi <= max(shown) + step, (lo, hi, shown, top)
+
+
+def test_the_highest_health_count_stays_under_a_labelled_line():
+    health = np.array([72.0] * 13 + [15, 35, 45, 50, 62, 88, 91, 99])
+    band = np.where(health < 40, "At risk", np.where(health < 65, "Watch", "Healthy"))
+    ax = charts.health_distribution(pd.DataFrame({"health": health, "band": band}))
+    lo, hi = ax.get_ylim()
+    shown = [t for t in ax.get_yticks() if lo <= t <= hi]
+    assert max(shown) >= 13, shown

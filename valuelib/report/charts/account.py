@@ -144,9 +144,8 @@ def cumulative_value(
     )
     top = np.nanmax(np.concatenate([v, c])) if np.isfinite(np.concatenate([v, c])).any() else 1
     low = min(0.0, float(np.nanmin(np.concatenate([v, c, [0.0]]))))
-    _headroom(ax, float(top), bottom=low)
+    _headroom(ax, float(top), bottom=low, locator=_locator(5))
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
-    ax.yaxis.set_major_locator(_locator(5))
     _date_axis(ax, x, date_fmt)
     _labels(ax, title, xlabel, ylabel)
     handles, labels = ax.get_legend_handles_labels()
@@ -191,9 +190,9 @@ def adoption_trend(
         marker=None if many else "o", ms=4, mec="white", mew=0.8, label=users_label, zorder=3,
     )
     both = np.concatenate([users, seats])
-    _headroom(ax, float(np.nanmax(both)) if np.isfinite(both).any() else 1.0)
+    _headroom(ax, float(np.nanmax(both)) if np.isfinite(both).any() else 1.0,
+              locator=_locator(5, integer=True))
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
-    ax.yaxis.set_major_locator(_locator(5, integer=True))
     _date_axis(ax, x, date_fmt)
     _labels(ax, title, xlabel, ylabel)
     handles, labels = ax.get_legend_handles_labels()
@@ -444,9 +443,8 @@ def arr_history(
             )
 
     top = float(np.nanmax(arr)) if np.isfinite(arr).any() else 1.0
-    _headroom(ax, top)
+    _headroom(ax, top, locator=_locator(5))
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
-    ax.yaxis.set_major_locator(_locator(5))
     _date_axis(ax, x, date_fmt, max_exact=6)
     _labels(ax, title, xlabel, ylabel)
     handles, labels = ax.get_legend_handles_labels()

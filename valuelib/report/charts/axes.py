@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from valuelib.report.charts.style import PALETTE
@@ -149,11 +149,23 @@ def _locator(nbins: int = 5, integer: bool = False) -> MaxNLocator:
     return MaxNLocator(nbins, steps=[1, 2, 2.5, 5, 10], integer=integer)
 
 
-def _headroom(ax: Axes, top: float, factor: float = 1.08, bottom: float = 0.0) -> None:
-    """Start at zero (or below) and leave a little air above the highest value."""
+def _headroom(ax: Axes, top: float, factor: float = 1.08, bottom: float = 0.0,
+              locator: MaxNLocator | None = None) -> None:
+    """Start at zero (or below) and leave a little air above the highest value. With the
+    axis's `locator` (set here), the highest value never stands above the top labelled
+    line: the axis then ends on the next tick (273M on a scale to 300M, not past 200M)."""
     if not _finite(top) or top <= bottom:
         top = bottom + 1
-    ax.set_ylim(bottom, bottom + (top - bottom) * factor)
+    limit = bottom + (top - bottom) * factor
+    if locator is not None:
+        ticks = locator.tick_values(bottom, limit)
+        inside = ticks[(ticks >= bottom) & (ticks <= limit)]
+        above = ticks[ticks >= top]
+        if inside.size and inside.max() < top and above.size:
+            limit = float(above.min())
+            locator = FixedLocator(ticks[(ticks >= bottom) & (ticks <= limit)])
+        ax.yaxis.set_major_locator(locator)
+    ax.set_ylim(bottom, limit)
 
 
 def _nice_ceil(x: float) -> float:

@@ -115,11 +115,11 @@ def retention_bars(
     vals = df[y].to_numpy(dtype=float)
     known = vals[np.isfinite(vals)].tolist() + ([ref] if ref is not None else [])
     top = max(known) if known else 1.0
-    _headroom(ax, top, factor=1.12, bottom=min(0.0, min(known) if known else 0.0))
+    _headroom(ax, top, factor=1.12, bottom=min(0.0, min(known) if known else 0.0),
+              locator=_locator(5))
     if ref is not None:
         _ref_line(ax, ref, ref_label)
     ax.yaxis.set_major_formatter(_axis_formatter(fmt))
-    ax.yaxis.set_major_locator(_locator(5))
     ax.set_xticks(range(len(groups)), [_wrap(g, 14) for g in groups])
     _category_limits(ax, len(groups), slots=4)
     _labels(ax, title, xlabel, ylabel)
@@ -360,8 +360,7 @@ def health_distribution(
         stack = stack + counts
     span = edges[-1] - edges[0]
     ax.set_xlim(edges[0] - 0.02 * span, edges[-1] + 0.02 * span)
-    _headroom(ax, float(stack.max()), factor=1.06)
-    ax.yaxis.set_major_locator(_locator(5, integer=True))
+    _headroom(ax, float(stack.max()), factor=1.06, locator=_locator(5, integer=True))
     if fmt is not None:
         ax.xaxis.set_major_formatter(_axis_formatter(fmt))
     _labels(ax, title, xlabel, ylabel)
