@@ -318,6 +318,15 @@ def test_index_page_escapes_and_links():
                 "headline": {"Value": "€12,000", "NPS": "7"},
                 "formats": ["html"],
             },
+            {
+                "account_id": "D-4",
+                "name": "Sevan",
+                "segment": "SMB",
+                "csm": "Ana",
+                "status": "rendered",
+                "headline": {"Value": "€9,000", "NPS": "not enough data"},
+                "headline_values": {"Value": 9000.0, "NPS": None},
+            },
         ],
         portfolio={"headline": {"NRR": "108.1%"}},
     )
@@ -327,7 +336,12 @@ def test_index_page_escapes_and_links():
     assert NASTY not in page and page.count(ESCAPED) >= 2
     assert page.count("<script") == 1 and "<script>\n/* The batch index" in page
     assert not REMOTE.search(page) and "<script src" not in page
-    assert '<li class="vr-summary--rendered"><strong>1</strong> rendered</li>' in page
+    assert '<li class="vr-summary--rendered"><strong>2</strong> rendered</li>' in page
+    # A figure the review had no number for is muted, like a missing one; the others not.
+    assert ('<td class="vr-right" data-sort=""><span class="vr-missing">not enough data</span>'
+            in page)
+    assert '<td class="vr-right" data-sort="9000.0">€9,000</td>' in page
+    assert '<td class="vr-right" data-sort="">€412,800</td>' in page
     assert '<li class="vr-summary--failed"><strong>1</strong> failed</li>' in page
     assert '<li class="vr-summary--unchanged"><strong>1</strong> unchanged</li>' in page
     assert 'href="A-1/value-review.html"' in page and 'href="A-1/value-review.pdf"' in page
