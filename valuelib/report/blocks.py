@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from valuelib.report.fmt import Figure, NotEnoughData
+from valuelib.report.fmt import Figure, NotEnoughData, Period
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -300,6 +300,7 @@ TABLE_PRINT_SCALES = (90, 80, 70)
 _KPI_COLUMNS = {1: (1,), 2: (2, 1), 4: (4, 2, 1)}
 _KPI_COLUMNS_DEFAULT = (3, 2, 1)
 _BREAKABLE = re.compile(r"[ \t\n]+")  # where a value may wrap (not at a no-break space)
+_UNBROKEN = ("right", "whole")  # table cells printed on one line: numbers, periods
 
 
 def _pieces(text: str, wraps: bool) -> list[str]:
@@ -309,7 +310,8 @@ def _pieces(text: str, wraps: bool) -> list[str]:
 
 def _cell_width(piece: str, kind: str) -> float:
     """One piece of a cell's text as printed: a badge at its size with its padding; a word of
-    a text cell (not a number) at most `_PRINT_LONG_WORD_PT`, past which it breaks (`_breaks`)."""
+    a text cell at most `_PRINT_LONG_WORD_PT`, past which it breaks (`_breaks`); a number
+    (``right``) or a period (``whole``) as it is, on one line."""
     from valuelib.report import fonts
 
     if kind == "badge":
@@ -317,14 +319,15 @@ def _cell_width(piece: str, kind: str) -> float:
         width = fonts.text_width(piece, size, bold=True) + 2 * _PRINT_BADGE_PAD_EM * size
     else:
         width = fonts.text_width(piece, _PRINT_CELL_PT)
-    return width if kind == "right" else min(width, _PRINT_LONG_WORD_PT)
+    return width if kind in _UNBROKEN else min(width, _PRINT_LONG_WORD_PT)
 
 
 def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> int:
     """The text size (percent) at which a printed table's columns fit across the page.
 
     ``head`` is the header texts, ``rows`` each cell as (text, kind): ``left`` wraps at
-    spaces, ``right`` (a number) never wraps, ``badge`` is a pill whose words wrap.
+    spaces, ``right`` (a number) and ``whole`` (a period) never wrap, ``badge`` is a pill
+    whose words wrap.
     """
     from valuelib.report import fonts
 
@@ -333,7 +336,7 @@ def _table_print_scale(head: Sequence[str], rows: Sequence[Sequence[tuple[str, s
     for j, name in enumerate(head):
         # Each distinct piece once: a long table repeats most of its texts.
         pieces = {(piece, kind) for text, kind in (row[j] for row in rows)
-                  for piece in _pieces(text, kind != "right")}
+                  for piece in _pieces(text, kind not in _UNBROKEN)}
         widths = [fonts.text_width(p, head_pt, bold=True) for p in _pieces(name, True)]
         widths += [_cell_width(piece, kind) for piece, kind in pieces]
         total += max(widths, default=0.0) + 2 * _PRINT_CELL_PAD_EM * _PRINT_CELL_PT
@@ -487,9 +490,11 @@ def table(
         numeric = bool(present) and all(_is_numeric(v) for v in present)
         col_align.append("right" if numeric else "left")
 
-    def cell_cls(j: int, text: str = "") -> str:
+    def cell_cls(j: int, text: str = "", kind: str = "") -> str:
         names = [] if col_align[j] == "left" else [f"vr-{col_align[j]}"]
-        if text and col_align[j] != "right" and _breaks(text):
+        if kind == "whole" and col_align[j] != "right":
+            names.append("vr-nowrap")
+        elif text and col_align[j] != "right" and _breaks(text):
             names.append("vr-break")
         return f' class="{" ".join(names)}"' if names else ""
 
@@ -503,14 +508,18 @@ def table(
                 pill = kind(value)
                 text = str(badge(value, pill))
                 shown.append((str(_badge_text(value, pill)), "badge"))
-            elif _is_missing(value) or isinstance(value, NotEnoughData):
-                shown.append((str(value) if isinstance(value, NotEnoughData) else MISSING,
-                              col_align[j]))
-                text = f'<span class="vr-missing">{_e(shown[-1][0])}</span>'
+            elif isinstance(value, NotEnoughData):
+                # Words, not a figure: they may wrap, even among a column's numbers.
+                shown.append((str(value), "left"))
+                text = f'<span class="vr-missing">{_e(value)}</span>'
+            elif _is_missing(value):
+                shown.append((MISSING, col_align[j]))
+                text = f'<span class="vr-missing">{MISSING}</span>'
             else:
                 text = _e(value)
-                shown.append((str(value), col_align[j]))
-            cells.append(f"<td{cell_cls(j, shown[-1][0])}>{text}</td>")
+                shown.append((str(value), "whole" if isinstance(value, Period) and
+                              col_align[j] != "right" else col_align[j]))
+            cells.append(f"<td{cell_cls(j, shown[-1][0], shown[-1][1])}>{text}</td>")
         out_rows.append(f"<tr>{''.join(cells)}</tr>")
         shown_rows.append(shown)
     scale = _table_print_scale(columns, shown_rows)

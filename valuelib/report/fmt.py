@@ -54,6 +54,13 @@ class Figure(str):
     __slots__ = ()
 
 
+class Period(str):
+    """A quarter, a month or a date as a formatter writes it: a string, marked so that a
+    table keeps it on one line ("III კვ. 2025", not "III კვ." over "2025")."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats figures for one account: its locale and its currency."""
@@ -172,16 +179,16 @@ class Formatter:
         """A date in the locale's medium format (e.g. Sep 30, 2026)."""
         if d is None:
             return self.missing
-        return babel.dates.format_date(d, format=format, locale=self.babel_locale)
+        return Period(babel.dates.format_date(d, format=format, locale=self.babel_locale))
 
     def month_year(self, d: dt.date) -> str:
         """A month for chart axes, as the locale abbreviates it (Sep 2026, სექ. 2026)."""
-        return babel.dates.format_skeleton("yMMM", d, locale=self.babel_locale)
+        return Period(babel.dates.format_skeleton("yMMM", d, locale=self.babel_locale))
 
     def quarter(self, q: str) -> str:
         """'2026Q3' → '2026 Q3' in English; the locale's quarter name and word order otherwise."""
         name = self.babel_locale.quarters["format"]["abbreviated"][int(q[-1])]
-        return self.tr.gettext("{year} {quarter}").format(year=q[:4], quarter=name)
+        return Period(self.tr.gettext("{year} {quarter}").format(year=q[:4], quarter=name))
 
 
 def _sign(x: float) -> str:

@@ -455,3 +455,38 @@ def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp
     assert "229,080,000" in text and "watsimikiza" in text and "Whitaker" in text
     assert text.lower().count("example.org/") == 6 and "did well" in text
     assert pdf_words_outside(path, 18 / 25.4 * 72) == []
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_quarters_stay_on_one_line(exporters: export.Exporters, tmp_path: Path, engine: str):
+    """A Georgian support table as a review prints it: eight columns, "not enough data" among
+    the CSAT figures. Each quarter is printed on one line ("III კვ. 2025" broke after "კვ."
+    while the long words for "not enough data" held their column wide); those words wrap."""
+    from valuelib.render.chromium import executable
+    from valuelib.report.fmt import Formatter
+
+    if engine == "chromium" and executable() is None:
+        pytest.skip("chromium is not installed")
+    f = Formatter("ka-GE", "GEL")
+    quarters = ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    table = pd.DataFrame({
+        "კვარტალი": [f.quarter(q) for q in quarters],
+        "მოთხოვნები": [f.number(n) for n in (2, 1, 1, 1, 3)],
+        "კრიტიკული": [f.number(0)] * 5,
+        "გადაწყვეტის მედიანა (სთ)": [f.number(x, 1) for x in (96.3, 77.4, 26.1, 170, 29.6)],
+        "CSAT": [f.pct(0), f.missing, f.pct(100), f.missing, f.pct(50)],
+        "CSAT-ის პასუხები": [f.number(n) for n in (1, 0, 1, 0, 2)],
+        "ღია კვარტლის ბოლოს": [f.number(0)] * 5,
+    })
+    nb = new_notebook(cells=[show(blocks.heading("მომხმარებლის ხმა"), blocks.table(table))],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    html = exporters.html(nb, title=RUNNING, audience="customer")
+    assert html.count('<td class="vr-nowrap">') == 5
+    path = tmp_path / "support.pdf"
+    path.write_bytes(exporters.pdf(html, engine=engine))
+    lines = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    for q in quarters:
+        label = f.quarter(q)
+        assert any(label in line for line in lines), (label, lines)

@@ -478,6 +478,8 @@ def test_figures_align_right_and_periods_left_in_each_language(locale, currency)
                f.date(dt.date(2025, 11, 11))]
     html = str(blocks.table(pd.DataFrame({"Period": periods, "Figure": figures})))
     assert '<th scope="col">Period</th><th scope="col" class="vr-right">Figure</th>' in html
+    # A formatter's periods stay on one line; plain text is left to wrap.
+    assert html.count('<td class="vr-nowrap">') == len(periods) - 4
     # Each period, alone in a column, stays left; each figure, as plain text, goes right
     # where it reads as one number (not "4.5%"'s locale-specific forms; those are Figures).
     for text in periods:
