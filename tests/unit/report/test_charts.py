@@ -685,3 +685,21 @@ def test_the_highest_health_count_stays_under_a_labelled_line():
     lo, hi = ax.get_ylim()
     shown = [t for t in ax.get_yticks() if lo <= t <= hi]
     assert max(shown) >= 13, shown
+
+
+def test_score_labels_hide_the_reference_line_under_them():
+    """NPS −16.7 with a reference line at 0: the label above the point sits on the line, so
+    it is drawn on a white ground above it (the dashes stopped showing through the digits)."""
+    df = pd.DataFrame({"period": _quarters(3), "value": [-100.0, -16.7, 0.0]})
+    ax = charts.score_trend(df, ylim=(-100, 100), ref=0, fmt=lambda v: f"{v:.1f}")
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    (line,) = [ln for ln in ax.get_lines() if list(ln.get_ydata()) == [0, 0]]
+    y0 = ax.transData.transform((0, 0))[1]
+    label = next(t for t in ax.texts if t.get_text() == "-16.7")
+    box = label.get_window_extent(renderer)
+    assert box.y0 <= y0 <= box.y1  # this label is on the line
+    for text in [t for t in ax.texts if t.get_text() in {"-100.0", "-16.7", "0.0"}]:
+        patch = text.get_bbox_patch()
+        assert patch is not None and mpl.colors.to_hex(patch.get_facecolor()) == "#ffffff"
+        assert text.get_zorder() > line.get_zorder()

@@ -292,9 +292,11 @@ def score_trend(
     ax.plot(pos, vals, color=color, lw=2.2, marker="o", ms=6.5, mec="white", mew=1.2, zorder=3)
     for p, v in zip(pos, vals, strict=True):
         if _finite(v):
+            # On a white ground: a reference line (0, a target) under a label stops at it.
             ax.annotate(
                 fmt(v), (p, v), xytext=(0, 8), textcoords="offset points", ha="center",
                 va="bottom", fontsize=9, fontweight="bold", color=PALETTE["ink"], zorder=4,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
             )
     if ref is not None:
         _ref_line(ax, ref, ref_label)
