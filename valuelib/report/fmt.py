@@ -167,6 +167,11 @@ class Formatter:
             return self.missing
         return Figure(f"{self.number(x, digits)}×")
 
+    def with_unit(self, text: str) -> Figure:
+        """A figure its translation writes with a unit ("140.4 h", "maola 140.4", "3.9
+        months"), as one figure: its spaces do not break, so the number keeps its unit."""
+        return Figure(text.replace(" ", "\u00a0"))
+
     def months(self, n: float | None) -> str:
         """A whole number of months, with the language's plural: 1 month, 66 months."""
         if is_missing(n):

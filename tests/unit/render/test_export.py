@@ -490,3 +490,34 @@ def test_quarters_stay_on_one_line(exporters: export.Exporters, tmp_path: Path, 
     for q in quarters:
         label = f.quarter(q)
         assert any(label in line for line in lines), (label, lines)
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_a_figure_keeps_its_unit_on_a_card(exporters: export.Exporters, tmp_path: Path,
+                                           engine: str):
+    """Chichewa's median resolution card, "maola 140.4" (hours first), printed "maola" over
+    "140.4" in a row of four; written with `Formatter.with_unit` it stays on one line."""
+    from valuelib.render.chromium import executable
+    from valuelib.report.fmt import Figure, Formatter
+
+    if engine == "chromium" and executable() is None:
+        pytest.skip("chromium is not installed")
+    f = Formatter("ny-MW", "MWK")
+    hours, months = f.with_unit("maola 140.4"), f.with_unit("miyezi 3.9")
+    assert isinstance(hours, Figure) and hours == "maola\u00a0140.4"
+    cards = [{"label": "NPS", "value": f.number(40)}, {"label": "CSAT", "value": f.pct(100, 0)},
+             {"label": "Mapempho a thandizo", "value": f.number(5)},
+             {"label": "Nthawi yapakati yothetsa", "value": hours}]
+    value = [{"label": "Phindu loperekedwa mpaka lero", "value": f.money(662120000)},
+             {"label": "Mtengo wa kulembetsa mpaka lero", "value": f.money(407166667)},
+             {"label": "ROI mpaka lero", "value": f.pct(62.6)},
+             {"label": "Kubweza ndalama", "value": months}]
+    nb = new_notebook(cells=[show(blocks.kpis(cards), blocks.kpis(value))],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    html = exporters.html(nb, title=RUNNING, audience="customer")
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(exporters.pdf(html, engine=engine))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "maola 140.4" in text and "miyezi 3.9" in text, text

@@ -19,7 +19,7 @@ def value_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
     """Value to date, cost to date, ROI and payback."""
     _ = f.tr.gettext
     v = r.value
-    payback = (_("{months} months").format(months=f.number(v.payback_months, 1))
+    payback = (f.with_unit(_("{months} months").format(months=f.number(v.payback_months, 1)))
                if v.payback_months is not None else f.missing)
     return [
         {"label": _("Value delivered to date"), "value": f.money(v.value_to_date)},

@@ -32,8 +32,8 @@ def voice_cards(r: AccountReview, f: Formatter) -> list[dict[str, Any]]:
             {"label": _("Support tickets"),
              "value": f.number(0 if s is None else s["tickets"])},
             {"label": _("Median resolution"),
-             "value": (_("{hours} h").format(hours=f.number(hours, 1)) if hours is not None
-                       else f.missing)},
+             "value": (f.with_unit(_("{hours} h").format(hours=f.number(hours, 1)))
+                       if hours is not None else f.missing)},
         ]
     return cards
 
