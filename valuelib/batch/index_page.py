@@ -124,13 +124,10 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator, href: Href) -> d
         if entry.get("rendered_at") else "",
         "gone": bool(entry.get("not_in_warehouse")),
         "headline": _headline(entry.get("headline"), tr),
-        # Raw figures for sorting (a figure's number, in the account's own currency).
+        # Raw figures for sorting (a figure's number, in the account's own currency); ""
+        # where the review had none (its text says "not enough data", shown muted).
         "sort": {tr.gettext(str(label)): "" if value is None else repr(float(value))
                  for label, value in dict(entry.get("headline_values") or {}).items()},
-        # The figures the review had no number for (its text says "not enough data").
-        "absent": {tr.gettext(str(label))
-                   for label, value in dict(entry.get("headline_values") or {}).items()
-                   if value is None},
         "links": _links(href, account_id, "value-review", formats if keep else (),
                         notebook=failed, tr=tr),
     }

@@ -492,7 +492,7 @@ def table(
 
     def cell_cls(j: int, text: str = "", kind: str = "") -> str:
         names = [] if col_align[j] == "left" else [f"vr-{col_align[j]}"]
-        if kind == "whole" and col_align[j] != "right":
+        if kind == "whole":
             names.append("vr-nowrap")
         elif text and col_align[j] != "right" and _breaks(text):
             names.append("vr-break")

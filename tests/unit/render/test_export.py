@@ -424,6 +424,27 @@ def _grade(text: str) -> str:
     return "completed" if text.startswith("A") else "in_progress"
 
 
+def _print_blocks(exporters: export.Exporters, path: Path, engine: str,
+                  *items: blocks.Block) -> str:
+    """The blocks as one customer document, printed by `engine` to `path`; its HTML (the
+    test skips when the engine is Chromium and none is installed)."""
+    from valuelib.render.chromium import executable
+
+    if engine == "chromium" and executable() is None:
+        pytest.skip("chromium is not installed")
+    nb = new_notebook(cells=[show(*items)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    html = exporters.html(nb, title=RUNNING, audience="customer")
+    path.write_bytes(exporters.pdf(html, engine=engine))
+    return html
+
+
+def _pdf_text(path: Path, *options: str) -> str:
+    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
 @pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
 def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp_path: Path,
                                            engine: str):
@@ -433,24 +454,15 @@ def test_wide_cards_and_tables_stay_on_the_page(exporters: export.Exporters, tmp
     is cut off at it) in either engine."""
     from support import pdf_words_outside
 
-    from valuelib.render.chromium import executable
-
-    if engine == "chromium" and executable() is None:
-        pytest.skip("chromium is not installed")
     huge = [{"label": f"Card {i}", "value": f"MWK\u00a0{i}1,234,567,890"} for i in range(3)]
-    nb = new_notebook(cells=[show(blocks.heading("Chidule"), blocks.kpis(WIDE_CARDS),
-                                  blocks.kpis(huge), blocks.kpis(WIDE_CARDS[2:]),
-                                  blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}),
-                                  blocks.table(LONG_WORD), *_long_word_blocks())],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
-    html = exporters.html(nb, title=RUNNING, audience="customer")
+    path = tmp_path / "cards.pdf"
+    html = _print_blocks(exporters, path, engine, blocks.heading("Chidule"),
+                         blocks.kpis(WIDE_CARDS), blocks.kpis(huge), blocks.kpis(WIDE_CARDS[2:]),
+                         blocks.table(WIDE_TABLE, badges={"Chidaliro": _grade}),
+                         blocks.table(LONG_WORD), *_long_word_blocks())
     assert html.count('class="vr-kpis vr-kpis--2"') == 3 and "vr-table--fit-" in html
     assert html.count('<td class="vr-break">https://example.com/aaa') == 1
-    path = tmp_path / "cards.pdf"
-    path.write_bytes(exporters.pdf(html, engine=engine))
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = _pdf_text(path)
     assert "662,120,000" in text and "01,234,567,890" in text and "miyezi" in text
     assert "229,080,000" in text and "watsimikiza" in text and "Whitaker" in text
     assert text.lower().count("example.org/") == 6 and "did well" in text
@@ -462,11 +474,8 @@ def test_quarters_stay_on_one_line(exporters: export.Exporters, tmp_path: Path, 
     """A Georgian support table as a review prints it: eight columns, "not enough data" among
     the CSAT figures. Each quarter is printed on one line ("III კვ. 2025" broke after "კვ."
     while the long words for "not enough data" held their column wide); those words wrap."""
-    from valuelib.render.chromium import executable
     from valuelib.report.fmt import Formatter
 
-    if engine == "chromium" and executable() is None:
-        pytest.skip("chromium is not installed")
     f = Formatter("ka-GE", "GEL")
     quarters = ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     table = pd.DataFrame({
@@ -478,15 +487,11 @@ def test_quarters_stay_on_one_line(exporters: export.Exporters, tmp_path: Path, 
         "CSAT-ის პასუხები": [f.number(n) for n in (1, 0, 1, 0, 2)],
         "ღია კვარტლის ბოლოს": [f.number(0)] * 5,
     })
-    nb = new_notebook(cells=[show(blocks.heading("მომხმარებლის ხმა"), blocks.table(table))],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
-    html = exporters.html(nb, title=RUNNING, audience="customer")
-    assert html.count('<td class="vr-nowrap">') == 5
     path = tmp_path / "support.pdf"
-    path.write_bytes(exporters.pdf(html, engine=engine))
-    lines = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                           text=True, check=True).stdout.splitlines()
+    html = _print_blocks(exporters, path, engine, blocks.heading("მომხმარებლის ხმა"),
+                         blocks.table(table))
+    assert html.count('<td class="vr-nowrap">') == 5
+    lines = _pdf_text(path, "-layout").splitlines()
     for q in quarters:
         label = f.quarter(q)
         assert any(label in line for line in lines), (label, lines)
@@ -497,11 +502,8 @@ def test_a_figure_keeps_its_unit_on_a_card(exporters: export.Exporters, tmp_path
                                            engine: str):
     """Chichewa's median resolution card, "maola 140.4" (hours first), printed "maola" over
     "140.4" in a row of four; written with `Formatter.with_unit` it stays on one line."""
-    from valuelib.render.chromium import executable
     from valuelib.report.fmt import Figure, Formatter
 
-    if engine == "chromium" and executable() is None:
-        pytest.skip("chromium is not installed")
     f = Formatter("ny-MW", "MWK")
     hours, months = f.with_unit("maola 140.4"), f.with_unit("miyezi 3.9")
     assert isinstance(hours, Figure) and hours == "maola\u00a0140.4"
@@ -512,12 +514,7 @@ def test_a_figure_keeps_its_unit_on_a_card(exporters: export.Exporters, tmp_path
              {"label": "Mtengo wa kulembetsa mpaka lero", "value": f.money(407166667)},
              {"label": "ROI mpaka lero", "value": f.pct(62.6)},
              {"label": "Kubweza ndalama", "value": months}]
-    nb = new_notebook(cells=[show(blocks.kpis(cards), blocks.kpis(value))],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
-    html = exporters.html(nb, title=RUNNING, audience="customer")
     path = tmp_path / "cards.pdf"
-    path.write_bytes(exporters.pdf(html, engine=engine))
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    _print_blocks(exporters, path, engine, blocks.kpis(cards), blocks.kpis(value))
+    text = _pdf_text(path, "-layout")
     assert "maola 140.4" in text and "miyezi 3.9" in text, text

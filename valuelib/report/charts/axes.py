@@ -159,11 +159,11 @@ def _headroom(ax: Axes, top: float, factor: float = 1.08, bottom: float = 0.0,
     limit = bottom + (top - bottom) * factor
     if locator is not None:
         ticks = locator.tick_values(bottom, limit)
-        inside = ticks[(ticks >= bottom) & (ticks <= limit)]
-        above = ticks[ticks >= top]
+        ticks = ticks[ticks >= bottom]
+        inside, above = ticks[ticks <= limit], ticks[ticks >= top]
         if inside.size and inside.max() < top and above.size:
             limit = float(above.min())
-            locator = FixedLocator(ticks[(ticks >= bottom) & (ticks <= limit)])
+            locator = FixedLocator(ticks[ticks <= limit])
         ax.yaxis.set_major_locator(locator)
     ax.set_ylim(bottom, limit)
 
