@@ -236,6 +236,10 @@ class Browser:
     its one page: see `_page`); `env`: variables added to the browser's environment (its
     fonts' configuration)."""
 
+    #: What follows the flags on the browser's command line: the page it opens by itself at
+    #: its start (`_page` prints in a page of its own making).
+    start_page: tuple[str, ...] = ("about:blank",)
+
     def __init__(self, path: str | None = None, *, timeout: float = PRINT_TIMEOUT,
                  max_documents: int = 200, max_rss_mb: float = 1500.0,
                  env: dict[str, str] | None = None) -> None:
@@ -266,7 +270,7 @@ class Browser:
         self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
         to_browser_r, to_browser_w = os.pipe()
         from_browser_r, from_browser_w = os.pipe()
-        args = [self.path, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"]
+        args = [self.path, *FLAGS, f"--user-data-dir={self._profile.name}", *self.start_page]
         with open(os.devnull, "wb") as null:
             try:
                 self.pid = os.posix_spawn(
