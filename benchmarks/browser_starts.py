@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("html", type=Path, help="a review's value-review.html")
     ap.add_argument("--starts", type=int, default=60, help="browsers started per process")
     ap.add_argument("--processes", type=int, default=2, help="processes starting at once")
-    ap.add_argument("--start-page", choices=sorted(START_PAGES), default="about:blank",
-                    help="what a new browser opens by itself (default: about:blank, as the code does)")
+    ap.add_argument("--start-page", choices=sorted(START_PAGES), default="none",
+                    help="what a new browser opens by itself (default: none, as the code does)")
     args = ap.parse_args(argv)
     jobs = [(args.html, args.starts, START_PAGES[args.start_page], i)
             for i in range(args.processes)]

@@ -236,9 +236,12 @@ class Browser:
     its one page: see `_page`); `env`: variables added to the browser's environment (its
     fonts' configuration)."""
 
-    #: What follows the flags on the browser's command line: the page it opens by itself at
-    #: its start (`_page` prints in a page of its own making).
-    start_page: tuple[str, ...] = ("about:blank",)
+    #: What follows the flags on the browser's command line: no window or page at its start
+    #: (as Playwright starts one), since `_page` makes the one page it prints in. With an
+    #: ``about:blank`` start page, 2 of 602 new browsers hung at their first document (in
+    #: ``Browser.getVersion`` and ``Target.createTarget``), against 0 of 600 without
+    #: (``python -m benchmarks.browser_starts``).
+    start_page: tuple[str, ...] = ("--no-startup-window",)
 
     def __init__(self, path: str | None = None, *, timeout: float = PRINT_TIMEOUT,
                  max_documents: int = 200, max_rss_mb: float = 1500.0,

@@ -174,6 +174,18 @@ def test_recycled_after_max_documents() -> None:
 
 
 @needs_chromium
+def test_a_browser_holds_only_the_page_it_prints_in() -> None:
+    """A new browser opens no page of its own at its start (a start page that nothing uses
+    made new single-process browsers hang now and then at their first document)."""
+    with chromium.Browser() as b:
+        b.pdf(PAGE.format(0))
+        pipe = b._ready(time.monotonic() + 30)
+        pages = [t for t in pipe.call("Target.getTargets", deadline=time.monotonic() + 30)
+                 ["targetInfos"] if t["type"] == "page"]
+        assert [t["targetId"] for t in pages] == [b._target[1]]
+
+
+@needs_chromium
 def test_one_page_prints_every_document_of_a_browser() -> None:
     """120 documents in one browser: the same page prints them all (closing a page and
     making the next made single-process Chromium 156 crash, in about one change of page in
