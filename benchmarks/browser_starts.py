@@ -39,6 +39,9 @@ START_PAGES: dict[str, tuple[str, ...]] = {
     "none": ("--no-startup-window",),
 }
 
+#: Seconds a browser whose print failed is given to exit by itself before it is killed.
+EXIT_WAIT = 2.0
+
 _last_call: list[str] = ["(none)"]
 
 
@@ -62,27 +65,41 @@ class _Watched(chromium.Browser):
         self.start_page = start_page
         self.faults: list[dict[str, str]] = []
         self._status = ""
+        self._printing = False
 
     def pdf(self, html: str, **kwargs: Any) -> tuple[bytes, list[str]]:
         self._status = ""
+        self._printing = True
         try:
             return super().pdf(html, **kwargs)
         except chromium.BrowserError as exc:
+            unread = ("killed (it hung)" if isinstance(exc, chromium.BrowserHung) else
+                      "closed its pipe, still running" if isinstance(exc, chromium.BrowserExited)
+                      else f"killed ({exc})")
             self.faults.append({"call": _last_call[0], "error": type(exc).__name__,
-                                "status": self._status or "killed (it hung)"})
+                                "status": self._status or unread})
             raise
+        finally:
+            self._printing = False
 
     def close(self) -> None:
         if self.pid is not None and os.getpid() == self._owner:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                pid = status = 0
+            # A print that failed closes the browser: a crashing one may have closed its pipe
+            # a moment before it exits, so it gets EXIT_WAIT seconds to say how it ended.
+            end = time.monotonic() + (EXIT_WAIT if self._printing else 0)
+            while True:
+                try:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pid = status = 0
+                    break
+                if pid or time.monotonic() >= end:
+                    break
+                time.sleep(0.02)
             if pid:  # it exited by itself, before our kill
                 self._status = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                                 else f"exit {os.WEXITSTATUS(status)}")
-                self.pid = None  # reaped here
-        super().close()
+        super().close()  # kills the rest of its process group; its wait finds it reaped
 
 
 def _starts(args: tuple[Path, int, tuple[str, ...], int]) -> dict[str, Any]:
