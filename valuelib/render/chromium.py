@@ -238,9 +238,8 @@ class Browser:
 
     #: What follows the flags on the browser's command line: no window or page at its start
     #: (as Playwright starts one), since `_page` makes the one page it prints in. With an
-    #: ``about:blank`` start page, 2 of 602 new browsers hung at their first document (in
-    #: ``Browser.getVersion`` and ``Target.createTarget``), against 0 of 600 without
-    #: (``python -m benchmarks.browser_starts``).
+    #: ``about:blank`` start page, 4 of 1,204 new browsers crashed or hung at their first
+    #: document, against 0 of 1,200 without (``python -m benchmarks.browser_starts``).
     start_page: tuple[str, ...] = ("--no-startup-window",)
 
     def __init__(self, path: str | None = None, *, timeout: float = PRINT_TIMEOUT,
