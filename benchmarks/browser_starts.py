@@ -5,7 +5,8 @@ starts a browser N times in each of P processes at once (as a batch's workers st
 prints the review HTML in each through `ChromiumPDFWriter` (its page, the print and the
 header print) and stops it. A browser that exits or hangs is recorded with the last
 DevTools call it was sent and its exit status (a signal number for a crash), read before
-the browser is killed; the writer's retry is then not counted as a start of its own.
+the browser is killed; the writer then prints the document again with a new browser, which
+is counted among the browsers started.
 
 ``--start-page`` chooses what the browser opens by itself at its start
 (`chromium.Browser.start_page`): ``about:blank`` (a page of its own, which the code does not
@@ -102,9 +103,9 @@ class _Watched(chromium.Browser):
         super().close()  # kills the rest of its process group; its wait finds it reaped
 
 
-def _starts(args: tuple[Path, int, tuple[str, ...], int]) -> dict[str, Any]:
+def _starts(args: tuple[Path, int, tuple[str, ...]]) -> dict[str, Any]:
     """One process's run: `n` browsers started, each printing `html` once."""
-    html_path, n, start_page, seed = args
+    html_path, n, start_page = args
     _record_calls()
     html = html_path.read_text(encoding="utf-8")
     cpu: list[float] = []
@@ -125,7 +126,7 @@ def _starts(args: tuple[Path, int, tuple[str, ...], int]) -> dict[str, Any]:
         wall.append(took)
         writer.close()
         faults += browser.faults
-    return {"cpu": cpu, "wall": wall, "faults": faults, "failed": failed, "seed": seed}
+    return {"cpu": cpu, "wall": wall, "faults": faults, "failed": failed}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -136,8 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--start-page", choices=sorted(START_PAGES), default="none",
                     help="what a new browser opens by itself (default: none, as the code does)")
     args = ap.parse_args(argv)
-    jobs = [(args.html, args.starts, START_PAGES[args.start_page], i)
-            for i in range(args.processes)]
+    jobs = [(args.html, args.starts, START_PAGES[args.start_page])] * args.processes
     t0 = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.processes) as pool:
         runs = pool.map(_starts, jobs)
