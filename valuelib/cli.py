@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from valuelib.render import PDF_ENGINE, PDF_ENGINE_DEFAULT, PDF_ENGINES
+from valuelib.render import PDF_ENGINE, PDF_ENGINE_DEFAULT, PDF_ENGINES, tempdirs
 from valuelib.render.chromium import PRINT_TIMEOUT
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD = 0, 1, 2
@@ -334,7 +334,11 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from valuelib.batch import pool
 
     if _renders_everything(args):
-        pool.prestart()  # it imports the renderers while this process reads the warehouse
+        try:
+            pool.prestart()  # it imports the renderers while this process reads the warehouse
+        except tempdirs.TempDirTooLongError as exc:
+            _err(str(exc))
+            return EXIT_FAILED
     from valuelib.batch import plan
 
     plan.ask_browser_version(args.pdf_engine)  # read while the rest is imported and checked
@@ -393,7 +397,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = batch.render(opts, progress=progress.update, on_plan=progress.start)
-    except pool.PoolError as exc:
+    except (pool.PoolError, tempdirs.TempDirTooLongError) as exc:
         progress.stop()
         _err(str(exc))
         return EXIT_FAILED

@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from support.pdf import embedded_fonts
 
 from valuelib.batch import plan, pool, worker
 from valuelib.batch import run as batch
-from valuelib.render import chromium
+from valuelib.render import chromium, tempdirs
 from valuelib.report import fonts, i18n
 
 # ----------------------------------------------------------------------------- the fonts
@@ -179,21 +181,27 @@ NO_FONTS = """<?xml version="1.0"?>
 
 
 @pytest.fixture(scope="module")
-def elsewhere(tmp_path_factory, demo_db) -> Rendered:
+def elsewhere(tmp_path_factory, demo_db) -> Iterator[Rendered]:
     """One demo account per language rendered again on a machine without fonts (an empty
-    fontconfig configuration), from another working directory and another TMPDIR."""
+    fontconfig configuration), from another working directory and another TMPDIR (short
+    enough for the sockets made under it, so it is the one used: `tempdirs`)."""
     base = tmp_path_factory.mktemp("elsewhere")
     (base / "fonts.conf").write_text(NO_FONTS, encoding="utf-8")
-    for name in ("cwd", "tmp"):
-        (base / name).mkdir()
+    (base / "cwd").mkdir()
+    tmp = tempfile.mkdtemp(prefix="vr-elsewhere-", dir="/tmp")
     out = base / "out"
-    env = {"FONTCONFIG_FILE": str(base / "fonts.conf"), "TMPDIR": str(base / "tmp")}
-    run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--no-portfolio",
-                      "--accounts", ",".join(ACCOUNTS[lang] for lang in LANGUAGES),
-                      cwd=base / "cwd", env=env)
-    assert run.code == 0, run.stderr
-    assert "Expect ugly output" not in run.stderr
-    return Rendered(out, next(p for p in out.iterdir() if p.is_dir()), run, demo_db)
+    env = {"FONTCONFIG_FILE": str(base / "fonts.conf"), "TMPDIR": tmp}
+    try:
+        run = valuereview("render", "--db", str(demo_db), "--out", str(out), "--no-portfolio",
+                          "--accounts", ",".join(ACCOUNTS[lang] for lang in LANGUAGES),
+                          cwd=base / "cwd", env=env)
+        assert run.code == 0, run.stderr
+        assert "Expect ugly output" not in run.stderr
+        assert "(TMPDIR) is too long" not in run.stderr
+        assert os.listdir(tmp) == []  # every temporary file of the batch is gone
+        yield Rendered(out, next(p for p in out.iterdir() if p.is_dir()), run, demo_db)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.slow
@@ -236,6 +244,30 @@ def test_same_inputs_give_the_same_bytes_on_another_machine(rendered, elsewhere)
         for name in names:
             here, there = rendered.file(aid, name), elsewhere.file(aid, name)
             assert here.read_bytes() == there.read_bytes(), (aid, name)
+
+
+@pytest.mark.slow
+def test_a_tmpdir_too_long_for_sockets_renders_the_same_through_a_short_one(rendered, tmp_path):
+    """A Unix socket's path holds 107 bytes, and the browser and the workers' fork server make
+    theirs under TMPDIR: under a longer one the browser exited at its start and
+    multiprocessing raised. The render says so, works in /tmp, writes the same documents and
+    leaves nothing in the TMPDIR it was given."""
+    long = tmp_path / ("t" * max(8, tempdirs.SUN_PATH_MAX + 10 - len(str(tmp_path))))
+    long.mkdir()
+    assert len(str(long)) > tempdirs.SUN_PATH_MAX
+    out = tmp_path / "out"
+    run = valuereview("render", "--db", str(rendered.db), "--out", str(out), "--no-portfolio",
+                      "--accounts", "ACC-0001", env={"TMPDIR": str(long)})
+    assert run.code == 0, run.stderr
+    warnings = [ln for ln in run.stderr.splitlines() if "(TMPDIR) is too long" in ln]
+    assert len(warnings) == 1, run.stderr
+    assert f"the temporary folder {str(long)!r} (TMPDIR)" in warnings[0]
+    assert "using /tmp instead; set TMPDIR to a shorter folder" in warnings[0]
+    assert list(long.iterdir()) == []
+    there = Rendered(out, next(p for p in out.iterdir() if p.is_dir()), run, rendered.db)
+    for name in ("value-review.html", "value-review.pdf", "metrics.json", "value-review.ipynb"):
+        assert there.file("ACC-0001", name).read_bytes() == \
+            rendered.file("ACC-0001", name).read_bytes(), name
 
 
 @pytest.mark.slow

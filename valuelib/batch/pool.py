@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from valuelib.batch import worker
+from valuelib.render import chromium, tempdirs
 
 DEFAULT_MAX_TASKS = 50
 DEFAULT_MAX_RSS_MB = 1200.0
@@ -118,6 +119,9 @@ def _rss_mb() -> float:
 
 
 PRELOAD_MODULE = "valuelib.batch.preload"
+#: How deep the batch's sockets lie under the temporary folder: its private folder, and in
+#: it a task's kernel sockets or a browser's (`tempdirs`).
+SOCKET_DEPTH = len("/vr-XXXXXXXX") + max(worker.TASK_SOCKET_DEPTH, chromium.SOCKET_DEPTH)
 
 
 def _context() -> Any:
@@ -144,6 +148,21 @@ def _preload_tmp() -> str:
     return _PRELOAD_TMP
 
 
+def _listener_folder() -> None:
+    """multiprocessing makes its fork server's socket in a folder it makes once per process
+    under the temporary folder: make that folder now, where the socket's path fits."""
+    from multiprocessing import util
+
+    root = tempdirs.socket_root(tempdirs.LISTENER_SOCKET)
+    if root == tempfile.gettempdir():
+        return
+    saved, tempfile.tempdir = tempfile.tempdir, root
+    try:
+        util.get_temp_dir()
+    finally:
+        tempfile.tempdir = saved
+
+
 def prestart() -> None:
     """Start the process workers are forked from, so that it imports while the batch is
     still reading the warehouse. Idempotent; `run` calls it too. That process is told this
@@ -157,6 +176,7 @@ def prestart() -> None:
     # Started with SIGINT ignored (a disposition kept across exec), so a terminal's Ctrl-C to
     # the process group cannot kill it halfway through its imports; the batch handles Ctrl-C.
     # Starting it takes a moment (it imports on its own time), so no signal goes missing.
+    _listener_folder()
     main = threading.current_thread() is threading.main_thread()
     sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
@@ -275,7 +295,8 @@ def run(
     slots: dict[Any, _Slot] = {}  # keyed by the parent's end of the worker's outbox
     open_ids = {t.account_id for t in todo}
     startup_failures = 0
-    tmp_root = tempfile.mkdtemp(prefix="vr-")  # short: kernel socket paths are in it
+    # Every worker's temporary folder: its sockets (kernels', browsers') are made in it.
+    tmp_root = tempfile.mkdtemp(prefix="vr-", dir=tempdirs.socket_root(SOCKET_DEPTH))
 
     def spawn() -> None:
         task_r, task_w = ctx.Pipe(duplex=False)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from valuelib.render import PDF_ENGINE
+from valuelib.render import PDF_ENGINE, tempdirs
 
 _exporters = None
 
@@ -29,6 +29,9 @@ PRELOAD_TMP_ENV = "VALUEREVIEW_PRELOAD_TMP"
 #: The bundle's file name in a task's private working folder, which is the kernel's working
 #: directory: the notebook's ``bundle`` parameter, relative, so no path enters the notebook.
 BUNDLE_NAME = "bundle.json"
+#: How deep a task's sockets lie under the temporary folder: its working folder, and the
+#: kernel's sockets in it (`tempdirs`).
+TASK_SOCKET_DEPTH = len("/vr-task-XXXXXXXX") + tempdirs.KERNEL_SOCKET
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ def run(task: Task) -> TaskResult:
     warm_up()
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    with (tempfile.TemporaryDirectory(prefix="vr-task-") as tmp,
+    with (tempfile.TemporaryDirectory(prefix="vr-task-",
+                                      dir=tempdirs.socket_root(TASK_SOCKET_DEPTH)) as tmp,
           tempfile.TemporaryDirectory(prefix="vr-nb-") as nb_dir):
         (Path(tmp) / BUNDLE_NAME).write_bytes(task.bundle)
         params = {**task.parameters, "bundle": BUNDLE_NAME}

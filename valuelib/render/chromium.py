@@ -28,7 +28,7 @@ import time
 import weakref
 from typing import Any
 
-from valuelib.render import PDF_ENGINE, PDF_ENGINES
+from valuelib.render import PDF_ENGINE, PDF_ENGINES, tempdirs
 
 __all__ = ["ENV_EXECUTABLE", "PRINT_TIMEOUT", "Browser", "BrowserError", "BrowserExited",
            "BrowserHung", "close_all", "executable", "resolve_engine"]
@@ -66,6 +66,10 @@ FLAGS = (
     "--proxy-server=socks5://0.0.0.0:9",
 )
 
+#: How deep a browser's sockets lie under the temporary folder (`tempdirs`): the browser's
+#: own folder (its profile and its TMPDIR), and Chromium's singleton socket in that TMPDIR.
+SOCKET_DEPTH = len("/vr-chromium-XXXXXXXX") + tempdirs.CHROMIUM_SOCKET
+
 #: Seconds one document may take to print, its browser's start included (`Browser.timeout`;
 #: ``valuereview render --print-timeout``).
 PRINT_TIMEOUT = 60.0
@@ -86,7 +90,7 @@ _BROWSERS: weakref.WeakSet[Browser] = weakref.WeakSet()
 
 
 def close_all() -> None:
-    """Stop every browser this process started and remove their profiles: for a process about
+    """Stop every browser this process started and remove their folders: for a process about
     to end without running its exit handlers (``os._exit``, a signal), whose browsers (in
     sessions of their own) would otherwise outlive it for a moment, writing to their profiles."""
     for browser in list(_BROWSERS):
@@ -259,25 +263,29 @@ class Browser:
         self.pid: int | None = None
         self.documents = 0
         self._pipe: _Pipe | None = None
-        self._profile: tempfile.TemporaryDirectory[str] | None = None
+        self._folder: str | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self, deadline: float | None = None) -> None:
         """Start the browser (a new process group, a private empty profile), answering by
-        `deadline` (a `time.monotonic` reading; else `timeout` from now). Its TMPDIR is
-        this process's temporary folder (a batch worker's is the batch's own, removed at its
-        end), not a folder inside the profile: its socket paths there must stay short."""
+        `deadline` (a `time.monotonic` reading; else `timeout` from now). Its profile and its
+        TMPDIR are one private folder, removed by `close` in this process only: the browser
+        is killed, never cleans up itself, and makes its singleton socket in its TMPDIR (so
+        that folder lies where socket paths fit: `tempdirs.socket_root`)."""
         self.close()
-        self._profile = tempfile.TemporaryDirectory(prefix="vr-chromium-")
+        self._folder = tempfile.mkdtemp(prefix="vr-chromium-",
+                                        dir=tempdirs.socket_root(SOCKET_DEPTH))
+        profile = os.path.join(self._folder, "profile")
+        os.mkdir(profile, 0o700)
         to_browser_r, to_browser_w = os.pipe()
         from_browser_r, from_browser_w = os.pipe()
-        args = [self.path, *FLAGS, f"--user-data-dir={self._profile.name}", *self.start_page]
+        args = [self.path, *FLAGS, f"--user-data-dir={profile}", *self.start_page]
         with open(os.devnull, "wb") as null:
             try:
                 self.pid = os.posix_spawn(
                     self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env,
-                                      "TMPDIR": tempfile.gettempdir()},
+                                      "TMPDIR": self._folder},
                     file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
                                   (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
                                   (os.POSIX_SPAWN_DUP2, to_browser_r, 3),
@@ -297,10 +305,10 @@ class Browser:
             raise
 
     def close(self) -> None:
-        """Stop the browser and every process it started; remove its profile. In a process
+        """Stop the browser and every process it started; remove its folder. In a process
         forked from the browser's owner, only forget it (it is the owner's)."""
         if os.getpid() != self._owner:
-            self._pipe = self.pid = self._profile = self._target = None
+            self._pipe = self.pid = self._folder = self._target = None
             self._owner = os.getpid()
             return
         self._target = None
@@ -313,9 +321,9 @@ class Browser:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.pid = None
-        if self._profile is not None:
-            self._profile.cleanup()
-            self._profile = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
     def __enter__(self) -> Browser:
         return self

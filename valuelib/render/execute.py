@@ -33,6 +33,7 @@ from typing import Any, Literal
 import nbformat
 from nbformat import NotebookNode
 
+from valuelib.render import tempdirs
 from valuelib.render.inject import parameterize
 from valuelib.report.record import METRICS_MIME
 
@@ -98,7 +99,9 @@ def execute(
         raise ValueError(f"kernel must be 'shell', 'fork' or 'fresh', not {kernel!r}")
     _ensure_engine()
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vr-exec-") as tmp:
+    # The kernel's working folder unless `cwd` is given: its sockets may be made there.
+    root = tempdirs.socket_root(len("/vr-exec-XXXXXXXX") + tempdirs.KERNEL_SOCKET)
+    with tempfile.TemporaryDirectory(prefix="vr-exec-", dir=root) as tmp:
         out = Path(tmp) / "executed.ipynb"
         # The injected cell is ours (plain values as literals), never papermill's translation.
         try:

@@ -186,6 +186,55 @@ def test_a_browser_holds_only_the_page_it_prints_in() -> None:
 
 
 @needs_chromium
+def test_a_browser_leaves_nothing_in_the_temporary_folder(monkeypatch) -> None:
+    """A browser is killed, never asked to quit, so it cleans up nothing itself: its profile
+    and the folder Chromium makes for its singleton socket (in the browser's TMPDIR) are
+    both inside the browser's own folder, removed at its close, also after a crash."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="vr-test-", dir="/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    try:
+        with chromium.Browser() as b:
+            b.pdf(PAGE.format(0))
+            (own,) = os.listdir(folder)
+            assert sorted(os.listdir(os.path.join(folder, own)))[-1] == "profile"
+            assert any(name.startswith((".org.chromium.", "org.chromium."))
+                       for name in os.listdir(os.path.join(folder, own)))
+        assert os.listdir(folder) == []
+        with chromium.Browser() as b:
+            b.pdf(PAGE.format(1))
+            os.killpg(b.pid, signal.SIGKILL)
+            with pytest.raises(chromium.BrowserExited):
+                b.pdf(PAGE.format(2))
+            assert os.listdir(folder) == []
+    finally:
+        os.rmdir(folder)
+
+
+@needs_chromium
+def test_a_forked_copy_of_a_browser_leaves_the_owners_folder_alone() -> None:
+    """A process forked from one with a running browser (a kernel fork server started anew)
+    holds a copy of it: letting go of that copy removes nothing of the owner's."""
+    with chromium.Browser() as b:
+        b.pdf(PAGE.format(0))
+        folder = b._folder
+        pid = os.fork()
+        if pid == 0:  # the copy: forgotten, as a fork's close() does, then collected
+            b.close()
+            del b
+            import gc
+
+            gc.collect()
+            os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert os.path.isdir(os.path.join(folder, "profile"))
+        pdf, _ = b.pdf(PAGE.format(1))
+        assert "DOCUMENT_1" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert not os.path.exists(folder)
+
+
+@needs_chromium
 def test_one_page_prints_every_document_of_a_browser() -> None:
     """120 documents in one browser: the same page prints them all (closing a page and
     making the next made single-process Chromium 156 crash, in about one change of page in
