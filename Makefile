@@ -66,7 +66,7 @@ test-latest:
 	$(LATEST)/bin/python -m pip install -q -e '.[$(EXTRAS)]'
 	$(LATEST)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	$(LATEST)/bin/python requirements/envlock.py diff $(LOCK)
-	$(LATEST)/bin/python -m pytest $(ARGS)
+	$(LATEST)/bin/python $(PYTEST) $(ARGS)
 
 demo: $(STAMP)
 	$(BIN)/valuereview demo-data
@@ -76,11 +76,19 @@ reports: $(STAMP)
 	@if [ -z "$$VALUEREVIEW_DB" ] && [ ! -f $(DB) ]; then $(BIN)/valuereview demo-data; fi
 	$(BIN)/valuereview render $(ARGS)
 
+# The suite on TEST_WORKERS pytest-xdist workers (0: in this process). A render waits on one core
+# much of its time, so two workers fill a two-core machine. Each module's tests run on one worker
+# (loadfile): its module fixtures are built once, and no two of its tests, which may look for
+# their own processes, run at once. The session's shared render is built by each worker that
+# needs it.
+TEST_WORKERS ?= 2
+PYTEST := -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python $(PYTEST) $(ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not postgres" $(ARGS)
+	$(BIN)/python $(PYTEST) -m "not slow and not postgres" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check valuelib tests
