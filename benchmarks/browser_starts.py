@@ -127,8 +127,10 @@ def _starts(args: tuple[Path, int, tuple[str, ...]]) -> dict[str, Any]:
         wall.append(took)
         writer.close()
         faults += browser.faults
-    # This pool process ends with os._exit, which runs no clean-up: remove its font folder.
+    # This pool process ends with os._exit, which runs no clean-up: remove its font folder,
+    # and forget it, should the pool hand this process another run.
     shutil.rmtree(Path(_fontconfig()["FONTCONFIG_FILE"]).parent, ignore_errors=True)
+    _fontconfig.cache_clear()
     return {"cpu": cpu, "wall": wall, "faults": faults, "failed": failed}
 
 

@@ -171,12 +171,12 @@ def prestart() -> None:
         return
     from multiprocessing import forkserver
 
+    _listener_folder()  # first: a TMPDIR with no room for sockets stops us before anything
     os.environ[worker.PRELOAD_PARENT_ENV] = str(os.getpid())
     os.environ[worker.PRELOAD_TMP_ENV] = _preload_tmp()
     # Started with SIGINT ignored (a disposition kept across exec), so a terminal's Ctrl-C to
     # the process group cannot kill it halfway through its imports; the batch handles Ctrl-C.
     # Starting it takes a moment (it imports on its own time), so no signal goes missing.
-    _listener_folder()
     main = threading.current_thread() is threading.main_thread()
     sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:

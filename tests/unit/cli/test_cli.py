@@ -109,3 +109,28 @@ def test_an_incomplete_quarter_renders_only_when_allowed_and_says_so(demo_db, tm
     doc = QuarterLayout(out, "2026Q4").path("customer", "ACC-0001", "value-review.html")
     text = doc.read_text(encoding="utf-8")
     assert "(quarter in progress: figures cover the quarter up to this date)" in text
+
+
+def test_no_temporary_folder_short_enough_for_sockets_exits_1_naming_tmpdir(
+        demo_db, tmp_path, monkeypatch, capsys):
+    """With TMPDIR too long for the render's Unix sockets and no system folder to fall back
+    on, the render stops before it starts anything, with a message naming TMPDIR."""
+    import tempfile
+
+    from valuelib import cli
+    from valuelib.render import tempdirs
+
+    long = tmp_path / ("t" * tempdirs.SUN_PATH_MAX)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    monkeypatch.setattr(tempdirs, "FALLBACKS", (str(tmp_path / "missing"),))
+    out = tmp_path / "out"
+    code = cli.main(["render", "--db", str(demo_db), "--out", str(out), "--accounts",
+                     "ACC-0001", "--formats", "html", "--no-portfolio"])
+    assert code == cli.EXIT_FAILED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"valuereview: error: the temporary folder {str(long)!r} (TMPDIR) is too "
+                   "long for the Unix sockets the render makes under it (a socket's path holds "
+                   f"at most 107 bytes), and none of {tmp_path / 'missing'} is a writable "
+                   "folder short enough: set TMPDIR to a shorter folder"]
+    assert not out.exists() and list(long.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 
@@ -26,10 +27,13 @@ def tmpdir_is(monkeypatch):
 
 def test_a_folder_with_room_for_the_sockets_is_the_one_used(tmpdir_is, caplog):
     own = tmpdir_is(Path(tempfile.mkdtemp(prefix="s-", dir="/tmp")))
-    room = tempdirs.SUN_PATH_MAX - len(own)
-    with caplog.at_level(logging.WARNING):
-        assert tempdirs.socket_root(room) == own  # exactly full
-    assert caplog.records == []
+    try:
+        room = tempdirs.SUN_PATH_MAX - len(own)
+        with caplog.at_level(logging.WARNING):
+            assert tempdirs.socket_root(room) == own  # exactly full
+        assert caplog.records == []
+    finally:
+        os.rmdir(own)
 
 
 def test_a_folder_too_long_gives_way_to_a_short_one_with_one_warning(tmpdir_is, tmp_path,
