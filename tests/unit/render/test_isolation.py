@@ -267,6 +267,8 @@ import pandas as pd
 from valuelib.report import blocks, charts
 charts.apply_style()
 before = fm.fontManager._findfont_cached.cache_info().misses
+from valuelib.report.charts import style
+prepared = len(style._prepared)
 periods = ["2026Q1", "2026Q2", "2026Q3"]
 blocks.figure(charts.driver_progress(data=pd.DataFrame({
     "driver": ["Onboarding time"], "progress_pct": [70.0], "label": ["9 → 7 → 5 days"]})))
@@ -279,6 +281,7 @@ blocks.figure(charts.arr_history(
                        "arr": np.arange(6) * 1e3 + 5e4}),
     events=pd.DataFrame({"month": [pd.Timestamp("2026-03-31")], "kind": ["new"]})))
 print("misses", fm.fontManager._findfont_cached.cache_info().misses - before)
+print("prepared", prepared, "used", prepared - len(style._prepared))
 from valuelib.report import fonts
 metrics = fonts._advances.cache_info().misses
 blocks.kpis([{"label": "ARR", "value": "MWK 221,210,000"}])
@@ -288,17 +291,22 @@ print("metric reads", fonts._advances.cache_info().misses - metrics)
 
 def test_kernels_start_with_the_chart_fonts_already_found(server, tmp_path):
     """The fork server draws the charts once (`render.warm`), so no kernel searches the
-    installed fonts again, nor reads the font metrics that cards and tables are fitted with;
-    and that warm-up leaves no trace a kernel could see."""
+    installed fonts again, nor reads the font metrics that cards and tables are fitted with,
+    nor makes the empty figures its charts are drawn on; and that warm-up leaves no trace a
+    kernel could see."""
+    from valuelib.render.kernels import warm
+
     ex = run(notebook(tmp_path / "fonts.ipynb", DRAW_CHARTS), {"account_id": "ACC-F"})
     assert ex.ok, ex.error
     assert "misses 0" in outputs_text(ex) and "metric reads 0" in outputs_text(ex)
+    assert f"prepared {warm.PREPARED_FIGURES} used 4" in outputs_text(ex)
 
 
 def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
     """What the fork server and the workers' preloading process draw and export to warm their
-    caches must leave nothing a review could notice: rcParams, pyplot, figure numbering (the
-    ids inside every chart's SVG), valuelib's style flag and its locale caches."""
+    caches, and the empty figures it makes, must leave nothing a review could notice: rcParams,
+    pyplot, figure numbering (the ids inside every chart's SVG), valuelib's style flag and its
+    locale caches."""
     code = (
         "import matplotlib as mpl, sys\n"
         "before = dict(mpl.rcParams)\n"
@@ -311,6 +319,7 @@ def test_warm_ups_leave_matplotlib_and_valuelib_as_they_were():
         "            fmt.resolve_locale.cache_info().currsize)\n"
         "cached = caches()\n"
         "warm.chart_caches()\n"
+        "warm.prepared_figures()\n"
         "worker.warm_exporters()\n"
         "changed = [k for k, v in mpl.rcParams.items() if before.get(k) != v]\n"
         "print(changed, charts.is_styled(), next(blocks.reset_figure_ids()), caches() == cached,\n"

@@ -218,6 +218,58 @@ def test_new_ax_is_house_size():
     assert charts.new_ax(height=2.8).figure.get_size_inches()[1] == pytest.approx(2.8)
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_chart_on_a_prepared_figure_is_the_same_chart(name):
+    """The batch's fork server makes every review's empty figures ahead (`prepare_figures`):
+    a chart drawn on one is, byte for byte, the chart drawn on a figure made for it, and
+    pyplot holds the figure as it holds one it made (so a notebook sees and closes it)."""
+    from valuelib.report import blocks
+    from valuelib.report.charts import style
+
+    func, make, _required, kwargs = CASES[name]
+    charts.apply_style()
+
+    def svg() -> str:
+        ids = blocks.reset_figure_ids()
+        try:
+            ax = func(make(), **kwargs)
+            assert plt.gcf() is ax.figure
+            return str(blocks.figure(ax))
+        finally:
+            blocks.reset_figure_ids(ids)
+
+    made = svg()
+    style.prepare_figures(1)
+    prepared = style._prepared[0][0]
+    drawn = svg()
+    assert not style._prepared and prepared.number not in plt.get_fignums()  # used, closed
+    assert drawn == made
+
+
+def test_prepared_figures_made_in_another_style_are_not_used():
+    """A notebook that changes the style after the figures were made gets new figures in its
+    own style, never one of the old ones."""
+    from valuelib.report.charts import style
+
+    charts.apply_style()
+    style.prepare_figures(2)
+    prepared = [fig for fig, _rc in style._prepared]
+    with mpl.rc_context({"axes.facecolor": "#fafafa"}):
+        ax = charts.new_ax()
+        assert ax.figure not in prepared and ax.get_facecolor() == mpl.colors.to_rgba("#fafafa")
+    assert not style._prepared
+
+
+def test_a_prepared_figure_takes_the_size_asked_for():
+    from valuelib.report.charts import style
+
+    charts.apply_style()
+    style.prepare_figures(1)
+    ax = charts.new_ax(height=2.8, width=6.0)
+    assert ax.figure.get_size_inches() == pytest.approx((6.0, 2.8))
+    assert ax.figure.get_layout_engine() is not None and plt.gcf() is ax.figure
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [(0, "0"), (950, "950"), (1234, "1.2k"), (1000, "1k"), (34_000, "34k"), (125_000, "125k"),

@@ -379,6 +379,7 @@ def preload(between: Callable[[], None] | None = None) -> None:
     from valuelib.render.kernels import warm
 
     warm.chart_caches()  # font lookups cached once here, not once per kernel
+    warm.prepared_figures()  # and the charts' empty figures made once, not once per review
 
 
 def serve(fd: int, *, preloaded: bool = False) -> None:

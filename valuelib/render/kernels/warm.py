@@ -98,6 +98,20 @@ def chart_caches() -> None:
             _svg(draw, kwargs)
 
 
+#: Empty chart figures the fork server makes for each kernel (`prepare_figures`): a value
+#: review draws up to eight charts, a portfolio review six.
+PREPARED_FIGURES = 10
+
+
+def prepared_figures() -> None:
+    """Make the empty chart figures every forked kernel would otherwise make for itself, in
+    the house style its notebook applies (`charts.style.prepare_figures`)."""
+    from valuelib.report.charts import style
+
+    with _house_style():
+        style.prepare_figures(PREPARED_FIGURES)
+
+
 def _sample_review() -> Any:
     """A short review-shaped notebook: the blocks a review is made of, with constant text."""
     import nbformat
