@@ -26,6 +26,9 @@ from valuelib.report import charts, fonts
 def _close_figures():
     yield
     plt.close("all")
+    from valuelib.report.charts import style
+
+    style._prepared.clear()  # none left for the next test by one that failed half-way
 
 
 def _quarters(n: int) -> list[str]:

@@ -9,8 +9,9 @@ state back as they were. No account's data is involved: the frames are constants
 module. `export_caches` does the same for nbconvert (and WeasyPrint, when it prints) with a
 sample review.
 
-Figures are made without pyplot: in the server pyplot would pick (and import) the inline
-backend, which must be imported by the kernel itself (`forkserver.NEVER_PRELOAD`).
+Figures are made without pyplot (`charts.style.unheld_ax`): in the server pyplot would pick
+(and import) the inline backend, which must be imported by the kernel itself
+(`forkserver.NEVER_PRELOAD`).
 """
 
 from __future__ import annotations
@@ -73,15 +74,10 @@ def _house_style() -> Iterator[None]:
 
 def _svg(draw: Callable[..., Any], kwargs: dict[str, Any], caption: str | None = None) -> Any:
     """One chart drawn as a review draws it, as the `blocks.figure` a review would show."""
-    import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from valuelib.report import blocks
+    from valuelib.report.charts import style
 
-    fig = Figure(figsize=mpl.rcParams["figure.figsize"], layout="constrained")
-    FigureCanvasAgg(fig)  # the canvas a kernel's (inline, Agg-based) figures get
-    return blocks.figure(draw(ax=fig.add_subplot(), **kwargs), caption=caption)
+    return blocks.figure(draw(ax=style.unheld_ax(), **kwargs), caption=caption)
 
 
 def chart_caches() -> None:

@@ -198,22 +198,26 @@ def _look() -> dict[str, Any]:
     return {key: dict.__getitem__(rc, key) for key in dict.keys(rc) if key not in _SESSION_RC}
 
 
+def unheld_ax() -> Axes:
+    """A house-size Axes on a figure that pyplot does not hold, on the canvas a kernel's
+    (inline, Agg-based) figures get: for the kernel fork server, where making a figure through
+    pyplot would import the kernel's backend. `new_ax` hands such a figure to pyplot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig.subplots()
+
+
 def prepare_figures(count: int) -> None:
     """Make `count` empty chart figures now, under the current rcParams, for `new_ax` to use.
 
     Making a figure and its Axes is about a fifth of a simple chart's CPU and the same for
     every chart. A process that forks once per review (the batch's kernel fork server) makes
-    them once, before it forks, instead of every review making its own. Made without pyplot
-    (which would import its backend here); `new_ax` hands each to pyplot when it is used.
+    them once, before it forks, instead of every review making its own (`unheld_ax`).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     look = _look()
-    for _ in range(count):
-        fig = Figure(layout="constrained")
-        FigureCanvasAgg(fig)
-        fig.subplots()
-        _prepared.append((fig, look))
+    _prepared.extend((unheld_ax().figure, look) for _ in range(count))
 
 
 def _take_prepared(width: float, height: float) -> Axes | None:
