@@ -33,7 +33,8 @@ from typing import Any
 
 from benchmarks.pdf_engines import _tree_cpu
 from valuelib.render import chromium
-from valuelib.render.export_chromium import ChromiumPDFWriter, _fontconfig
+from valuelib.render.chromium import fonts_env
+from valuelib.render.export_chromium import ChromiumPDFWriter
 
 #: ``--start-page`` choices: what follows the browser's flags on its command line.
 START_PAGES: dict[str, tuple[str, ...]] = {
@@ -114,7 +115,7 @@ def _starts(args: tuple[Path, int, tuple[str, ...]]) -> dict[str, Any]:
     faults: list[dict[str, Any]] = []
     failed = 0
     for _ in range(n):
-        browser = _Watched(start_page, env=_fontconfig())
+        browser = _Watched(start_page, env=fonts_env())
         writer = ChromiumPDFWriter(browser)
         own, t0 = time.process_time(), time.perf_counter()
         try:
@@ -129,8 +130,8 @@ def _starts(args: tuple[Path, int, tuple[str, ...]]) -> dict[str, Any]:
         faults += browser.faults
     # This pool process ends with os._exit, which runs no clean-up: remove its font folder,
     # and forget it, should the pool hand this process another run.
-    shutil.rmtree(Path(_fontconfig()["FONTCONFIG_FILE"]).parent, ignore_errors=True)
-    _fontconfig.cache_clear()
+    shutil.rmtree(Path(fonts_env()["FONTCONFIG_FILE"]).parent, ignore_errors=True)
+    fonts_env.cache_clear()
     return {"cpu": cpu, "wall": wall, "faults": faults, "failed": failed}
 
 

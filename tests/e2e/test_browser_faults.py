@@ -1,11 +1,12 @@
 """A Chromium that dies or hangs, through `valuereview render --pdf-engine chromium`: once, it
 is replaced and the account prints; twice in a row, the account it was printing fails alone,
 named with the reason, its earlier reports stay as they were, the other accounts print with a
-new browser. No browser process is left.
+new browser. A browser the batch started ahead for its worker that hangs is dropped, and the
+worker prints with its own. No browser process is left.
 
-The faulty browser is a stand-in named by ``VALUEREVIEW_CHROMIUM``: the first times it is
-started (a marker file counts them) it exits at once, or hangs in a process that ignores its
-DevTools pipe; every later start is the real Chromium.
+The faulty browser is a stand-in named by ``VALUEREVIEW_CHROMIUM``: the first times a worker,
+or the batch itself, starts it (a marker file for each counts them) it exits at once, or hangs
+in a process that ignores its DevTools pipe; every later start is the real Chromium.
 """
 
 from __future__ import annotations
@@ -34,23 +35,31 @@ HANG_SECONDS = "4321"
 PRINT_TIMEOUT = "12"
 
 
-def _stand_in(folder: Path, faults: list[str]) -> tuple[Path, Path]:
-    """A browser executable whose first starts fail, one for each of `faults` in turn ("die":
-    exit at once; "hang": never answer), as its marker file lists them; and that marker."""
-    marker = folder / "faults"
-    marker.write_text("".join(f"{fault}\n" for fault in faults), encoding="utf-8")
+def _stand_in(folder: Path, *, worker: list[str] = (),
+              batch: list[str] = ("die",)) -> tuple[Path, Path, Path]:
+    """A browser executable whose first starts fail, one for each fault in turn ("die": exit
+    at once; "hang": never answer): `worker`'s when a render worker starts it (for its
+    prints), `batch`'s when the batch's own process does (it starts the first workers'
+    browsers ahead, `pool.prestart`: by default that one dies, so the worker starts its own).
+    Returns the executable and the two marker files listing the faults still to come."""
+    markers = folder / "faults-worker", folder / "faults-batch"
+    for marker, faults in zip(markers, (worker, batch), strict=True):
+        marker.write_text("".join(f"{fault}\n" for fault in faults), encoding="utf-8")
     script = folder / "chromium-faulty"
+    # A worker is a fork of the batch's preloading process, multiprocessing's fork server.
+    by_worker = "tr '\\0' ' ' < /proc/$PPID/cmdline | grep -q multiprocessing.forkserver"
     # `--version` (asked once per run, for the cache key) is answered by the real browser.
     script.write_text(
         "#!/bin/sh\n"
-        f"if [ \"$1\" != --version ] && [ -s '{marker}' ]; then\n"
-        f"  fault=$(head -n 1 '{marker}'); sed -i 1d '{marker}'\n"
+        f"if {by_worker}; then marker='{markers[0]}'; else marker='{markers[1]}'; fi\n"
+        "if [ \"$1\" != --version ] && [ -s \"$marker\" ]; then\n"
+        "  fault=$(head -n 1 \"$marker\"); sed -i 1d \"$marker\"\n"
         f"  [ \"$fault\" = hang ] && exec sleep {HANG_SECONDS}\n"
         "  exit 3\n"
         "fi\n"
         f"exec '{chromium.executable()}' \"$@\"\n", encoding="utf-8")
     script.chmod(0o755)
-    return script, marker
+    return script, *markers
 
 
 def _render(db: Path, out: Path, browser: Path | None = None, *more: str):
@@ -91,10 +100,10 @@ def test_a_browser_that_hangs_once_is_replaced_and_the_account_prints(demo_db, f
                                                                        tmp_path):
     out, layout = first
     before = {a: _digest(layout.path("customer", a, "value-review.pdf")) for a in ACCOUNTS}
-    browser, marker = _stand_in(tmp_path, ["hang"])
+    browser, marker, ahead = _stand_in(tmp_path, worker=["hang"])
     run = _render(demo_db, out, browser, "--force", "--print-timeout", PRINT_TIMEOUT)
     assert run.code == 0, run.stdout + run.stderr
-    assert marker.read_text(encoding="utf-8") == ""  # the fault was used
+    assert marker.read_text(encoding="utf-8") == ahead.read_text(encoding="utf-8") == ""
     # The operator is told, naming the document (its title).
     page = layout.path("customer", ACCOUNTS[0], "value-review.html").read_text(encoding="utf-8")
     title = html.unescape(re.search(r"<title>(.*?)</title>", page).group(1))
@@ -117,11 +126,12 @@ def test_a_browser_that_fails_twice_fails_its_account_alone(demo_db, first, tmp_
     # hangs (exits twice are the unit tests').
     faults = ["die", "hang"]
     assert len(faults) == export_chromium.PRINT_RETRIES + 1
-    browser, marker = _stand_in(tmp_path, faults)
+    browser, marker, ahead = _stand_in(tmp_path, worker=faults)
     # --force: every account renders again, so the browser's first document is ACC-0001's.
     run = _render(demo_db, out, browser, "--force", "--print-timeout", PRINT_TIMEOUT)
     assert run.code == 1, run.stdout + run.stderr
-    assert marker.read_text(encoding="utf-8") == ""  # every fault was used
+    # every fault was used
+    assert marker.read_text(encoding="utf-8") == ahead.read_text(encoding="utf-8") == ""
     failed = ACCOUNTS[0]
     assert f"FAILED {failed}" in run.stderr + run.stdout
     assert reason in run.stderr + run.stdout
@@ -139,3 +149,22 @@ def test_a_browser_that_fails_twice_fails_its_account_alone(demo_db, first, tmp_
     assert not _hangers(), "a hung browser was left running"
     for proc in psutil.process_iter(["cmdline"]):
         assert str(browser) not in " ".join(proc.info["cmdline"] or [])
+
+
+def test_a_browser_started_ahead_that_hangs_is_dropped_and_its_worker_prints(demo_db, first,
+                                                                             tmp_path):
+    """The browser the batch starts ahead for its worker (`pool.prestart`) hangs: the worker
+    is not kept waiting for it past `pool.PRESTART_WAIT`, starts its own and prints every
+    account; the hung one is killed when the batch ends."""
+    out, layout = first
+    before = {a: _digest(layout.path("customer", a, "value-review.pdf")) for a in ACCOUNTS}
+    browser, marker, ahead = _stand_in(tmp_path, worker=[], batch=["hang"])
+    run = _render(demo_db, out, browser, "--force")
+    assert run.code == 0, run.stdout + run.stderr
+    assert ahead.read_text(encoding="utf-8") == ""  # the batch's start took the fault
+    assert "printing it again" not in run.stderr  # no print of a worker's failed
+    entries = json.loads(layout.manifest("customer").read_text(encoding="utf-8"))["accounts"]
+    assert [entries[a]["status"] for a in ACCOUNTS] == ["rendered"] * 3
+    for account in ACCOUNTS:
+        assert _digest(layout.path("customer", account, "value-review.pdf")) == before[account]
+    assert not _hangers(), "the hung browser started ahead was left running"

@@ -16,7 +16,10 @@ kernels need once (multiprocessing's "forkserver" method preloading `batch.prelo
 starts it early). A new worker, including one that replaces a recycled worker, is ready in a
 fraction of a second instead of importing pandas, matplotlib, IPython, nbconvert and WeasyPrint
 again, and before its first task it forks its kernel fork server from itself. A worker takes
-the batch's environment, as a spawned one would. Whether a worker still runs is asked of the
+the batch's environment, as a spawned one would. While that process imports, one core has
+nothing else to do: `prestart` uses it to start the first workers' browsers and open their
+pages, and each of those workers is handed one (`chromium.Handover`), so its first PDF does
+not wait for a browser. Whether a worker still runs is asked of the
 worker (a pidfd), so the batch goes on even if that preloading process is killed.
 
 Stopping: Ctrl-C is the parent's to handle (workers ignore SIGINT, which a terminal sends to
@@ -66,6 +69,9 @@ class _Slot:
     ready: bool = False
     pidfd: int | None = None  # the worker process itself, to ask whether it still runs
     started: float = 0.0  # time.monotonic() when its task was handed out
+    #: The browser the batch started and handed to this worker: the batch's child, so the
+    #: batch reaps it, and kills it with the worker.
+    browser: chromium.Browser | None = None
 
     def alive(self) -> bool:
         """Whether the worker still runs, asked of the process itself: multiprocessing learns
@@ -103,6 +109,9 @@ class _Slot:
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
+        if self.browser is not None:  # the worker is gone: its browser goes too
+            self.browser.close()
+            self.browser = None
 
 
 def _rss_mb() -> float:
@@ -138,6 +147,97 @@ def _context() -> Any:
 _PRELOAD_TMP: str | None = None
 
 
+#: Seconds a browser started ahead for a worker may take to start and open its page; one
+#: slower than that is dropped (the worker starts its own).
+PRESTART_TIMEOUT = 15.0
+#: Seconds a new worker waits for a browser still starting ahead for it. A batch that starts
+#: its workers this early has read the warehouse in less time than the preloading process
+#: takes to import (seconds), which its start waits for anyway; a browser starts in about
+#: half a second.
+PRESTART_WAIT = 3.0
+
+
+class _Browsers:
+    """Browsers started ahead for the first workers (`prestart`), each by a thread of its own
+    while the batch reads the warehouse and the preloading process imports; `take` gives one
+    whose page is open, `close` stops those never taken."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._starting = 0
+        self._threads: list[threading.Thread] = []
+        self._ready: list[chromium.Browser] = []
+        self._started: list[chromium.Browser] = []
+        self._closed = False
+
+    def start(self, count: int) -> None:
+        with self._lock:
+            self._closed = False
+            self._starting += count
+            for _ in range(count):
+                thread = threading.Thread(target=self._start_one, name="vr-browser-prestart",
+                                          daemon=True)
+                self._threads.append(thread)
+                thread.start()
+
+    def _start_one(self) -> None:
+        try:
+            self._open_one()
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self._lock.notify_all()
+
+    def _open_one(self) -> None:
+        try:
+            browser = chromium.Browser(env=chromium.fonts_env())
+        except chromium.BrowserError:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._started.append(browser)
+        try:
+            browser.open_page(time.monotonic() + PRESTART_TIMEOUT)
+        except (chromium.BrowserError, OSError):
+            return  # closed by open_page
+        with self._lock:
+            if not self._closed:
+                self._ready.append(browser)
+
+    def take(self) -> chromium.Browser | None:
+        """A started browser with its page open, now the caller's (waiting up to
+        `PRESTART_WAIT` seconds for one still starting); None if there is none."""
+        with self._lock:
+            self._lock.wait_for(lambda: self._ready or not self._starting, PRESTART_WAIT)
+            if not self._ready:
+                return None
+            browser = self._ready.pop()
+            self._started.remove(browser)
+            return browser
+
+    def close(self) -> None:
+        """Stop every browser started here and not taken. One still starting is killed, which
+        ends its thread's wait (`open_page` then closes it)."""
+        with self._lock:
+            self._closed = True
+            threads, self._threads = self._threads, []
+            starting = [b.pid for b in self._started if b not in self._ready and b.pid]
+        for pid in starting:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        for thread in threads:
+            thread.join(PRESTART_TIMEOUT + 1)
+        with self._lock:
+            left, self._started, self._ready = self._started, [], []
+        for browser in left:
+            browser.close()
+
+
+_PRESTARTED = _Browsers()
+atexit.register(_PRESTARTED.close)  # a batch that ends before `run` (nothing to render)
+
+
 def _preload_tmp() -> str:
     """This batch's private folder for the preloading process's temporary files, removed when
     the batch's process exits (that process and its forks never clean up themselves)."""
@@ -163,12 +263,17 @@ def _listener_folder() -> None:
         tempfile.tempdir = saved
 
 
-def prestart() -> None:
+def prestart(browsers: int = 0) -> None:
     """Start the process workers are forked from, so that it imports while the batch is
     still reading the warehouse. Idempotent; `run` calls it too. That process is told this
-    one's pid, and stops importing if this process ends first (a batch with bad data)."""
+    one's pid, and stops importing if this process ends first (a batch with bad data).
+
+    `browsers`: also start that many Chromium browsers for the first workers (the PDF engine
+    is Chromium), on the core the imports leave idle; `run` hands each to a worker."""
     if _context().get_start_method() != "forkserver":
         return
+    if browsers > 0 and chromium.executable() is not None:
+        _PRESTARTED.start(browsers)
     from multiprocessing import forkserver
 
     _listener_folder()  # first: a TMPDIR with no room for sockets stops us before anything
@@ -190,14 +295,18 @@ def prestart() -> None:
 
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
                  runner: Callable[[worker.Task], worker.TaskResult], warm: bool,
-                 tmp_root: str | None = None, environ: dict[str, str] | None = None) -> None:
+                 tmp_root: str | None = None, environ: dict[str, str] | None = None,
+                 browser: chromium.Handover | None = None) -> None:
     """Run the tasks the parent hands over, one at a time, until told to stop, the task
-    budget is spent, or memory passes the ceiling; then leave at once (see `_leave`)."""
+    budget is spent, or memory passes the ceiling; then leave at once (see `_leave`).
+    `browser`: one the batch started for this worker, for its PDFs."""
     if environ is not None:
         # A fork of the preloading process has that process's environment; take the
         # batch's own, as a spawned worker would.
         os.environ.clear()
         os.environ.update(environ)
+    if browser is not None:
+        chromium.receive(browser)
     _serve_tasks(tasks, results, max_tasks, max_rss_mb, runner, warm, tmp_root)
     _leave()
 
@@ -288,6 +397,7 @@ def run(
 
     todo = list(tasks)
     if not todo:
+        _PRESTARTED.close()
         return
     todo.reverse()  # pop() from the end keeps the caller's order
     ctx = _context()
@@ -301,9 +411,11 @@ def run(
     def spawn() -> None:
         task_r, task_w = ctx.Pipe(duplex=False)
         res_r, res_w = ctx.Pipe(duplex=False)
+        browser = _PRESTARTED.take()
+        handover = browser.hand_over() if browser is not None else None
         p = ctx.Process(target=_worker_main, daemon=True,
                         args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root,
-                              dict(os.environ)))
+                              dict(os.environ), handover))
         # A worker must not die of a terminal's Ctrl-C (sent to the whole process group): a
         # fork of the preloading process ignores SIGINT from birth (`batch.preload`); a
         # spawned one is started with SIGINT ignored. Not around a forkserver start, which
@@ -316,6 +428,8 @@ def run(
         except (OSError, EOFError) as exc:  # the preloading process is gone (a signal?)
             for conn in (task_r, task_w, res_r, res_w):
                 conn.close()
+            if browser is not None:
+                browser.close()
             if stop and stop():
                 return  # stopping anyway: no worker is needed
             raise PoolError(f"cannot start a render worker ({type(exc).__name__}: "
@@ -325,11 +439,13 @@ def run(
                 signal.signal(signal.SIGINT, sigint)
         task_r.close()
         res_w.close()
+        if browser is not None and handover is not None:
+            browser.let_go(handover)  # the worker has its own copies of the browser's pipe
         try:
             pidfd = os.pidfd_open(p.pid)
         except (AttributeError, OSError):  # pragma: no cover - before Linux 5.3
             pidfd = None
-        slots[res_r] = _Slot(p, task_w, res_r, pidfd=pidfd)
+        slots[res_r] = _Slot(p, task_w, res_r, pidfd=pidfd, browser=browser)
 
     def hand_out(slot: _Slot) -> None:
         if todo and slot.task is None and not (stop and stop()):
@@ -418,6 +534,7 @@ def run(
                 spawn()
     finally:
         _stop_workers(list(slots.values()))
+        _PRESTARTED.close()  # any not handed to a worker
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 

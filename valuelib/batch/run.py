@@ -245,8 +245,10 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         layout = QuarterLayout(opts.out.resolve(), quarter)
         if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
             # Every account will be rendered: let the workers' preloading process import
-            # while the warehouse is read (a re-run may have nothing to do, so it waits).
-            pool.prestart()
+            # while the warehouse is read (a re-run may have nothing to do, so it waits),
+            # and start the first workers' browsers meanwhile when they will print.
+            pool.prestart(browsers=(opts.workers or os.cpu_count() or 1)
+                          if run.engine == "chromium" and "pdf" in opts.formats else 0)
         # Bundles stay in memory: nothing but documents and records is written under --out.
         ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
                          audience=audience, portfolio=opts.portfolio, as_of=as_of)

@@ -9,7 +9,9 @@ fails them) and its scripts are disabled; a document is self-contained
 `Browser.max_documents` documents or when its processes' memory grows past
 `Browser.max_rss_mb`, and killed and restarted on the next document when it dies or
 overruns a document's deadline: that document fails (:class:`BrowserExited`,
-:class:`BrowserHung`), the next one prints.
+:class:`BrowserHung`), the next one prints. A browser started, with its page, by one process
+can be handed to the next process it starts (`Browser.hand_over`, `receive`): a batch starts
+its first workers' browsers while those workers are still being prepared.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import atexit
 import base64
 import contextlib
 import functools
+import html as html_lib
 import json
 import os
 import select
@@ -26,12 +29,15 @@ import signal
 import tempfile
 import time
 import weakref
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from valuelib.render import PDF_ENGINE, PDF_ENGINES, tempdirs
 
 __all__ = ["ENV_EXECUTABLE", "PRINT_TIMEOUT", "Browser", "BrowserError", "BrowserExited",
-           "BrowserHung", "close_all", "executable", "resolve_engine"]
+           "BrowserHung", "Handover", "close_all", "executable", "fonts_env", "receive",
+           "resolve_engine"]
 
 #: The environment variable naming the Chromium binary (else ``chromium`` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
@@ -153,6 +159,87 @@ def resolve_engine(name: str) -> str:
     return name
 
 
+_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir>
+<match target="font"><edit name="hinting" mode="assign"><bool>false</bool></edit>
+<edit name="hintstyle" mode="assign"><const>hintnone</const></edit>
+<edit name="autohint" mode="assign"><bool>false</bool></edit>
+<edit name="antialias" mode="assign"><bool>true</bool></edit>
+<edit name="rgba" mode="assign"><const>none</const></edit></match></fontconfig>
+"""
+
+
+@functools.cache
+def fonts_env() -> dict[str, str]:
+    """The environment of a browser that prints the house's documents: a fontconfig that
+    knows the bundled fonts only (so no font of the machine can be used), in a private
+    folder kept for this process."""
+    from valuelib.report import fonts
+
+    folder = tempfile.TemporaryDirectory(prefix="vr-chromium-fonts-")
+    _keep.append(folder)
+    conf = Path(folder.name) / "fonts.conf"
+    conf.write_text(_FONTCONFIG.format(fonts=html_lib.escape(str(fonts.FONTS_DIR)),
+                                       cache=html_lib.escape(folder.name)), encoding="utf-8")
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+_keep: list[tempfile.TemporaryDirectory[str]] = []
+
+
+class _PassedFd:
+    """A file descriptor that multiprocessing hands to the process it starts (pickled as
+    ``multiprocessing.reduction.DupFd``, sent with SCM_RIGHTS): in that process, `fd` is its
+    own copy. Only for a `Process`'s arguments."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from multiprocessing import reduction
+
+        return _received_fd, (reduction.DupFd(self.fd),)
+
+
+def _received_fd(dup: Any) -> _PassedFd:
+    return _PassedFd(dup.detach())
+
+
+@dataclass
+class Handover:
+    """A browser started and given its page by one process (a batch, while its workers'
+    preloading process imports) for the process it starts next (a worker), which prints with it
+    as if it had started it (`receive`). The browser stays the starter's child: the starter
+    reaps it and kills it if the worker dies; the worker watches it through `pidfd`."""
+
+    path: str
+    env_keys: tuple[str, ...]
+    pid: int
+    pidfd: _PassedFd
+    to_browser: _PassedFd
+    from_browser: _PassedFd
+    folder: str
+    target: tuple[str, str]
+
+
+#: Browsers handed to this process (`receive`), taken by the next `Browser.start` that fits.
+_received: list[Handover] = []
+
+
+def receive(handover: Handover) -> None:
+    """Keep a browser another process started for this one: the next `Browser.start` of this
+    process with the same executable and environment takes it instead of starting one."""
+    _received.append(handover)
+
+
+def _take_received(path: str, env: dict[str, str]) -> Handover | None:
+    for i, handover in enumerate(_received):
+        if handover.path == path and handover.env_keys == tuple(sorted(env)):
+            return _received.pop(i)
+    return None
+
+
 #: The longest single wait on the pipe, in seconds (`select` takes no longer timeout; a
 #: deadline further off, even an infinite one, is waited for in turns).
 _MAX_WAIT = 3600.0
@@ -264,6 +351,9 @@ class Browser:
         self.documents = 0
         self._pipe: _Pipe | None = None
         self._folder: str | None = None
+        #: A pidfd of a browser another process started and handed over (`receive`): that
+        #: process reaps it, this one watches and kills it through the pidfd.
+        self._pidfd: int | None = None
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -272,8 +362,13 @@ class Browser:
         `deadline` (a `time.monotonic` reading; else `timeout` from now). Its profile and its
         TMPDIR are one private folder, removed by `close` in this process only: the browser
         is killed, never cleans up itself, and makes its singleton socket in its TMPDIR (so
-        that folder lies where socket paths fit: `tempdirs.socket_root`)."""
+        that folder lies where socket paths fit: `tempdirs.socket_root`). A browser handed to
+        this process for this executable and environment (`receive`) is taken instead."""
         self.close()
+        handover = _take_received(self.path, self.env)
+        if handover is not None:
+            self._adopt(handover)
+            return
         self._folder = tempfile.mkdtemp(prefix="vr-chromium-",
                                         dir=tempdirs.socket_root(SOCKET_DEPTH))
         profile = os.path.join(self._folder, "profile")
@@ -304,17 +399,66 @@ class Browser:
             self.close()
             raise
 
+    def _adopt(self, handover: Handover) -> None:
+        """Print with a browser another process started (`Handover`) from now on."""
+        self.pid = handover.pid
+        self._pidfd = handover.pidfd.fd
+        self._folder = handover.folder
+        self._target = handover.target
+        self._pipe = _Pipe(handover.to_browser.fd, handover.from_browser.fd)
+        self.documents = 0
+
+    def open_page(self, deadline: float | None = None) -> None:
+        """Start the browser if it is not running and make the page it prints in, by
+        `deadline` (else `timeout` from now): what its first document would otherwise wait
+        for (about 0.6 s of CPU)."""
+        deadline = time.monotonic() + self.timeout if deadline is None else deadline
+        try:
+            self._page(self._ready(deadline), deadline)
+        except (BrowserError, OSError, ValueError):
+            self.close()
+            raise
+
+    def hand_over(self) -> Handover:
+        """This running browser, with its page, for the process about to be started (a
+        `multiprocessing` process's argument); call `let_go` once that process has started."""
+        if self._pipe is None or self.pid is None or self._target is None or self._folder is None:
+            raise BrowserError("only a running browser with its page can be handed over")
+        return Handover(self.path, tuple(sorted(self.env)), self.pid,
+                        _PassedFd(os.pidfd_open(self.pid)), _PassedFd(self._pipe._w),
+                        _PassedFd(self._pipe._r), self._folder, self._target)
+
+    def let_go(self, handover: Handover) -> None:
+        """After `hand_over`: the other process has its own copies of the browser's pipe, so
+        close this one's (the browser then sees the other process's end as the only one). The
+        browser stays this process's child: `close` still kills, reaps and removes it."""
+        with contextlib.suppress(OSError):
+            os.close(handover.pidfd.fd)
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        self._target = None
+
     def close(self) -> None:
         """Stop the browser and every process it started; remove its folder. In a process
         forked from the browser's owner, only forget it (it is the owner's)."""
         if os.getpid() != self._owner:
-            self._pipe = self.pid = self._folder = self._target = None
+            self._pipe = self.pid = self._folder = self._target = self._pidfd = None
             self._owner = os.getpid()
             return
         self._target = None
         if self._pipe is not None:
             self._pipe.close()
             self._pipe = None
+        if self._pidfd is not None:
+            # Handed over: not this process's child. Until its starter reaps it the pid stays
+            # its own, so a group kill is safe only while the pidfd says it still runs.
+            if self._running_by_pidfd():
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(self._pidfd)
+            self._pidfd = self.pid = None
         if self.pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -339,9 +483,19 @@ class Browser:
         """Whether the browser process is running (one that exited is reaped here)."""
         if self.pid is None:
             return False
+        if self._pidfd is not None:
+            return self._running_by_pidfd()
         try:
             return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
         except ChildProcessError:
+            return False
+
+    def _running_by_pidfd(self) -> bool:
+        """A handed-over browser's state: its pidfd becomes readable when it exits."""
+        assert self._pidfd is not None
+        try:
+            return not select.select([self._pidfd], [], [], 0)[0]
+        except (OSError, ValueError):
             return False
 
     def rss_mb(self) -> float:

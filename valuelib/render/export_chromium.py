@@ -26,10 +26,8 @@ import io
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
@@ -88,30 +86,6 @@ def _static_css() -> str:
     return fonts.stylesheet(src=_local_src) + "@media print {\n" + own + "}\n"
 
 
-_FONTCONFIG = """<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig><dir>{fonts}</dir><cachedir>{cache}</cachedir>
-<match target="font"><edit name="hinting" mode="assign"><bool>false</bool></edit>
-<edit name="hintstyle" mode="assign"><const>hintnone</const></edit>
-<edit name="autohint" mode="assign"><bool>false</bool></edit>
-<edit name="antialias" mode="assign"><bool>true</bool></edit>
-<edit name="rgba" mode="assign"><const>none</const></edit></match></fontconfig>
-"""
-
-
-@functools.cache
-def _fontconfig() -> dict[str, str]:
-    """The browser's environment for fonts: a fontconfig that knows the bundled fonts only
-    (so no font of the machine can be used), in a private folder kept for this process."""
-    folder = tempfile.TemporaryDirectory(prefix="vr-chromium-fonts-")
-    _keep.append(folder)
-    conf = Path(folder.name) / "fonts.conf"
-    conf.write_text(_FONTCONFIG.format(fonts=html_lib.escape(str(fonts.FONTS_DIR)),
-                                       cache=html_lib.escape(folder.name)), encoding="utf-8")
-    return {"FONTCONFIG_FILE": str(conf)}
-
-
-_keep: list[tempfile.TemporaryDirectory[str]] = []
 
 
 def _text(markup: str) -> str:
@@ -175,7 +149,7 @@ class ChromiumPDFWriter:
     (network or file) makes a customer document a :class:`ResourceRefusedError`."""
 
     def __init__(self, browser: chromium.Browser | None = None) -> None:
-        self._browser = browser or chromium.Browser(env=_fontconfig())
+        self._browser = browser or chromium.Browser(env=chromium.fonts_env())
         self._lock = threading.Lock()
 
     @property

@@ -12,6 +12,7 @@ import pytest
 from support import E2E_ACCOUNTS, PORTFOLIO_ID, QuarterLayout, valuereview
 
 from valuelib.batch import pool, worker
+from valuelib.render import chromium
 
 pytestmark = pytest.mark.slow
 
@@ -163,6 +164,76 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
                              "nbconvert_loaded": True,
                              "weasyprint_loaded": resolve_engine("auto") == "weasyprint",
                              "env": "from the batch"}
+
+
+def _print_with_a_house_browser(task):  # the browser a worker's first PDF is printed with
+    import os
+    from pathlib import Path
+
+    import psutil
+
+    from valuelib.render import chromium
+
+    browser = chromium.Browser(env=chromium.fonts_env())
+    pdf, _ = browser.pdf("<!DOCTYPE html><html><title>t</title><p>Printed</p></html>")
+    if task.account_id == "DIES":
+        Path(os.environ["VR_TEST_BROWSER_PID"]).write_text(str(browser.pid))
+        os._exit(9)
+    return worker.TaskResult(task.account_id, task.stem, True, metrics={
+        "pid": browser.pid, "parent": psutil.Process(browser.pid).ppid(),
+        "pdf": pdf[:5].decode()})
+
+
+def _chromium_children() -> list:
+    import psutil
+
+    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+
+
+@pytest.mark.skipif(chromium.executable() is None, reason="chromium is not installed")
+def test_the_first_workers_print_with_browsers_the_batch_started_ahead(monkeypatch):
+    """`prestart(browsers=N)` starts the browsers while the workers' process imports; each of
+    the first workers is handed one and prints with it. The batch reaps them all, and stops
+    the one no worker took."""
+    import os
+
+    import psutil
+
+    monkeypatch.setattr(pool, "PRESTART_WAIT", 60.0)  # a loaded machine starts them slowly
+    pool.prestart(browsers=3)
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("pdf",)) for a in "AB"]
+    results = {}
+    pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r),
+             runner=_print_with_a_house_browser)
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+    assert [r.metrics["pdf"] for r in results.values()] == ["%PDF-", "%PDF-"]
+    # Started by this process (the batch), not by the workers, and one each.
+    assert {r.metrics["parent"] for r in results.values()} == {os.getpid()}
+    pids = {r.metrics["pid"] for r in results.values()}
+    assert len(pids) == 2
+    assert not [pid for pid in pids if psutil.pid_exists(pid)], "a browser was not reaped"
+    assert not _chromium_children(), "a browser started ahead outlived the batch"
+
+
+@pytest.mark.skipif(chromium.executable() is None, reason="chromium is not installed")
+def test_a_browser_handed_to_a_worker_that_dies_goes_with_it(monkeypatch, tmp_path):
+    """The browser stays the batch's child: a worker killed while it holds one cannot orphan
+    it (nor a hung one), since the batch kills and reaps it with the worker."""
+    import psutil
+
+    monkeypatch.setattr(pool, "PRESTART_WAIT", 60.0)
+    pid_file = tmp_path / "browser.pid"
+    monkeypatch.setenv("VR_TEST_BROWSER_PID", str(pid_file))
+    pool.prestart(browsers=1)
+    tasks = [worker.Task("DIES", "value-review", "nb.ipynb", {}, b"{}", ("pdf",))]
+    results = {}
+    pool.run(tasks, 1, lambda r: results.setdefault(r.account_id, r),
+             runner=_print_with_a_house_browser)
+    assert not results["DIES"].ok
+    assert "worker process died (exit code 9)" in results["DIES"].error
+    pid = int(pid_file.read_text())
+    assert not psutil.pid_exists(pid), "the dead worker's browser is still there"
+    assert not _chromium_children()
 
 
 def _certificates(folder):

@@ -65,7 +65,7 @@ def test_resolve_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 def browser():
     if chromium.executable() is None:
         pytest.skip("chromium is not installed")
-    b = chromium.Browser(timeout=30, env=export_chromium._fontconfig())
+    b = chromium.Browser(timeout=30, env=chromium.fonts_env())
     yield b
     b.close()
 
