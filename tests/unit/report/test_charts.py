@@ -249,6 +249,35 @@ def test_a_chart_on_a_prepared_figure_is_the_same_chart(name):
     assert drawn == made
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypatch):
+    """Every text's layout is remembered across the layout passes, the tight box, the drawing
+    and the charts drawn after (`textcache.memoized_layout`): a chart drawn with the memo full
+    is, byte for byte, the chart matplotlib lays out itself."""
+    import matplotlib.text as mtext
+
+    from valuelib.report import blocks
+    from valuelib.report.charts import textcache
+
+    func, make, _required, kwargs = CASES[name]
+    charts.apply_style()
+
+    def svg() -> str:
+        ids = blocks.reset_figure_ids()
+        try:
+            return str(blocks.figure(func(make(), **kwargs)))
+        finally:
+            blocks.reset_figure_ids(ids)
+
+    memo = textcache.MEMOS["layout"]
+    svg()
+    hits = memo.hits
+    remembered = svg()  # every text seen before
+    assert memo.hits > hits
+    monkeypatch.setattr(mtext.Text, "_get_layout", mtext.Text._get_layout.__wrapped__)
+    assert svg() == remembered
+
+
 def test_prepared_figures_made_in_another_style_are_not_used():
     """A notebook that changes the style after the figures were made gets new figures in its
     own style, never one of the old ones."""

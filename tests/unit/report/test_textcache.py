@@ -30,6 +30,7 @@ def _without_memos(monkeypatch: pytest.MonkeyPatch) -> None:
     """matplotlib's own lookup and measurement for the rest of the test."""
     monkeypatch.delattr(font_manager.fontManager, "_find_fonts_by_props")
     monkeypatch.setattr(mtext, "get_font", mtext.get_font.__wrapped__)
+    monkeypatch.setattr(mtext.Text, "_get_layout", mtext.Text._get_layout.__wrapped__)
     for cls in (RendererSVG, RendererAgg):
         monkeypatch.setattr(cls, "get_text_width_height_descent",
                             cls.__dict__["get_text_width_height_descent"].__wrapped__)
@@ -42,6 +43,8 @@ def test_installed_once_by_the_charts_package():
     assert getattr(lookup, "_valuereview_memo", False)
     assert getattr(mtext.get_font, "_valuereview_memo", False)
     assert mtext.get_font.__wrapped__ is font_manager.get_font
+    assert getattr(mtext.Text._get_layout, "_valuereview_memo", False)
+    assert not getattr(mtext.Text._get_layout.__wrapped__, "_valuereview_memo", False)
     for cls in (RendererSVG, RendererAgg):
         measure = cls.__dict__["get_text_width_height_descent"]
         assert getattr(measure, "_valuereview_memo", False)
@@ -125,3 +128,62 @@ def test_chart_svg_is_byte_identical_without_the_memos(monkeypatch):
                        False)
     assert _svg(draw, monkeypatch) == with_memos
     assert "Tickets ₾" in with_memos
+
+
+def _layout(text: mtext.Text, renderer) -> tuple:
+    bbox, lines, box = text._get_layout(renderer)
+    return tuple(bbox.bounds), lines, box
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"rotation": 30, "ha": "right", "rotation_mode": "anchor"},
+    {"rotation": 90, "va": "center", "multialignment": "center", "linespacing": 1.6},
+    {"ha": "center", "va": "baseline", "fontsize": 14, "fontweight": "bold"},
+])
+def test_layouts_are_matplotlibs_and_follow_every_setting(options):
+    own = mtext.Text._get_layout.__wrapped__
+    fig = plt.figure(dpi=100)
+    renderer = fig.canvas.get_renderer()
+    memo = textcache.MEMOS["layout"]
+    for string in ("Q3 2026", "Two lines:\nActive users ₾", "Ŵ ɓ ɗ ƙ ƴ"):
+        text = fig.text(0.5, 0.5, string, **options)
+        expected = own(text, renderer)
+        first = _layout(text, renderer)
+        assert first == (tuple(expected[0].bounds), expected[1], expected[2])
+        hits = memo.hits
+        again = fig.text(0.1, 0.9, string, **options)  # elsewhere: the layout is relative
+        assert _layout(again, renderer) == first and memo.hits == hits + 1
+    text = fig.text(0.5, 0.5, "Q3 2026", **options)
+    wide = _layout(text, renderer)
+    text.set_rotation(45)
+    assert _layout(text, renderer) == (tuple(own(text, renderer)[0].bounds),
+                                       *own(text, renderer)[1:]) != wide
+    text.get_fontproperties().set_size(20)  # mutated in place: laid out afresh
+    assert _layout(text, renderer)[0] == tuple(own(text, renderer)[0].bounds)
+
+
+def test_layouts_are_per_renderer_class_and_dpi_and_handed_out_fresh():
+    own = mtext.Text._get_layout.__wrapped__
+    low, high = plt.figure(dpi=72), plt.figure(dpi=200)
+    svg = RendererSVG(300, 200, io.StringIO())
+    for fig, renderer in ((low, low.canvas.get_renderer()), (high, high.canvas.get_renderer()),
+                          (low, svg)):
+        text = fig.text(0, 0, "Renewal date")
+        bbox, lines, box = text._get_layout(renderer)
+        assert tuple(bbox.bounds) == tuple(own(text, renderer)[0].bounds)
+        bbox.x0 = -999  # a caller may change what it is given
+        lines.clear()
+        again = text._get_layout(renderer)
+        assert again[0].x0 != -999 and again[1]
+
+
+def test_wrapped_and_math_text_are_laid_out_by_matplotlib():
+    fig = plt.figure(dpi=100)
+    renderer = fig.canvas.get_renderer()
+    assert textcache._layout_key(fig.text(0, 0, "A long label", wrap=True), renderer) is None
+    math = fig.text(0, 0, r"$\alpha$ cost", parse_math=True)
+    assert textcache._layout_key(math, renderer) is None
+    assert textcache._layout_key(fig.text(0, 0, "TeX", usetex=True), renderer) is None
+    plain = fig.text(0, 0, r"$\alpha$ cost", parse_math=False)
+    assert textcache._layout_key(plain, renderer)[0] == r"$\alpha$ cost"

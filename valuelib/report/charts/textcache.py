@@ -9,11 +9,16 @@ the text's font families (``FontManager._find_fonts_by_props``), which copies th
 properties and reads eleven ``font.*`` rcParams once per family (the house style has five)
 before it reaches matplotlib's own cache.
 
-`install` puts a memo in front of both, process-wide. A memo's key holds everything the
+Each of those passes also lays every text out again (`Text._get_layout`: its lines, line
+metrics, rotation and alignment, relative to its anchor), the same way for the same tick
+label, title or legend entry.
+
+`install` puts a memo in front of each, process-wide. A memo's key holds everything the
 answer depends on (the string, a copy of the font properties, the renderer's dpi for the
 raster renderer, the font and hinting rcParams, the installed fonts and
-``MPL_IGNORE_SYSTEM_FONTS``), so the answers, the charts and their SVG bytes are the same;
-mathtext and TeX measurements are passed through unremembered. These are matplotlib
+``MPL_IGNORE_SYSTEM_FONTS``; for a layout also the renderer's class, the figure's dpi, the
+text's rotation, alignments and line spacing), so the answers, the charts and their SVG bytes
+are the same; mathtext, TeX and wrapped text are passed through unremembered. These are matplotlib
 internals (checked with matplotlib 3.11); `install` leaves out any that a matplotlib lacks.
 """
 
@@ -126,6 +131,48 @@ def memoized_measure(measure: Callable[..., Any], name: str, *,
     return get_text_width_height_descent
 
 
+def _layout_key(text: Any, renderer: Any) -> tuple[Any, ...] | None:
+    """What `Text._get_layout` depends on besides the fonts, or None for a text it does not
+    remember: wrapped (laid out against the figure), TeX, or possibly mathtext."""
+    string = text.get_text()
+    if (not isinstance(string, str) or text.get_wrap() or text.get_usetex()
+            or (text.get_parse_math() and "$" in string)):
+        return None
+    figure = text.get_figure(root=True)
+    return (string, text.get_fontproperties(), type(renderer),
+            figure.dpi if figure is not None else None, text.get_linespacing(),
+            text._get_multialignment(), text.get_rotation(), text.get_horizontalalignment(),
+            text.get_verticalalignment(), text.get_rotation_mode(),
+            *_fonts_key(font_manager.fontManager))
+
+
+def memoized_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
+    """`Text._get_layout` answering a text laid out before in the same way from a memo
+    (a fresh `Bbox` and list each time: callers may change what they are given)."""
+    from matplotlib.transforms import Bbox
+
+    memo = MEMOS.setdefault("layout", _Memo())
+
+    @functools.wraps(layout)
+    def _get_layout(self: Any, renderer: Any) -> Any:
+        key = _layout_key(self, renderer)
+        if key is None:
+            return layout(self, renderer)
+        try:
+            points, lines, box = memo.answers[key]
+        except KeyError:
+            memo.misses += 1
+            bbox, lines, box = layout(self, renderer)
+            memo.remember((key[0], key[1].copy(), *key[2:]),
+                          (bbox.get_points().copy(), tuple(lines), box))
+            return bbox, lines, box
+        memo.hits += 1
+        return Bbox(points.copy()), list(lines), box
+
+    setattr(_get_layout, _MARK, True)
+    return _get_layout
+
+
 class _FontTables:
     """One font's SFNT tables, each read once; anything else goes to the font itself.
 
@@ -174,8 +221,8 @@ def memoized_font_tables(get_font: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Put the memos in front of matplotlib's font lookup, of the font tables `Text` reads for
-    its line metrics, and of the SVG and raster (Agg) renderers' text measurement.
-    Idempotent."""
+    its line metrics, of the SVG and raster (Agg) renderers' text measurement, and of
+    `Text`'s layout. Idempotent."""
     from matplotlib import text
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.backends.backend_svg import RendererSVG
@@ -185,6 +232,10 @@ def install() -> None:
     get_font = getattr(text, "get_font", None)
     if get_font is not None and not getattr(get_font, _MARK, False):
         text.get_font = memoized_font_tables(get_font)
+    layout = text.Text.__dict__.get("_get_layout")
+    if (layout is not None and hasattr(text.Text, "_get_multialignment")
+            and not getattr(layout, _MARK, False)):
+        text.Text._get_layout = memoized_layout(layout)
     find = getattr(manager, "_find_fonts_by_props", None)
     if find is not None and not getattr(find, _MARK, False):
         manager._find_fonts_by_props = memoized_font_lookup(find, manager)
