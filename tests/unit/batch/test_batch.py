@@ -168,6 +168,8 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
 
 def _print_with_a_house_browser(task):  # the browser a worker's first PDF is printed with
     import os
+    import signal
+    import time
     from pathlib import Path
 
     import psutil
@@ -179,9 +181,16 @@ def _print_with_a_house_browser(task):  # the browser a worker's first PDF is pr
     if task.account_id == "DIES":
         Path(os.environ["VR_TEST_BROWSER_PID"]).write_text(str(browser.pid))
         os._exit(9)
+    handed = browser.pid, psutil.Process(browser.pid).ppid()
+    # The handed browser dies: the next print sees it through the pidfd and starts its own.
+    os.killpg(browser.pid, signal.SIGKILL)
+    while browser.alive():
+        time.sleep(0.01)
+    again, _ = browser.pdf("<!DOCTYPE html><html><title>t</title><p>Again</p></html>")
     return worker.TaskResult(task.account_id, task.stem, True, metrics={
-        "pid": browser.pid, "parent": psutil.Process(browser.pid).ppid(),
-        "pdf": pdf[:5].decode()})
+        "pid": handed[0], "parent": handed[1], "pdf": pdf[:5].decode(),
+        "again": again[:5].decode(), "own_parent": psutil.Process(browser.pid).ppid(),
+        "worker": os.getpid()})
 
 
 def _chromium_children() -> list:
@@ -193,8 +202,8 @@ def _chromium_children() -> list:
 @pytest.mark.skipif(chromium.executable() is None, reason="chromium is not installed")
 def test_the_first_workers_print_with_browsers_the_batch_started_ahead(monkeypatch):
     """`prestart(browsers=N)` starts the browsers while the workers' process imports; each of
-    the first workers is handed one and prints with it. The batch reaps them all, and stops
-    the one no worker took."""
+    the first workers is handed one and prints with it, and with a browser of its own once
+    that one died. The batch reaps them all, and stops the one no worker took."""
     import os
 
     import psutil
@@ -211,6 +220,9 @@ def test_the_first_workers_print_with_browsers_the_batch_started_ahead(monkeypat
     assert {r.metrics["parent"] for r in results.values()} == {os.getpid()}
     pids = {r.metrics["pid"] for r in results.values()}
     assert len(pids) == 2
+    # Once it died, each worker printed with a browser of its own.
+    for r in results.values():
+        assert (r.metrics["again"], r.metrics["own_parent"]) == ("%PDF-", r.metrics["worker"])
     assert not [pid for pid in pids if psutil.pid_exists(pid)], "a browser was not reaped"
     assert not _chromium_children(), "a browser started ahead outlived the batch"
 
