@@ -88,7 +88,7 @@ def _fake_renderer(monkeypatch) -> list[str]:
         return False
 
     monkeypatch.setattr(batch, "_run_tasks", run_tasks)
-    monkeypatch.setattr(pool, "prestart", lambda: None)
+    monkeypatch.setattr(pool, "prestart", lambda browsers=0: None)
     return rendered
 
 

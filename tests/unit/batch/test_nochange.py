@@ -80,7 +80,7 @@ def test_nothing_changed_renders_nothing_and_reads_no_output(db, tmp_path, monke
     out = tmp_path / "out"
     fake = FakePool()
     monkeypatch.setattr(pool, "run", fake.run)
-    monkeypatch.setattr(pool, "prestart", lambda: None)
+    monkeypatch.setattr(pool, "prestart", lambda browsers=0: None)
     assert cli.main(_args(db, out)) == 0
     assert sorted(fake.rendered) == [*ACCOUNTS, PORTFOLIO_ID]
 
@@ -102,7 +102,7 @@ def test_a_deleted_or_edited_output_is_rendered_again_a_touched_one_is_not(db, t
     out = tmp_path / "out"
     fake = FakePool()
     monkeypatch.setattr(pool, "run", fake.run)
-    monkeypatch.setattr(pool, "prestart", lambda: None)
+    monkeypatch.setattr(pool, "prestart", lambda browsers=0: None)
     opts = batch.Options(db=str(db), out=out, accounts=",".join(ACCOUNTS), portfolio=False)
     batch.render(opts)
     lay = QuarterLayout(out.resolve(), "2026Q3")
@@ -142,7 +142,7 @@ ACC = ACCOUNTS[0]
 def fake(monkeypatch) -> FakePool:
     pool_ = FakePool()
     monkeypatch.setattr(pool, "run", pool_.run)
-    monkeypatch.setattr(pool, "prestart", lambda: None)
+    monkeypatch.setattr(pool, "prestart", lambda browsers=0: None)
     return pool_
 
 
