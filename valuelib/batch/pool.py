@@ -171,6 +171,7 @@ class _Browsers:
         self._closed = False
 
     def start(self, count: int) -> None:
+        chromium.fonts_env()  # made once, here, not by two threads at once
         with self._lock:
             self._closed = False
             self._starting += count
@@ -272,8 +273,6 @@ def prestart(browsers: int = 0) -> None:
     is Chromium), on the core the imports leave idle; `run` hands each to a worker."""
     if _context().get_start_method() != "forkserver":
         return
-    if browsers > 0 and chromium.executable() is not None:
-        _PRESTARTED.start(browsers)
     from multiprocessing import forkserver
 
     _listener_folder()  # first: a TMPDIR with no room for sockets stops us before anything
@@ -291,6 +290,9 @@ def prestart(browsers: int = 0) -> None:
         os.environ.pop(worker.PRELOAD_TMP_ENV, None)
         if main:
             signal.signal(signal.SIGINT, sigint)
+    # After: the browsers take this process's environment and signals as they are again.
+    if browsers > 0 and chromium.executable() is not None:
+        _PRESTARTED.start(browsers)
 
 
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
