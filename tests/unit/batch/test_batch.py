@@ -193,10 +193,11 @@ def _print_with_a_house_browser(task):  # the browser a worker's first PDF is pr
         "worker": os.getpid()})
 
 
-def _chromium_children() -> list:
+def _chromium_children() -> set[int]:
+    """This process's Chromium processes (another test here may keep a browser running)."""
     import psutil
 
-    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+    return {p.pid for p in psutil.Process().children(recursive=True) if "chrom" in p.name()}
 
 
 @pytest.mark.skipif(chromium.executable() is None, reason="chromium is not installed")
@@ -209,6 +210,7 @@ def test_the_first_workers_print_with_browsers_the_batch_started_ahead(monkeypat
     import psutil
 
     monkeypatch.setattr(pool, "PRESTART_WAIT", 60.0)  # a loaded machine starts them slowly
+    before = _chromium_children()
     pool.prestart(browsers=3)
     tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("pdf",)) for a in "AB"]
     results = {}
@@ -224,7 +226,7 @@ def test_the_first_workers_print_with_browsers_the_batch_started_ahead(monkeypat
     for r in results.values():
         assert (r.metrics["again"], r.metrics["own_parent"]) == ("%PDF-", r.metrics["worker"])
     assert not [pid for pid in pids if psutil.pid_exists(pid)], "a browser was not reaped"
-    assert not _chromium_children(), "a browser started ahead outlived the batch"
+    assert _chromium_children() <= before, "a browser started ahead outlived the batch"
 
 
 @pytest.mark.skipif(chromium.executable() is None, reason="chromium is not installed")
@@ -236,6 +238,7 @@ def test_a_browser_handed_to_a_worker_that_dies_goes_with_it(monkeypatch, tmp_pa
     monkeypatch.setattr(pool, "PRESTART_WAIT", 60.0)
     pid_file = tmp_path / "browser.pid"
     monkeypatch.setenv("VR_TEST_BROWSER_PID", str(pid_file))
+    before = _chromium_children()
     pool.prestart(browsers=1)
     tasks = [worker.Task("DIES", "value-review", "nb.ipynb", {}, b"{}", ("pdf",))]
     results = {}
@@ -245,7 +248,7 @@ def test_a_browser_handed_to_a_worker_that_dies_goes_with_it(monkeypatch, tmp_pa
     assert "worker process died (exit code 9)" in results["DIES"].error
     pid = int(pid_file.read_text())
     assert not psutil.pid_exists(pid), "the dead worker's browser is still there"
-    assert not _chromium_children()
+    assert _chromium_children() <= before
 
 
 def _certificates(folder):
