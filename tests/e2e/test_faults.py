@@ -466,8 +466,13 @@ def test_a_killed_worker_fails_its_account_only_and_a_rerun_finishes(
 
 def _held(task: worker.Task) -> worker.TaskResult:
     """A pool runner: leaves a file in its temporary folder, then, if the task names a hold
-    file, writes its pid beside it and waits while it exists."""
+    file, writes its pid beside it and waits while it exists; a task that names another's
+    hold file as `after` first waits (up to a minute) until that task has started."""
     Path(tempfile.mkdtemp(prefix="task-"), "bundle.json").write_text("{}")
+    after = task.parameters.get("after")
+    deadline = time.monotonic() + 60
+    while after and not Path(f"{after}.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     hold = task.parameters.get("hold")
     if hold:
         Path(f"{hold}.pid").write_text(str(os.getpid()))
@@ -476,8 +481,10 @@ def _held(task: worker.Task) -> worker.TaskResult:
     return worker.TaskResult(task.account_id, task.stem, True)
 
 
-def _task(account_id: str, hold: Path | None = None) -> worker.Task:
+def _task(account_id: str, hold: Path | None = None, after: Path | None = None) -> worker.Task:
     parameters = {"hold": str(hold)} if hold else {}
+    if after:
+        parameters["after"] = str(after)
     return worker.Task(account_id, "value-review", "nb.ipynb", parameters, b"{}", ("html",))
 
 
@@ -507,8 +514,10 @@ def test_stopping_the_pool_abandons_tasks_in_flight(tmp_path, monkeypatch):
             stopped.append(time.monotonic())
         return bool(stopped)
 
-    pool.run([_task("A"), _task("B", hold), _task("C")], 2, results.append, runner=_held,
-             warm=False, stop=stop)
+    # A ends only once B runs (on the other worker), so the pool is told to stop before it
+    # could hand C to A's worker, however the two workers' starts fall.
+    pool.run([_task("A", after=hold), _task("B", hold), _task("C")], 2, results.append,
+             runner=_held, warm=False, stop=stop)
     # B's worker was not waited for (timed from the stop, not from the pool's start-up, which a
     # loaded machine slows)
     assert time.monotonic() - stopped[0] < pool.STOP_GRACE_SECONDS / 2
