@@ -247,7 +247,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
             # Every account will be rendered: let the workers' preloading process import
             # while the warehouse is read (a re-run may have nothing to do, so it waits),
             # and start the first workers' browsers meanwhile when they will print.
-            pool.prestart(browsers=(opts.workers or os.cpu_count() or 1)
+            pool.prestart(browsers=_local_workers(opts)
                           if run.engine == "chromium" and "pdf" in opts.formats else 0)
         # Bundles stay in memory: nothing but documents and records is written under --out.
         ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
@@ -404,6 +404,11 @@ def _write_manifests(layout: QuarterLayout, opts: Options, old: dict[str, dict[s
     return accounts, portfolio_now
 
 
+def _local_workers(opts: Options) -> int:
+    """The local pool's processes: ``--workers``, else the machine's cores."""
+    return max(1, opts.workers or os.cpu_count() or 1)
+
+
 def _run_tasks(tasks: list[worker.Task], opts: Options,
                finish: Callable[[worker.TaskResult], None], stop: StopOnSignals) -> bool:
     """Run tasks on a local process pool (or Dask when a scheduler is given); True if a
@@ -421,7 +426,7 @@ def _run_tasks(tasks: list[worker.Task], opts: Options,
                             connect_timeout=opts.scheduler_timeout,
                             account_timeout=opts.account_timeout, stop=stop.requested)
         else:
-            workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks)))
+            workers = min(_local_workers(opts), len(tasks))
             pool.run(tasks, workers, finish, max_tasks=opts.max_tasks_per_worker,
                      max_rss_mb=opts.worker_memory_mb, stop=stop.requested,
                      account_timeout=opts.account_timeout)

@@ -86,8 +86,6 @@ def _static_css() -> str:
     return fonts.stylesheet(src=_local_src) + "@media print {\n" + own + "}\n"
 
 
-
-
 def _text(markup: str) -> str:
     """HTML text: tags dropped, entities decoded, white space collapsed."""
     return " ".join(html_lib.unescape(re.sub(r"<[^>]*>", "", markup)).split())
