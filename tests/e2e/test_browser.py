@@ -113,3 +113,51 @@ def test_index_filters_and_sorts_in_the_browser(rendered, browser):
     assert visible()[:len(known)] == [a for _, a in reversed(known)]
     assert page.get_attribute(f"th:has(button:text-is('{label}'))", "aria-sort") == "descending"
     page.close()
+
+
+def _fonts_drawing(page, char: str, limit: int = 40) -> dict[str, set[str]]:
+    """For each kind of element whose own text has `char` (up to `limit` of them), the font
+    families Chromium drew its text with (DevTools' ``CSS.getPlatformFontsForNode``)."""
+    tags = page.evaluate(
+        """([ch, limit]) => { const found = [];
+             const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             while (walk.nextNode() && found.length < limit) {
+               const el = walk.currentNode.parentElement;
+               if (walk.currentNode.data.includes(ch) && !el.hasAttribute('data-probe')) {
+                 el.setAttribute('data-probe', found.length); found.push(el.tagName); } }
+             document.body.getBoundingClientRect();  // lay out with the fonts loaded since
+             return found; }""", [char, limit])
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    drawn: dict[str, set[str]] = {}
+    for node in cdp.send("DOM.querySelectorAll", {"nodeId": root,
+                                                  "selector": "[data-probe]"})["nodeIds"]:
+        probe = cdp.send("DOM.getAttributes", {"nodeId": node})["attributes"]
+        tag = tags[int(probe[probe.index("data-probe") + 1])].lower()
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        drawn.setdefault(tag, set()).update(f["familyName"] for f in fonts)
+    cdp.detach()
+    return drawn
+
+
+def test_the_dram_is_drawn_with_the_face_the_document_carries(rendered, browser):
+    """An Armenian review gives amounts in dram (֏), which no font of a DejaVu-only machine
+    draws: the review and the index carry the filler face, and Chromium draws the sign with
+    it in the text and in the charts, the letters around it in the machine's own font."""
+    from support import ACCOUNTS
+
+    for path in (rendered.file(ACCOUNTS["hy"], "value-review.html"), rendered.index):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        page.evaluate("document.fonts.ready")
+        drawn = _fonts_drawing(page, "֏")
+        page.close()
+        assert drawn, f"{path.name}: no text with the dram"
+        for tag, families in drawn.items():
+            assert "VR Noto Sans Armenian" in families, (path.name, tag, families)
+        if path.name == "value-review.html":
+            assert "text" in drawn, "a chart's text has the dram too"
+            assert any("DejaVu" in f for families in drawn.values() for f in families)
+

@@ -19,7 +19,7 @@ import jinja2
 
 from valuelib.batch.layout import PORTFOLIO_ID
 from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
-from valuelib.report import i18n
+from valuelib.report import fonts, i18n
 from valuelib.report.i18n import C_
 
 __all__ = ["STATUSES", "render_index"]
@@ -184,7 +184,7 @@ def render_index(
 
     template = _environment().get_template(INDEX_TEMPLATE)
     statuses = {row["status_class"]: row["status_label"] for row in rows}
-    return template.render(
+    return fonts.with_web_fonts(template.render(
         segments=sorted({row["segment"] for row in rows if row["segment"]}),
         csms=sorted({row["csm"] for row in rows if row["csm"]}),
         statuses=sorted(statuses.items()),
@@ -199,4 +199,4 @@ def render_index(
         _=tr.gettext,
         ngettext=tr.ngettext,
         pgettext=tr.pgettext,
-    )
+    ))

@@ -258,6 +258,9 @@ class ReviewHTMLExporter(HTMLExporter):
             # nbconvert keeps every converted notebook's metadata here; a warm exporter
             # converting thousands of notebooks must not.
             self._nb_metadata.clear()
+        # The few glyphs a reader's fonts may lack travel with the document (the PDF engines
+        # remove them again and use the bundled files).
+        html = fonts.with_web_fonts(html)
         if resources.get("vr_audience") == CUSTOMER:
             check_customer_html(html)
         return html, resources
@@ -436,7 +439,7 @@ class _PDFWriter:
         (`timeout` is Chromium's: WeasyPrint runs in this process, within the account's
         deadline.)"""
         # Our own stylesheets are parsed once (about 50 ms saved per document).
-        html, own = _OWN_STYLES.subn("", html)
+        html, own = _OWN_STYLES.subn("", fonts.without_web_fonts(html))
         html = _INLINE_SVG.sub(_svg_as_image, html)
         with self._lock, self._fetch_guard():  # font config and fetcher: not thread-safe
             document = self._html_cls(string=html, base_url=base_url, url_fetcher=self._url_fetcher)

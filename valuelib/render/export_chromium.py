@@ -163,6 +163,7 @@ class ChromiumPDFWriter:
               timeout: float | None = None) -> bytes:
         """The HTML as PDF bytes (`base_url` is unused: the document reads no file), each of
         its prints within `timeout` seconds (else the browser's own limit)."""
+        html = fonts.without_web_fonts(html)  # the bundled files, by the same names, instead
         sections = [_text(m) for m in _SECTION.findall(html)]
         cover = _COVER.search(html) is not None
         style = (f'<style id="vr-chromium-css">\n{chromium_css(html, title=not sections)}'

@@ -24,7 +24,7 @@ from pypdf import PdfReader  # noqa: E402
 
 from valuelib.batch.index_page import render_index  # noqa: E402
 from valuelib.render import export  # noqa: E402
-from valuelib.report import blocks  # noqa: E402
+from valuelib.report import blocks, fonts  # noqa: E402
 
 NASTY = "<script>alert(1)</script> & Co"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"
@@ -443,6 +443,23 @@ def _print_blocks(exporters: export.Exporters, path: Path, engine: str,
 def _pdf_text(path: Path, *options: str) -> str:
     return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True,
                           text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "chromium"])
+def test_the_html_carries_the_dram_and_the_pdf_prints_it_from_the_bundled_files(
+        exporters: export.Exporters, tmp_path: Path, engine: str):
+    """Few readers' fonts draw the dram: an Armenian review's HTML carries that filler face
+    inline, and each PDF engine prints the same bytes without it (the bundled files, under the
+    same family names)."""
+    path = tmp_path / "amd.pdf"
+    html = _print_blocks(exporters, path, engine, blocks.heading("Ամփոփում"),
+                         blocks.kpis([{"label": "Արժեք", "value": "14 434 000 ֏"}]))
+    carried = html.split(f'<style id="{fonts.WEB_FONTS_ID}">')[1].split("</style>")[0]
+    assert "</head>" in html.split(carried)[1]
+    assert carried.count("@font-face") == 2
+    assert carried.count('font-family: "VR Noto Sans Armenian"') == 2
+    assert exporters.pdf(fonts.without_web_fonts(html), engine=engine) == path.read_bytes()
+    assert "14 434 000 ֏" in _pdf_text(path)
 
 
 @pytest.mark.parametrize("engine", ["weasyprint", "chromium"])

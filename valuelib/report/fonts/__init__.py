@@ -9,15 +9,18 @@ the machine for one of ours. `tools/subset_fonts.py` rebuilds the files from Deb
 packages; LICENSE-DejaVu.txt and OFL-Noto.txt beside them are their licences.
 
 `FACES` is the one table of families, files, weights and styles: the PDF's ``@font-face``
-rules (`stylesheet`) and the charts' registration (`register_matplotlib`) are made from it.
+rules (`stylesheet`), the charts' registration (`register_matplotlib`) and the few faces an
+HTML document carries (`with_web_fonts`) are made from it.
 Every weight and style a document can ask for is declared (with the nearest file where the
 family has no such cut), so no renderer ever synthesises or substitutes a face.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +122,90 @@ def register_matplotlib() -> None:
             font_manager.fontManager.addfont(str(path))
 
 
+#: ``id`` of the ``<style>`` in which an HTML document carries its filler faces.
+WEB_FONTS_ID = "vr-web-fonts"
+_WEB_FONTS_STYLE = re.compile(r'<style id="vr-web-fonts">.*?</style>\n?', re.DOTALL)
+_HEAD_END = re.compile(r"</head>", re.IGNORECASE)
+
+
+def _face(family: str, weight: int) -> Face:
+    return next(f for f in FACES if f.family == family and f.weight == weight
+                and f.style == "normal")
+
+
+@functools.cache
+def _filled() -> dict[str, frozenset[int]]:
+    """Each filler family -> the code points it draws that no family before it in `SANS` has
+    (the lari, the dram, Georgian capitals...)."""
+    from fontTools.ttLib import TTFont
+
+    seen: set[int] = set()
+    filled: dict[str, frozenset[int]] = {}
+    for family in SANS:
+        with TTFont(FONTS_DIR / _face(family, 400).file, lazy=True) as font:
+            drawn = set(font.getBestCmap())
+        if family in _FILLERS:
+            filled[family] = frozenset(drawn - seen)
+        seen |= drawn
+    return filled
+
+
+def _unicode_range(points: frozenset[int]) -> str:
+    """Code points as a CSS ``unicode-range`` (runs of consecutive points as one range)."""
+    runs: list[list[int]] = []
+    for point in sorted(points):
+        if runs and runs[-1][1] == point - 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
+
+
+@functools.cache
+def _web_rules(family: str) -> str:
+    """The regular and bold faces of a filler family as ``@font-face`` rules with the font
+    file inline, used only for the characters the family fills (italic is slanted by the
+    browser)."""
+    rules = []
+    for weight in (400, 700):
+        data = base64.b64encode((FONTS_DIR / _face(family, weight).file).read_bytes())
+        rules.append(
+            f'@font-face {{ font-family: "{family}"; '
+            f'src: url(data:font/ttf;base64,{data.decode("ascii")}) format("truetype"); '
+            f"font-weight: {weight}; font-style: normal; "
+            f"unicode-range: {_unicode_range(_filled()[family])}; }}\n")
+    return "".join(rules)
+
+
+def web_stylesheet(text: str) -> str:
+    """``@font-face`` rules, with the font files inline as ``data:`` URLs, for each filler
+    family that draws a character of `text`; empty when none does.
+
+    A browser sets an HTML document in the reader's fonts (the house CSS names DejaVu, Noto,
+    Verdana), and many machines have none with the lari, the dram or Georgian capitals: those
+    few glyphs travel with the document (a few kilobytes a family), under the names the house
+    CSS's stacks and the charts' text give them."""
+    points = {ord(char) for char in set(text)}
+    return "".join(_web_rules(family) for family, drawn in _filled().items()
+                   if not drawn.isdisjoint(points))
+
+
+def with_web_fonts(html: str) -> str:
+    """The HTML document with `web_stylesheet` of its own text in a ``<style>`` before its
+    ``</head>``; unchanged when its text needs no filler or it has no head."""
+    css = web_stylesheet(html)
+    if not css:
+        return html
+    style = f'<style id="{WEB_FONTS_ID}">\n{css}</style>\n'
+    return _HEAD_END.sub(lambda m: style + m.group(0), html, count=1)
+
+
+def without_web_fonts(html: str) -> str:
+    """The document without the faces `with_web_fonts` added: a PDF engine sets every character
+    in the bundled files themselves (`stylesheet`), under the same family names."""
+    return _WEB_FONTS_STYLE.sub("", html, count=1)
+
+
 @functools.cache
 def _advances(bold: bool) -> dict[str, float]:
     """Each character the sans stack draws -> its advance width in ems, from the first family
@@ -171,6 +258,7 @@ __all__ = [
     "PREFIX",
     "SANS",
     "SERIF",
+    "WEB_FONTS_ID",
     "Face",
     "digest",
     "files",
@@ -178,4 +266,7 @@ __all__ = [
     "register_matplotlib",
     "stylesheet",
     "text_width",
+    "web_stylesheet",
+    "with_web_fonts",
+    "without_web_fonts",
 ]
