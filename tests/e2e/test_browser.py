@@ -161,3 +161,26 @@ def test_the_dram_is_drawn_with_the_face_the_document_carries(rendered, browser)
             assert "text" in drawn, "a chart's text has the dram too"
             assert any("DejaVu" in f for families in drawn.values() for f in families)
 
+
+@pytest.mark.parametrize("width", [390, 800, 1280])
+def test_no_headline_figure_breaks_on_screen(rendered, browser, width):
+    """A card's figure ("27 605 700 ֏", "MWK 662,120,000") is never split over two lines at
+    any screen width: each card is as wide as its row's widest figure, or the whole row. Only
+    a figure in words ("not enough data") may wrap, at its spaces."""
+    from support import ACCOUNTS
+
+    for aid in sorted(set(ACCOUNTS.values())):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(rendered.file(aid, "value-review.html").as_uri(), wait_until="load")
+        page.evaluate("document.fonts.ready")
+        split = page.evaluate(
+            """() => [...document.querySelectorAll('.vr-kpi__value')].filter(dd => {
+                 const text = dd.textContent.trim();
+                 if (/\\s/.test(text.replace(/\\u00a0/g, ''))) return false;  // words may wrap
+                 const range = document.createRange(); range.selectNodeContents(dd);
+                 const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                 return tops.size > 1; }).map(dd => dd.textContent.trim())""")
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        page.close()
+        assert split == [], f"{aid} at {width}px splits {split}"
+        assert scroll <= width, f"{aid} scrolls sideways at {width}px"

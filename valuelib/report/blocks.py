@@ -370,6 +370,15 @@ def _kpi_columns(values: Sequence[str]) -> int:
     return choices[-1]
 
 
+def _widest_value_em(values: Sequence[str]) -> float:
+    """The widest unbreakable piece of the cards' figures, in ems of the figures' own size
+    (bold, in the bundled fonts): what a card on screen must hold without breaking a figure."""
+    from valuelib.report import fonts
+
+    return max((fonts.text_width(piece, 1.0, bold=True)
+                for v in values for piece in _pieces(v, True)), default=0.0)
+
+
 def _mood(tone: str, direction: str) -> str:
     """Whether a change is good news: ``up_good`` rising or ``down_good`` falling is
     ``good``, the opposite ``bad``; ``bad`` is always bad; flat or neutral is neutral."""
@@ -412,9 +421,12 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
         if hint not in (None, ""):
             parts.append(f'<dd class="vr-kpi__hint">{_e(hint)}</dd>')
         cards.append(f'<div class="vr-kpi vr-kpi--{tone}">{"".join(parts)}</div>')
-    # The printed page lays the cards in this many columns (the screen wraps them itself).
+    # The printed page lays the cards in this many columns; the screen wraps them itself,
+    # each card at least as wide as the row's widest figure (review.css: --vr-kpi-widest).
     cols = _kpi_columns(values) if cards else 1
-    return Block(f'<dl class="vr-kpis vr-kpis--{cols}">{"".join(cards)}</dl>', "kpis")
+    widest = _widest_value_em(values)
+    return Block(f'<dl class="vr-kpis vr-kpis--{cols}" style="--vr-kpi-widest: {widest:.2f}">'
+                 f'{"".join(cards)}</dl>', "kpis")
 
 
 def badge(text: str, kind: str) -> Markup:

@@ -108,7 +108,8 @@ def test_kpis_markup_and_escaping():
             ]
         )
     )
-    assert html.startswith('<dl class="vr-kpis vr-kpis--4">') and html.endswith("</dl>")
+    assert html.startswith('<dl class="vr-kpis vr-kpis--4" style="--vr-kpi-widest: ')
+    assert html.endswith("</dl>")
     assert html.count('<div class="vr-kpi ') == 4
     assert html.count(ESCAPED) == 3 and "<script" not in html
     assert '<div class="vr-kpi vr-kpi--up_good"><dt>' in html
@@ -519,3 +520,19 @@ def test_no_period_in_any_locale_reads_as_a_number():
     assert checked > 700
     odd = [p for p in taken if not re.fullmatch(r"[A-Z]{1,3} 20\d\d", p)]
     assert not odd, odd[:10]
+
+
+def test_kpis_tell_the_screen_their_widest_unbreakable_figure():
+    """On screen a card is as wide as its row's widest figure (review.css): the row carries
+    that width in ems of the figure's size; a figure with ordinary spaces counts by words."""
+    from valuelib.report import fonts
+
+    def widest(*values: str) -> float:
+        html = str(blocks.kpis(_cards(*values)))
+        return float(re.search(r' style="--vr-kpi-widest: ([\d.]+)">', html).group(1))
+
+    dram = "14\u00a0434\u00a0000\u00a0֏"
+    assert widest(dram, "2,4×") == pytest.approx(fonts.text_width(dram, 1.0, bold=True),
+                                                 abs=0.005)
+    assert widest("not enough data", "1.6×") == pytest.approx(
+        fonts.text_width("enough", 1.0, bold=True), abs=0.005)
