@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup, escape
 
 from valuelib.batch.layout import PORTFOLIO_ID
 from valuelib.render.templates import TEMPLATE_DIR, TEMPLATE_NAME
@@ -120,7 +121,9 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator, href: Href) -> d
         "status_label": label,
         "error": _first_line(entry.get("error")) if failed else "",
         # Which run produced the files listed (the manifest accumulates across runs).
-        "produced": tr.gettext("rendered {when}").format(when=_when(entry["rendered_at"]))
+        # The time on one line ("2026-12-01 02:10 UTC" broke at its hyphens).
+        "produced": Markup(escape(tr.gettext("rendered {when}"))).format(
+            when=Markup('<span class="vr-nowrap">{}</span>').format(_when(entry["rendered_at"])))
         if entry.get("rendered_at") else "",
         "gone": bool(entry.get("not_in_warehouse")),
         "headline": _headline(entry.get("headline"), tr),

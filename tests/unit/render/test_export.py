@@ -326,6 +326,7 @@ def test_index_page_escapes_and_links():
                 "status": "rendered",
                 "headline": {"Value": "€9,000", "NPS": "not enough data"},
                 "headline_values": {"Value": 9000.0, "NPS": None},
+                "rendered_at": "2026-10-02T07:14:09+00:00",
             },
         ],
         portfolio={"headline": {"NRR": "108.1%"}},
@@ -352,6 +353,8 @@ def test_index_page_escapes_and_links():
     assert 'href="portfolio-review.html"' in page and 'href="portfolio-review.pdf"' in page
     assert page.count('<th scope="col" class="vr-right"') == 2  # Value, NPS
     assert "--vr-brand: #0f5e6b" in page
+    # The time a row's files were made stays on one line.
+    assert 'rendered <span class="vr-nowrap">2026-10-02 07:14 UTC</span>' in page
     with pytest.raises(ValueError, match="status must be one of"):
         render_index(
             quarter="q",
