@@ -124,7 +124,7 @@ def register_matplotlib() -> None:
 
 #: ``id`` of the ``<style>`` in which an HTML document carries its filler faces.
 WEB_FONTS_ID = "vr-web-fonts"
-_WEB_FONTS_STYLE = re.compile(r'<style id="vr-web-fonts">.*?</style>\n?', re.DOTALL)
+_WEB_FONTS_STYLE = re.compile(rf'<style id="{re.escape(WEB_FONTS_ID)}">.*?</style>\n?', re.DOTALL)
 _HEAD_END = re.compile(r"</head>", re.IGNORECASE)
 
 
