@@ -302,7 +302,8 @@ def fx_text(p: Portfolio, f: Formatter) -> str:
     _ = f.tr.gettext
     if not p.fx_rates:
         return _("All amounts in {currency}.").format(currency=p.currency)
-    rates = "; ".join(f"1 {c} = {f.number(r, 5 if r < 0.01 else 2)} {p.currency}"
+    # "1 AMD" and "0.00260 USD" each stay on one line (a narrow screen split "1" from "MWK").
+    rates = "; ".join(f"1\u00a0{c} = {f.number(r, 5 if r < 0.01 else 2)}\u00a0{p.currency}"
                       for c, r in sorted(p.fx_rates.items()))
     return _("Amounts are in {currency}; accounts billed in other currencies are converted "
              "at the quarter's rates: {rates}.").format(currency=p.currency, rates=rates)

@@ -128,3 +128,12 @@ def test_a_segment_without_projection_says_why_once_in_its_note():
 ])
 def test_value_drivers_counted_all_are_worded_as_all(measured, total, expected):
     assert narrative.drivers_phrase(measured, total, F) == expected
+
+
+def test_exchange_rates_keep_each_amount_whole():
+    """The portfolio's currency note: "1 AMD" and "0.00260 USD" are joined by no-break spaces,
+    so a narrow screen or page breaks only between rates or at the equals signs."""
+    p = SimpleNamespace(currency="USD", fx_rates={"MWK": 0.00058, "EUR": 1.08})
+    text = present_portfolio.fx_text(p, F)
+    assert "1\u00a0EUR = 1.08\u00a0USD; 1\u00a0MWK = 0.00058\u00a0USD." in text
+    assert text.startswith("Amounts are in USD; ")
