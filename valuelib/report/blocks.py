@@ -354,29 +354,26 @@ def _breaks(text: str) -> bool:
                for p in _pieces(text, True))
 
 
-def _kpi_columns(values: Sequence[str]) -> int:
-    """How many cards a printed row holds: the first choice whose columns, each as wide as
-    its widest unbreakable value, fit across the page (so no value runs off the page)."""
+def _value_widths(values: Sequence[str]) -> list[float]:
+    """Each card's widest unbreakable piece of its figure, in ems of the figure's own size
+    (bold, in the bundled fonts): what its column must hold, on paper and on screen."""
     from valuelib.report import fonts
 
-    needs = [max((fonts.text_width(piece, _PRINT_VALUE_PT, bold=True)
-                  for piece in _pieces(v, True)), default=0.0) for v in values]
-    choices = _KPI_COLUMNS.get(len(values), _KPI_COLUMNS_DEFAULT)
+    return [max((fonts.text_width(piece, 1.0, bold=True) for piece in _pieces(v, True)),
+                default=0.0) for v in values]
+
+
+def _kpi_columns(widths_em: Sequence[float]) -> int:
+    """How many cards a printed row holds: the first choice whose columns, each as wide as
+    its widest unbreakable value, fit across the page (so no value runs off the page)."""
+    needs = [w * _PRINT_VALUE_PT for w in widths_em]
+    choices = _KPI_COLUMNS.get(len(needs), _KPI_COLUMNS_DEFAULT)
     for cols in choices:
         widest = [max(needs[j::cols]) for j in range(min(cols, len(needs)))]
         room = _PRINT_ROW_PT - (cols - 1) * _PRINT_GAP_PT - cols * _PRINT_CARD_EDGES_PT
         if sum(widest) <= room:
             return cols
     return choices[-1]
-
-
-def _widest_value_em(values: Sequence[str]) -> float:
-    """The widest unbreakable piece of the cards' figures, in ems of the figures' own size
-    (bold, in the bundled fonts): what a card on screen must hold without breaking a figure."""
-    from valuelib.report import fonts
-
-    return max((fonts.text_width(piece, 1.0, bold=True)
-                for v in values for piece in _pieces(v, True)), default=0.0)
 
 
 def _mood(tone: str, direction: str) -> str:
@@ -423,8 +420,9 @@ def kpis(items: Iterable[Mapping[str, Any]]) -> Block:
         cards.append(f'<div class="vr-kpi vr-kpi--{tone}">{"".join(parts)}</div>')
     # The printed page lays the cards in this many columns; the screen wraps them itself,
     # each card at least as wide as the row's widest figure (review.css: --vr-kpi-widest).
-    cols = _kpi_columns(values) if cards else 1
-    widest = _widest_value_em(values)
+    widths = _value_widths(values)
+    cols = _kpi_columns(widths) if cards else 1
+    widest = max(widths, default=0.0)
     return Block(f'<dl class="vr-kpis vr-kpis--{cols}" style="--vr-kpi-widest: {widest:.2f}">'
                  f'{"".join(cards)}</dl>', "kpis")
 

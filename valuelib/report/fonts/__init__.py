@@ -129,6 +129,7 @@ _HEAD_END = re.compile(r"</head>", re.IGNORECASE)
 
 
 def _face(family: str, weight: int) -> Face:
+    """The upright face of `family` at `weight`."""
     return next(f for f in FACES if f.family == family and f.weight == weight
                 and f.style == "normal")
 
@@ -215,9 +216,7 @@ def _advances(bold: bool) -> dict[str, float]:
     weight = 700 if bold else 400
     table: dict[str, float] = {}
     for family in reversed(SANS):  # the first family that has a character wins
-        file = next(f.file for f in FACES
-                    if f.family == family and f.weight == weight and f.style == "normal")
-        with TTFont(FONTS_DIR / file, lazy=True) as font:
+        with TTFont(FONTS_DIR / _face(family, weight).file, lazy=True) as font:
             metrics, upem = font["hmtx"].metrics, font["head"].unitsPerEm
             table.update({chr(code): metrics[glyph][0] / upem
                           for code, glyph in font.getBestCmap().items()})
