@@ -221,16 +221,33 @@ def test_new_ax_is_house_size():
     assert charts.new_ax(height=2.8).figure.get_size_inches()[1] == pytest.approx(2.8)
 
 
+def _ticks_made(monkeypatch) -> list[int]:
+    """Count the ticks matplotlib makes from now on (`Axis._get_tick`, spares included)."""
+    import matplotlib.axis as maxis
+
+    made = [0]
+    plain = maxis.Axis._get_tick
+
+    def counted(self, major):
+        made[0] += 1
+        return plain(self, major)
+
+    monkeypatch.setattr(maxis.Axis, "_get_tick", counted)
+    return made
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_chart_on_a_prepared_figure_is_the_same_chart(name):
-    """The batch's fork server makes every review's empty figures ahead (`prepare_figures`):
-    a chart drawn on one is, byte for byte, the chart drawn on a figure made for it, and
-    pyplot holds the figure as it holds one it made (so a notebook sees and closes it)."""
+def test_a_chart_on_a_prepared_figure_is_the_same_chart(name, monkeypatch):
+    """The batch's fork server makes every review's empty figures ahead (`prepare_figures`),
+    with spare ticks: a chart drawn on one is, byte for byte, the chart drawn on a figure made
+    for it, makes fewer ticks of its own, and pyplot holds the figure as it holds one it made
+    (so a notebook sees and closes it)."""
     from valuelib.report import blocks
     from valuelib.report.charts import style
 
     func, make, _required, kwargs = CASES[name]
     charts.apply_style()
+    ticks = _ticks_made(monkeypatch)
 
     def svg() -> str:
         ids = blocks.reset_figure_ids()
@@ -242,11 +259,53 @@ def test_a_chart_on_a_prepared_figure_is_the_same_chart(name):
             blocks.reset_figure_ids(ids)
 
     made = svg()
+    on_its_own = ticks[0]
     style.prepare_figures(1)
     prepared = style._prepared[0][0]
+    ticks[0] = 0
     drawn = svg()
     assert not style._prepared and prepared.number not in plt.get_fignums()  # used, closed
     assert drawn == made
+    if on_its_own > 4:  # ticks beyond the four every new axes starts with
+        assert ticks[0] < on_its_own
+
+
+def _line_chart(ax: Axes) -> Axes:
+    ax.plot(pd.date_range("2025-01-01", periods=9, freq="MS"), np.arange(9) * 1_000.0)
+    ax.set_title("Active users")
+    return ax
+
+
+@pytest.mark.parametrize("change", ["spine moved", "tick keywords", "tick rcParams"])
+def test_spare_ticks_are_not_used_where_a_new_tick_would_differ(change):
+    """A prepared axis hands out its spare ticks only while a tick made then would be the same:
+    after a spine has moved (its ticks were reset), once tick keywords were set, or under other
+    rcParams, the chart makes its own ticks, and is the same chart as on a figure made for it."""
+    from valuelib.report import blocks
+    from valuelib.report.charts import style
+
+    charts.apply_style()
+
+    def svg(ax: Axes) -> str:
+        if change == "spine moved":
+            ax.spines["bottom"].set_position(("outward", 9))
+        elif change == "tick keywords":
+            ax.tick_params(axis="both", pad=11)
+        ids = blocks.reset_figure_ids()
+        try:
+            _line_chart(ax)
+            with mpl.rc_context({"xtick.major.pad": 12, "ytick.major.pad": 3}
+                                if change == "tick rcParams" else {}):
+                return str(blocks.figure(ax))
+        finally:
+            blocks.reset_figure_ids(ids)
+
+    made = svg(plt.subplots(figsize=(7.5, 3.2), layout="constrained")[1])
+    style.prepare_figures(1)
+    prepared = style._prepared[0][0]
+    ax = charts.new_ax()
+    assert ax.figure is prepared
+    assert svg(ax) == made
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
