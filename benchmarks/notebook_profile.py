@@ -23,6 +23,8 @@ with the most cumulative and own time, per stage. On a busy machine CPU time is 
     python -m benchmarks.notebook_profile --db /tmp/wh.duckdb --accounts 10 --freeze --repeat 3
 
 ``--freeze`` does what the fork-server kernels do after their preload (``gc.freeze()``);
+``--prepared`` gives every run the empty chart figures (and their spare ticks) the fork server
+makes before it forks a review's kernel, made outside the timed run;
 ``--dump DIR`` writes each account's displayed HTML, to compare outputs byte for byte.
 """
 
@@ -192,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top", type=int, default=12, help="functions listed per profile")
     ap.add_argument("--freeze", action="store_true",
                     help="gc.freeze() after the warm-up, as the fork-server kernels do")
+    ap.add_argument("--prepared", action="store_true",
+                    help="before each run, make the chart figures the fork server makes "
+                         "ahead for a kernel (charts.style.prepare_figures), untimed")
     ap.add_argument("--dump", type=Path, default=None,
                     help="write each account's displayed HTML to DIR/<id>.html (to compare "
                          "outputs byte for byte before and after a change)")
@@ -214,12 +219,22 @@ def main(argv: list[str] | None = None) -> int:
         # As the fork server does after its preload: what exists now is never collected.
         gc.collect()
         gc.freeze()
+    def prepare() -> None:
+        """As the fork server before it forks a review's kernel: its empty chart figures."""
+        if args.prepared:
+            from valuelib.render.kernels import warm
+            from valuelib.report.charts import style
+
+            style._prepared.clear()
+            style.prepare_figures(warm.PREPARED_FIGURES)
+
     totals: list[float] = []
     stages: dict[str, list[float]] = defaultdict(list)
     for aid in ids[1:]:
         best: tuple[float, dict[str, float]] | None = None
         for _ in range(args.repeat):
             clock.reset()
+            prepare()
             t0 = time.process_time()
             nb, error = runner.execute(per[aid])
             took = time.process_time() - t0
@@ -238,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
 
     load = os.getloadavg()
     print(f"notebook {NOTEBOOK.name}, audience {args.audience}, {len(totals)} accounts "
-          f"({ids[1]}..{ids[-1]}), warm-up {ids[0]}; load average "
+          f"({ids[1]}..{ids[-1]}), warm-up {ids[0]}"
+          f"{', prepared figures' if args.prepared else ''}; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     kept = "" if args.repeat == 1 else f" (each the fastest of {args.repeat} runs)"
     print(f"CPU seconds per account{kept}: median {statistics.median(totals):.3f}, "
@@ -252,11 +268,13 @@ def main(argv: list[str] | None = None) -> int:
         # Two more passes: one profile can run at a time (the whole, then per stage).
         whole = cProfile.Profile()
         for aid in ids[1:]:
+            prepare()
             whole.enable()
             runner.execute(per[aid])
             whole.disable()
         clock._profiles = {}
         for aid in ids[1:]:
+            prepare()
             runner.execute(per[aid])
         runs = len(ids) - 1
         _print_profile(whole, "whole notebook", args.top, runs)
