@@ -337,6 +337,32 @@ def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypat
     assert svg() == remembered
 
 
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_chart_on_a_prepared_figure_pickles_and_copies(how):
+    """A notebook may pickle or copy its figure: the copy of a chart on a prepared figure (its
+    axes with their spare ticks) is the same chart, and leaves the original's spares alone."""
+    import copy
+    import pickle
+
+    from valuelib.report import blocks
+    from valuelib.report.charts import style
+
+    charts.apply_style()
+    style.prepare_figures(1)
+    ax = _line_chart(charts.new_ax())
+    twin = pickle.loads(pickle.dumps(ax.figure)) if how == "pickle" else copy.deepcopy(ax.figure)
+
+    def svg(fig) -> str:
+        ids = blocks.reset_figure_ids()
+        try:
+            return str(blocks.figure(fig))
+        finally:
+            blocks.reset_figure_ids(ids)
+
+    copied = svg(twin)
+    assert copied == svg(ax.figure)
+
+
 def test_prepared_figures_made_in_another_style_are_not_used():
     """A notebook that changes the style after the figures were made gets new figures in its
     own style, never one of the old ones."""

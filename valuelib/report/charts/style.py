@@ -210,28 +210,35 @@ def _tick_look() -> dict[str, Any]:
             if key not in _SESSION_RC and not key.startswith("svg.")}
 
 
-def _spare_ticks(axis: Axis, count: int) -> None:
-    """Make `count` major ticks for `axis` now, for its charts' first layout to use.
+class _SpareTicks:
+    """Major ticks made ahead for one axis of a prepared figure, handed out as its `_get_tick`.
 
-    A tick is five artists, and a review's charts make about seventy of them: some 7% of its
+    A tick is five artists, and a review's charts make about seventy of them: some 5% of its
     notebook's CPU. The axis hands out a spare only while one made at that moment would be
     the same: its tick list is the one the spares were made for (`reset_ticks`, which moving
     a spine calls, makes a new one), and the tick keywords and rcParams are those they were
-    made under. Otherwise it makes a tick as matplotlib does.
+    made under. Otherwise it makes a tick as matplotlib does. An object rather than a
+    closure, so that a figure still pickles and deep-copies (each copy with its own spares).
     """
-    make = type(axis)._get_tick
-    ticks = axis.majorTicks  # made now if need be: the list the spares belong to
-    kw = dict(axis._major_tick_kw)
-    look = _tick_look()
-    spares = [make(axis, True) for _ in range(count)]
 
-    def get_tick(major: bool) -> Tick:
-        if (major and spares and axis.__dict__.get("majorTicks") is ticks
-                and axis._major_tick_kw == kw and _tick_look() == look):
-            return spares.pop()
-        return make(axis, major)
+    def __init__(self, axis: Axis, count: int) -> None:
+        self.axis = axis
+        self.ticks = axis.majorTicks  # made now if need be: the list the spares belong to
+        self.kw = dict(axis._major_tick_kw)
+        self.look = _tick_look()
+        self.spares = [type(axis)._get_tick(axis, True) for _ in range(count)]
 
-    axis._get_tick = get_tick  # type: ignore[method-assign]
+    def __call__(self, major: bool) -> Tick:
+        axis = self.axis
+        if (major and self.spares and axis.__dict__.get("majorTicks") is self.ticks
+                and axis._major_tick_kw == self.kw and _tick_look() == self.look):
+            return self.spares.pop()
+        return type(axis)._get_tick(axis, major)
+
+
+def _spare_ticks(axis: Axis, count: int) -> None:
+    """Give `axis` `count` spare major ticks, made now, for its chart's layout to use."""
+    axis._get_tick = _SpareTicks(axis, count)  # type: ignore[method-assign]
 
 
 def unheld_ax() -> Axes:
