@@ -216,7 +216,7 @@ class ChromiumPDFWriter:
         stamps = pdf_update.reproducible(stamps)
         placement: list[int | None] = [None if cover and i == 0 else names.index(n)
                                        for i, n in enumerate(per_page)]
-        return pdf_update.stamp(pdf, stamps, placement)
+        return pdf_update.stamp(pdf, stamps, placement, reader=reader)
 
 
 class ReviewChromiumPDFExporter(ReviewPDFExporter):

@@ -224,13 +224,15 @@ def _stream(data: bytes) -> DecodedStreamObject:
     return stream
 
 
-def stamp(pdf: bytes, stamps: bytes, placement: Sequence[int | None]) -> bytes:
+def stamp(pdf: bytes, stamps: bytes, placement: Sequence[int | None], *,
+          reader: PdfReader | None = None) -> bytes:
     """`pdf` with page ``placement[i]`` of the PDF `stamps` drawn over its page i (None:
     nothing), as a marked artifact after the page's own content (kept whole in ``q``/``Q``).
-    The stamps' pages must have the size of the pages they go on."""
+    The stamps' pages must have the size of the pages they go on. `reader`: the caller's
+    reader of `pdf`, if it has one (not parsed again)."""
     if all(p is None for p in placement):
         return pdf
-    main = PdfReader(io.BytesIO(pdf))
+    main = reader if reader is not None else PdfReader(io.BytesIO(pdf))
     source = PdfReader(io.BytesIO(stamps))
     update = _Update(int(main.trailer["/Size"]))
     copy = update.copier(source)
