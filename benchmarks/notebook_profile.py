@@ -219,14 +219,16 @@ def main(argv: list[str] | None = None) -> int:
         # As the fork server does after its preload: what exists now is never collected.
         gc.collect()
         gc.freeze()
+
     def prepare() -> None:
-        """As the fork server before it forks a review's kernel: its empty chart figures."""
+        """As the fork server before it forks a review's kernel: its empty chart figures, made
+        the way it makes them; the last run's unused ones are dropped (a kernel is new)."""
         if args.prepared:
             from valuelib.render.kernels import warm
             from valuelib.report.charts import style
 
             style._prepared.clear()
-            style.prepare_figures(warm.PREPARED_FIGURES)
+            warm.prepared_figures()
 
     totals: list[float] = []
     stages: dict[str, list[float]] = defaultdict(list)
