@@ -8,6 +8,7 @@ scroll sideways (wide tables scroll inside their own box).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,21 @@ def test_portfolio_and_index_load_nothing_else(rendered, browser):
         assert requests == [path.as_uri()], f"{name} requested more: {requests}"
     _, facts = _open(browser, rendered.index, 390)
     assert facts["scroll"] <= facts["width"], "the index fits a phone"
+
+
+def test_index_times_stay_on_one_line_on_a_phone(rendered, browser):
+    """The header's and each row's time ("2026-12-01 05:03 UTC") never break at a hyphen,
+    even on the narrowest phone screen (320 px)."""
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    page.goto(rendered.index.as_uri(), wait_until="load")
+    header = page.inner_text(".vr-index-header p")
+    lines = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.vr-nowrap'),"
+        " e => [e.textContent, e.getClientRects().length])")
+    page.close()
+    assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC$", header), header
+    assert len(lines) > 1 and lines[0][0] in header
+    assert all(n == 1 for _, n in lines), [t for t, n in lines if n != 1]
 
 
 def test_index_filters_and_sorts_in_the_browser(rendered, browser):

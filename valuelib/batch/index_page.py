@@ -86,10 +86,14 @@ def _links(href: Href, account_id: str, stem: str, formats: Iterable[str], noteb
     return links
 
 
-def _when(stamp: Any) -> str:
-    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC`` (the batch records UTC)."""
+def _when(stamp: Any) -> Markup:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM UTC`` (the batch records UTC), on one line.
+
+    At a phone's width the raw ISO text broke at its hyphens.
+    """
     text = str(stamp)
-    return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
+    text = f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 else text
+    return Markup('<span class="vr-nowrap">{}</span>').format(text)
 
 
 def _headline(headline: Mapping[str, Any] | None, tr: i18n.Translator) -> dict[str, Any]:
@@ -121,9 +125,8 @@ def _row(entry: Mapping[str, Any], i: int, tr: i18n.Translator, href: Href) -> d
         "status_label": label,
         "error": _first_line(entry.get("error")) if failed else "",
         # Which run produced the files listed (the manifest accumulates across runs).
-        # The time on one line ("2026-12-01 02:10 UTC" broke at its hyphens).
         "produced": Markup(escape(tr.gettext("rendered {when}"))).format(
-            when=Markup('<span class="vr-nowrap">{}</span>').format(_when(entry["rendered_at"])))
+            when=_when(entry["rendered_at"]))
         if entry.get("rendered_at") else "",
         "gone": bool(entry.get("not_in_warehouse")),
         "headline": _headline(entry.get("headline"), tr),
@@ -192,7 +195,7 @@ def render_index(
         csms=sorted({row["csm"] for row in rows if row["csm"]}),
         statuses=sorted(statuses.items()),
         quarter=quarter,
-        generated_at=generated_at,
+        generated_at=_when(generated_at),
         rows=rows,
         labels=labels,
         counts=counts,

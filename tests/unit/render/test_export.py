@@ -290,7 +290,7 @@ def test_pdf_never_fetches_remote_resources(exporters: export.Exporters):
 def test_index_page_escapes_and_links():
     page = render_index(
         quarter="2026Q3",
-        generated_at="2026-10-02 07:14 UTC",
+        generated_at="2026-10-02T07:14:09.123+00:00",
         entries=[
             {
                 "account_id": "A-1",
@@ -355,6 +355,7 @@ def test_index_page_escapes_and_links():
     assert "--vr-brand: #0f5e6b" in page
     # The time a row's files were made stays on one line.
     assert 'rendered <span class="vr-nowrap">2026-10-02 07:14 UTC</span>' in page
+    assert 'generated <span class="vr-nowrap">2026-10-02 07:14 UTC</span></p>' in page
     with pytest.raises(ValueError, match="status must be one of"):
         render_index(
             quarter="q",
