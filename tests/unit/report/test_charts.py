@@ -507,6 +507,30 @@ def test_dates_go_through_date_fmt():
     assert all(t.startswith("M") for t in _tick_texts(ax, "x"))
 
 
+def test_date_ticks_worked_out_once_per_view_are_matplotlibs(monkeypatch):
+    """The date locator remembers one view's ticks: the same as matplotlib's automatic
+    locator for every view it is asked about, and worked out again when the view moves."""
+    import matplotlib.dates as mdates
+
+    ax = charts.adoption_trend(adoption_df(24))
+    locator = ax.xaxis.get_major_locator()
+    reference = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    reference.set_axis(ax.xaxis)
+    calls: list[int] = []
+    make = mdates.AutoDateLocator.get_locator
+    monkeypatch.setattr(mdates.AutoDateLocator, "get_locator",
+                        lambda self, *a: calls.append(1) or make(self, *a))
+    start = mdates.date2num(pd.Timestamp("2025-01-01"))
+    for days in (400, 400, 90, 2000, 2000, 25):
+        ax.set_xlim(start, start + days)
+        expected = list(reference())
+        asked = len(calls)
+        assert list(locator()) == expected == list(locator())
+        assert len(calls) - asked <= 1  # the second call is remembered
+        assert locator._get_unit() == reference._get_unit()  # its frequency too
+    assert len(calls) == 6 + 4  # six reference calls; the locator's four views
+
+
 # --------------------------------------------------------------------------- per chart
 
 

@@ -57,6 +57,24 @@ def _axis_formatter(fmt: Fmt) -> FuncFormatter:
     return FuncFormatter(_memoized(fmt))
 
 
+class _DateLocator(mdates.AutoDateLocator):
+    """`AutoDateLocator` that works out the ticks of one view once.
+
+    Matplotlib asks an axis for its ticks on every layout and drawing pass, and the
+    automatic date locator builds a new recurrence rule and walks it each time (about a
+    millisecond). Its ticks depend only on the view's dates and the locator's own settings,
+    so they are remembered per view, with the frequency it chose (which `nonsingular` reads).
+    """
+
+    def __call__(self) -> Any:
+        dmin, dmax = self.viewlim_to_dt()
+        key = (dmin, dmax, self.minticks, repr(self.maxticks), self.interval_multiples)
+        if getattr(self, "_view_ticks", (None,))[0] != key:
+            self._view_ticks = (key, np.array(super().__call__()), self._freq)
+        self._freq = self._view_ticks[2]
+        return self._view_ticks[1].copy()
+
+
 def _wrap(label: object, width: int) -> str:
     return "\n".join(textwrap.wrap(str(label), width=width)) or str(label)
 
@@ -133,7 +151,7 @@ def _date_axis(ax: Axes, x: np.ndarray, date_fmt: DateFmt | None, max_exact: int
     if len(uniq) <= max_exact:
         ax.set_xticks(uniq)
     else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+        ax.xaxis.set_major_locator(_DateLocator(minticks=3, maxticks=7))
     ax.xaxis.set_major_formatter(
         FuncFormatter(_memoized(lambda v: date_fmt(mdates.num2date(v).replace(tzinfo=None))))
     )
