@@ -311,6 +311,18 @@ def test_spare_ticks_are_not_used_where_a_new_tick_would_differ(change):
     assert svg(ax) == made
 
 
+def _case_svg(name: str) -> str:
+    """The SVG markup of the chart of `CASES[name]`, with the same element ids every time."""
+    from valuelib.report import blocks
+
+    func, make, _required, kwargs = CASES[name]
+    ids = blocks.reset_figure_ids()
+    try:
+        return str(blocks.figure(func(make(), **kwargs)))
+    finally:
+        blocks.reset_figure_ids(ids)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypatch):
     """Every text's layout is remembered across the layout passes, the tight box, the drawing
@@ -318,18 +330,12 @@ def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypat
     is, byte for byte, the chart matplotlib lays out itself."""
     import matplotlib.text as mtext
 
-    from valuelib.report import blocks
     from valuelib.report.charts import textcache
 
-    func, make, _required, kwargs = CASES[name]
     charts.apply_style()
 
     def svg() -> str:
-        ids = blocks.reset_figure_ids()
-        try:
-            return str(blocks.figure(func(make(), **kwargs)))
-        finally:
-            blocks.reset_figure_ids(ids)
+        return _case_svg(name)
 
     memo = textcache.MEMOS["layout"]
     svg()
@@ -338,6 +344,41 @@ def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypat
     assert memo.hits > hits
     monkeypatch.setattr(mtext.Text, "_get_layout", mtext.Text._get_layout.__wrapped__)
     assert svg() == remembered
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_chart_that_skips_positioning_empty_axis_labels_is_the_same_chart(name, monkeypatch):
+    """An axis label with no text is not positioned (`shortcuts.install`): every chart is,
+    byte for byte, the chart drawn when matplotlib positions every label, and each label
+    with text is positioned as often as before."""
+    import matplotlib.axis as maxis
+
+    from valuelib.report.charts import shortcuts
+
+    charts.apply_style()
+    positioned: list[str] = []
+
+    def svg() -> str:
+        return _case_svg(name)
+
+    for cls in (maxis.XAxis, maxis.YAxis):
+        plain = cls._update_label_position.__wrapped__
+
+        def record(self: Any, renderer: Any, plain: Callable[..., Any] = plain) -> Any:
+            positioned.append(self.label.get_text())
+            return plain(self, renderer)
+
+        monkeypatch.setattr(cls, "_update_label_position",
+                            shortcuts.positioned_when_labelled(record))
+    shortcut = svg()
+    assert "" not in positioned
+    labelled = len(positioned)
+    for cls in (maxis.XAxis, maxis.YAxis):  # the same recording, without the shortcut
+        monkeypatch.setattr(cls, "_update_label_position",
+                            cls._update_label_position.__wrapped__)
+    positioned.clear()
+    assert svg() == shortcut
+    assert len([text for text in positioned if text]) == labelled
 
 
 @pytest.mark.parametrize("how", ["pickle", "deepcopy"])

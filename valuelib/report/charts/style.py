@@ -32,7 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from valuelib.model.health import AT_RISK, HEALTHY, WATCH  # noqa: E402
 from valuelib.report import fonts  # noqa: E402
-from valuelib.report.charts import textcache  # noqa: E402
+from valuelib.report.charts import shortcuts, textcache  # noqa: E402
 
 PALETTE: dict[str, str] = {
     "brand": "#0f5e6b",  # teal: the account's own series
@@ -89,6 +89,7 @@ _EVENT_STYLE: dict[str, tuple[str, str]] = {
 FONT_FAMILIES = fonts.SANS
 fonts.register_matplotlib()
 textcache.install()
+shortcuts.install()
 
 
 FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
