@@ -11,9 +11,10 @@ text, set in the document fonts (the bundled DejaVu Sans, see FONT_FAMILIES), so
 short.
 
 The package: `style` (colours, fonts, rcParams), `axes` (what every chart shares), `account`
-(the value review's charts) and `portfolio` (the portfolio review's); the locale-free number
-formats are `valuelib.report.fmt`'s. Use it as ``from valuelib.report import charts`` and
-``charts.<name>``.
+(the value review's charts) and `portfolio` (the portfolio review's); `textcache` and
+`shortcuts` spare matplotlib work whose answers are known or unused (`style` installs them).
+The locale-free number formats are `valuelib.report.fmt`'s. Use it as
+``from valuelib.report import charts`` and ``charts.<name>``.
 """
 
 from __future__ import annotations
