@@ -570,6 +570,12 @@ def test_date_ticks_worked_out_once_per_view_are_matplotlibs(monkeypatch):
         assert len(calls) - asked <= 1  # the second call is remembered
         assert locator._get_unit() == reference._get_unit()  # its frequency too
     assert len(calls) == 6 + 4  # six reference calls; the locator's four views
+    # Intervals edited in place (matplotlib's documented way to tune it) are followed.
+    ax.set_xlim(start, start + 700)
+    assert list(locator()) == list(reference())
+    for loc in (locator, reference):
+        loc.intervald[mdates.MONTHLY] = [5]
+    assert list(locator()) == list(reference())
 
 
 # --------------------------------------------------------------------------- per chart

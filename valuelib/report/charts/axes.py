@@ -62,13 +62,15 @@ class _DateLocator(mdates.AutoDateLocator):
 
     Matplotlib asks an axis for its ticks on every layout and drawing pass, and the
     automatic date locator builds a new recurrence rule and walks it each time (about a
-    millisecond). Its ticks depend only on the view's dates and the locator's own settings,
-    so they are remembered per view, with the frequency it chose (which `nonsingular` reads).
+    millisecond). Its ticks depend only on the view's dates (in its time zone) and the
+    locator's own settings, including the intervals a user may edit in place, so they are
+    remembered for the last view, with the frequency it chose (which `nonsingular` reads).
     """
 
     def __call__(self) -> Any:
         dmin, dmax = self.viewlim_to_dt()
-        key = (dmin, dmax, self.minticks, repr(self.maxticks), self.interval_multiples)
+        key = (dmin, dmax, dmin.tzinfo, self.minticks, repr(self.maxticks),
+               repr(self.intervald), self.interval_multiples)
         if getattr(self, "_view_ticks", (None,))[0] != key:
             self._view_ticks = (key, np.array(super().__call__()), self._freq)
         self._freq = self._view_ticks[2]
