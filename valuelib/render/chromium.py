@@ -27,6 +27,7 @@ import select
 import shutil
 import signal
 import tempfile
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -345,6 +346,9 @@ class Browser:
         self.env = dict(env or {})
         self._target: tuple[str, str] | None = None
         self._owner = os.getpid()
+        #: One `close` at a time: at exit this browser's own `atexit` close can run while a
+        #: thread that was opening its page closes it too (its pipe was closed under it).
+        self._closing = threading.RLock()
         atexit.register(self.close)
         _BROWSERS.add(self)
         self.pid: int | None = None
@@ -445,7 +449,12 @@ class Browser:
         if os.getpid() != self._owner:
             self._pipe = self.pid = self._folder = self._target = self._pidfd = None
             self._owner = os.getpid()
+            self._closing = threading.RLock()  # the owner's may have been held at the fork
             return
+        with self._closing:
+            self._close()
+
+    def _close(self) -> None:
         self._target = None
         if self._pipe is not None:
             self._pipe.close()

@@ -387,6 +387,44 @@ def test_close_all_stops_every_browser_of_the_process(tmp_path: Path) -> None:
     assert all(b.pid is None for b in browsers)
 
 
+def test_two_threads_closing_one_browser_close_it_once(monkeypatch) -> None:
+    """At exit a browser's own exit handler closes it while the thread that was opening its
+    page closes it too. The second close waits for the first: the process is killed and
+    reaped once, and neither close fails (the second once found no pid left to reap)."""
+    import subprocess
+
+    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)  # stands in for Chromium
+    browser = chromium.Browser(path="/bin/false")
+    browser.pid = proc.pid
+    errors: list[BaseException] = []
+    kills: list[int] = []
+    killpg = os.killpg
+
+    def close_in_another_thread() -> None:
+        try:
+            browser.close()
+        except BaseException as exc:  # noqa: BLE001 - what the test is about
+            errors.append(exc)
+
+    def killpg_while_another_closes(pid: int, sig: int) -> None:
+        kills.append(pid)
+        if len(kills) == 1:  # the first close, between its check of the pid and its reaping
+            other = threading.Thread(target=close_in_another_thread)
+            other.start()
+            other.join(0.5)  # it waits for this close to finish
+            threads.append(other)
+        killpg(pid, sig)
+
+    threads: list[threading.Thread] = []
+    monkeypatch.setattr(chromium.os, "killpg", killpg_while_another_closes)
+    browser.close()
+    threads[0].join(5)
+    assert not threads[0].is_alive() and errors == []
+    assert kills == [proc.pid] and browser.pid is None
+    with pytest.raises(ChildProcessError):  # reaped by the close
+        os.waitpid(proc.pid, os.WNOHANG)
+
+
 class _Flaky:
     """A stand-in browser: raises each of `faults` in turn, then prints; records the time
     limit each print was given. A hang takes its whole limit on the clock `now` (which
