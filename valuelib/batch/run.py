@@ -243,15 +243,18 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
         quarter, as_of = extract.resolve_quarter(wh, opts.quarter,
                                                  allow_incomplete=opts.allow_incomplete_quarter)
         layout = QuarterLayout(opts.out.resolve(), quarter)
-        if not opts.scheduler and (opts.force or not layout.manifest(audience).exists()):
+        ahead = not opts.scheduler and (opts.force or not layout.manifest(audience).exists())
+        if ahead:
             # Every account will be rendered: let the workers' preloading process import
-            # while the warehouse is read (a re-run may have nothing to do, so it waits),
-            # and start the first workers' browsers meanwhile when they will print.
-            pool.prestart(browsers=_local_workers(opts)
-                          if run.engine == "chromium" and "pdf" in opts.formats else 0)
+            # while the warehouse is read (a re-run may have nothing to do, so it waits).
+            pool.prestart()
         # Bundles stay in memory: nothing but documents and records is written under --out.
         ex = extract.run(wh, None, quarter=quarter, selector=opts.accounts,
                          audience=audience, portfolio=opts.portfolio, as_of=as_of)
+    if ahead and run.engine == "chromium" and "pdf" in opts.formats:
+        # And the first workers' browsers, once the warehouse is read: until then this
+        # process and the imports keep both cores busy, and after it the imports leave one.
+        pool.prestart(browsers=_local_workers(opts))
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})
     old_portfolio = manifest.load(layout.manifest(PORTFOLIO_ID)).get("accounts", {})

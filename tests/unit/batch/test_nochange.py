@@ -368,3 +368,28 @@ def test_another_library_installed_reads_the_warehouse_again(db, tmp_path, fake,
     upgraded = {**installed, "distributions": {"elsewhere": ["duckdb-0.dist-info"]}}
     monkeypatch.setattr(fingerprint, "installed", lambda: upgraded)
     assert _rendered_after(fake, opts) == [] and taken == [1]
+
+
+@pytest.mark.skipif(not shutil.which("chromium"),
+                    reason="the browsers started ahead are Chromium's")
+def test_browsers_are_started_ahead_only_once_the_warehouse_is_read(db, tmp_path, monkeypatch):
+    """The workers' preloading process starts before the warehouse is read; their browsers
+    only after it: a selection the warehouse does not have starts none, and a good one asks
+    for them once its bundles are read (the cores are busy with both until then)."""
+    from valuelib.data import extract
+
+    calls: list[object] = []
+    read = extract.run
+    monkeypatch.setattr(extract, "run",
+                        lambda *a, **kw: calls.append("extract") or read(*a, **kw))
+    monkeypatch.setattr(pool, "prestart", lambda browsers=0: calls.append(browsers))
+    monkeypatch.setattr(pool, "run", FakePool().run)
+    bad = batch.Options(db=str(db), out=tmp_path / "bad", accounts="ACC-9999",
+                        portfolio=False, pdf_engine="chromium")
+    with pytest.raises(Exception, match="ACC-9999"):
+        batch.render(bad)
+    assert calls == [0, "extract"]
+    calls.clear()
+    batch.render(batch.Options(db=str(db), out=tmp_path / "good", accounts=",".join(ACCOUNTS),
+                               portfolio=False, pdf_engine="chromium", workers=2))
+    assert calls == [0, "extract", 2]
