@@ -159,8 +159,8 @@ PRESTART_WAIT = 3.0
 
 class _Browsers:
     """Browsers started ahead for the first workers (`prestart`), each by a thread of its own
-    while the batch reads the warehouse and the preloading process imports; `take` gives one
-    whose page is open, `close` stops those never taken."""
+    once the batch has read the warehouse, while the preloading process imports; `take` gives
+    one whose page is open, `close` stops those never taken."""
 
     def __init__(self) -> None:
         self._lock = threading.Condition()
