@@ -253,7 +253,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                          audience=audience, portfolio=opts.portfolio, as_of=as_of)
     if ahead and run.engine == "chromium" and "pdf" in opts.formats:
         # And the first workers' browsers, once the warehouse is read: until then this
-        # process and the imports keep both cores busy, and after it the imports leave one.
+        # process and the preloading imports keep both cores busy; after it, one is idle.
         pool.prestart(browsers=_local_workers(opts))
 
     old = manifest.load(layout.manifest(audience)).get("accounts", {})

@@ -23,6 +23,7 @@ from valuelib.batch.layout import PORTFOLIO_ID, QuarterLayout
 from valuelib.data import demo
 from valuelib.data.warehouse import Warehouse
 from valuelib.project import resources
+from valuelib.render import chromium
 
 ACCOUNTS = ["ACC-0001", "ACC-0002", "ACC-0003"]
 
@@ -370,7 +371,7 @@ def test_another_library_installed_reads_the_warehouse_again(db, tmp_path, fake,
     assert _rendered_after(fake, opts) == [] and taken == [1]
 
 
-@pytest.mark.skipif(not shutil.which("chromium"),
+@pytest.mark.skipif(chromium.executable() is None,
                     reason="the browsers started ahead are Chromium's")
 def test_browsers_are_started_ahead_only_once_the_warehouse_is_read(db, tmp_path, monkeypatch):
     """The workers' preloading process starts before the warehouse is read; their browsers

@@ -398,6 +398,7 @@ def test_two_threads_closing_one_browser_close_it_once(monkeypatch) -> None:
     browser.pid = proc.pid
     errors: list[BaseException] = []
     kills: list[int] = []
+    threads: list[threading.Thread] = []
     killpg = os.killpg
 
     def close_in_another_thread() -> None:
@@ -415,7 +416,6 @@ def test_two_threads_closing_one_browser_close_it_once(monkeypatch) -> None:
             threads.append(other)
         killpg(pid, sig)
 
-    threads: list[threading.Thread] = []
     monkeypatch.setattr(chromium.os, "killpg", killpg_while_another_closes)
     browser.close()
     threads[0].join(5)

@@ -333,17 +333,13 @@ def test_a_chart_laid_out_from_the_layout_memo_is_the_same_chart(name, monkeypat
     from valuelib.report.charts import textcache
 
     charts.apply_style()
-
-    def svg() -> str:
-        return _case_svg(name)
-
     memo = textcache.MEMOS["layout"]
-    svg()
+    _case_svg(name)
     hits = memo.hits
-    remembered = svg()  # every text seen before
+    remembered = _case_svg(name)  # every text seen before
     assert memo.hits > hits
     monkeypatch.setattr(mtext.Text, "_get_layout", mtext.Text._get_layout.__wrapped__)
-    assert svg() == remembered
+    assert _case_svg(name) == remembered
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -357,10 +353,6 @@ def test_a_chart_that_skips_positioning_empty_axis_labels_is_the_same_chart(name
 
     charts.apply_style()
     positioned: list[str] = []
-
-    def svg() -> str:
-        return _case_svg(name)
-
     for cls in (maxis.XAxis, maxis.YAxis):
         plain = cls._update_label_position.__wrapped__
 
@@ -370,14 +362,14 @@ def test_a_chart_that_skips_positioning_empty_axis_labels_is_the_same_chart(name
 
         monkeypatch.setattr(cls, "_update_label_position",
                             shortcuts.positioned_when_labelled(record))
-    shortcut = svg()
+    shortcut = _case_svg(name)
     assert "" not in positioned
     labelled = len(positioned)
     for cls in (maxis.XAxis, maxis.YAxis):  # the same recording, without the shortcut
         monkeypatch.setattr(cls, "_update_label_position",
                             cls._update_label_position.__wrapped__)
     positioned.clear()
-    assert svg() == shortcut
+    assert _case_svg(name) == shortcut
     assert len([text for text in positioned if text]) == labelled
 
 

@@ -67,11 +67,14 @@ class _DateLocator(mdates.AutoDateLocator):
     remembered for the last view, with the frequency it chose (which `nonsingular` reads).
     """
 
+    #: (the view's key, its ticks, the frequency chosen for them), or None before the first.
+    _view_ticks: tuple[tuple[Any, ...], np.ndarray, Any] | None = None
+
     def __call__(self) -> Any:
         dmin, dmax = self.viewlim_to_dt()
         key = (dmin, dmax, dmin.tzinfo, self.minticks, repr(self.maxticks),
                repr(self.intervald), self.interval_multiples)
-        if getattr(self, "_view_ticks", (None,))[0] != key:
+        if self._view_ticks is None or self._view_ticks[0] != key:
             self._view_ticks = (key, np.array(super().__call__()), self._freq)
         self._freq = self._view_ticks[2]
         return self._view_ticks[1].copy()
