@@ -61,6 +61,9 @@ FLAGS = (
     "--disable-breakpad",
     "--disable-dev-shm-usage",
     "--mute-audio",
+    # No audio output at all: muted, the browser could still connect to PulseAudio, which
+    # then wrote a runtime folder into its TMPDIR and a link to it under ~/.config/pulse.
+    "--disable-audio-output",
     # Glyph advances as the font has them, not rounded to screen pixels (which spaces out
     # small print and widens table columns).
     "--font-render-hinting=none",
