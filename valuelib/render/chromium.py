@@ -191,6 +191,19 @@ def fonts_env() -> dict[str, str]:
 
 _keep: list[tempfile.TemporaryDirectory[str]] = []
 
+#: Variables that would point a browser at the user's folders rather than its own.
+_USER_FOLDERS = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+                 "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")
+
+
+def _browser_env(env: dict[str, str], folder: str) -> dict[str, str]:
+    """A browser's environment: this process's, with `env`, and its own `folder` as its home
+    and TMPDIR. Chromium writes outside its profile (crash report settings under
+    ~/.config/chromium, dconf's cache under ~/.cache): here that lands in `folder`, removed
+    at its close, and nothing of the user's home is read or left behind."""
+    kept = {k: v for k, v in os.environ.items() if k not in _USER_FOLDERS}
+    return {**kept, "LC_ALL": "C.UTF-8", **env, "HOME": folder, "TMPDIR": folder}
+
 
 class _PassedFd:
     """A file descriptor that multiprocessing hands to the process it starts (pickled as
@@ -385,9 +398,7 @@ class Browser:
         args = [self.path, *FLAGS, f"--user-data-dir={profile}", *self.start_page]
         with open(os.devnull, "wb") as null:
             try:
-                self.pid = os.posix_spawn(
-                    self.path, args, {**os.environ, "LC_ALL": "C.UTF-8", **self.env,
-                                      "TMPDIR": self._folder},
+                self.pid = os.posix_spawn(self.path, args, _browser_env(self.env, self._folder),
                     file_actions=[(os.POSIX_SPAWN_DUP2, null.fileno(), 1),
                                   (os.POSIX_SPAWN_DUP2, null.fileno(), 2),
                                   (os.POSIX_SPAWN_DUP2, to_browser_r, 3),

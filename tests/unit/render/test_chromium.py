@@ -213,6 +213,21 @@ def test_a_browser_leaves_nothing_in_the_temporary_folder(monkeypatch) -> None:
 
 
 @needs_chromium
+def test_a_browser_leaves_nothing_in_the_users_home(tmp_path, monkeypatch) -> None:
+    """Chromium writes outside its profile (crash report settings, dconf's cache, PulseAudio's
+    runtime link): into its own folder, never into the home or XDG folders of the user."""
+    home, config = tmp_path / "home", tmp_path / "config"
+    home.mkdir()
+    config.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with chromium.Browser(env=chromium.fonts_env()) as b:
+        b.pdf(PAGE.format(0))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["config", "home"]
+
+
+@needs_chromium
 def test_a_forked_copy_of_a_browser_leaves_the_owners_folder_alone() -> None:
     """A process forked from one with a running browser (a kernel fork server started anew)
     holds a copy of it: letting go of that copy removes nothing of the owner's."""
