@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.lines import Line2D
@@ -203,6 +202,8 @@ def cohort_heatmap(
     # "auto" thinning would not match labels set afterwards).
     xstep = max(1, math.ceil(n_cols / HEATMAP_LABELS_MAX))
     ystep = max(1, math.ceil(n_rows / HEATMAP_LABELS_MAX))
+    import seaborn as sns  # here: with the scipy it imports, 0.9 s a value review never needs
+
     sns.heatmap(
         grid, ax=ax, cmap=brand_cmap(), vmin=vmin, vmax=vmax, annot=texts, fmt="",
         annot_kws={"fontsize": size}, linewidths=1.5 if max(n_rows, n_cols) <= 24 else 0.5,
@@ -294,6 +295,8 @@ def _hue_colors(
         return {lv: palette.get(lv, PALETTE["neutral"]) for lv in levels}
     colors = list(palette) if palette is not None else list(CYCLE)
     if len(levels) > len(colors):
+        import seaborn as sns  # here, as in `heatmap`
+
         colors = [to_hex(c) for c in sns.color_palette(colors, n_colors=len(levels))]
     return {lv: colors[i % len(colors)] for i, lv in enumerate(levels)}
 

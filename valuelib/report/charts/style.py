@@ -24,7 +24,6 @@ if (
     mpl.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.axis import Axis, Tick  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
@@ -94,7 +93,27 @@ shortcuts.install()
 
 FIG_WIDTH = 7.5  # inches: an A4 text column, and scales down cleanly on a phone
 
+#: The base the house look is drawn on: seaborn's "whitegrid" style and "notebook" context, as
+#: matplotlib ships them (its copies of seaborn 0.8's), so a value review's kernel need not
+#: import seaborn and the scipy it pulls in (0.9 s of CPU at every batch's start).
+BASE_STYLES = ("seaborn-v0_8-whitegrid", "seaborn-v0_8-notebook")
+
 _STYLE_RC: dict[str, Any] = {
+    # Where seaborn 0.13's theme differs from matplotlib's copies of seaborn 0.8's, the
+    # newer one: thinner lines, smaller markers with an edge, white patch edges, no ticks on
+    # the bottom and left, 12 pt legend titles.
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6.0,
+    "lines.markeredgewidth": 1.0,
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1.0,
+    "ytick.minor.width": 1.0,
+    "legend.title_fontsize": 12.0,
     "font.family": [*FONT_FAMILIES, "sans-serif"],
     "font.sans-serif": list(FONT_FAMILIES),
     "font.size": 10,
@@ -161,9 +180,10 @@ _styled = False
 
 
 def apply_style() -> None:
-    """Set the house look (seaborn theme + rcParams). Safe to call any number of times."""
+    """Set the house look (`BASE_STYLES`, then the house's rcParams). Safe to call any number
+    of times."""
     global _styled
-    sns.set_theme(style="whitegrid", palette=list(CYCLE), rc=_STYLE_RC)
+    plt.style.use(BASE_STYLES)
     mpl.rcParams.update(_STYLE_RC)
     _styled = True
 
