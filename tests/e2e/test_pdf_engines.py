@@ -5,11 +5,22 @@ is chromium here."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from collections import Counter
 
 import pytest
-from support import ACCOUNTS, Rendered, pdf_pages, valuereview
+from pypdf import PdfReader
+from support import (
+    ACCOUNTS,
+    DESKTOP_NAMES,
+    SHELL_NAMES,
+    Rendered,
+    installed_browser,
+    pdf_pages,
+    valuereview,
+)
 from support.pdf import embedded_fonts
 
 from valuelib.render import chromium
@@ -77,3 +88,27 @@ def test_the_manifest_names_the_engine(renders, rendered) -> None:
     # The shared render ran with the default engine, auto: chromium, since one is installed.
     # (An explicit --pdf-engine chromium is recorded too: tests/e2e/test_browser_faults.py.)
     assert rendered.manifest()["last_run"]["pdf_engine"] == "chromium"
+
+
+def test_the_headless_shell_prints_the_desktop_browsers_pages(rendered) -> None:
+    """The engine starts Chromium's headless shell where one is installed: the same pages as
+    the desktop browser draws, stream for stream (only the PDF's Creator names the browser)."""
+    shell, desktop = installed_browser(SHELL_NAMES), installed_browser(DESKTOP_NAMES)
+    if not (shell and desktop):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromium-headless-shell are required in CI (.ci/run)")
+        pytest.skip("needs both chromium and chromium-headless-shell")
+    assert chromium.executable() == shell
+    html = rendered.file(CASES[1], "value-review.html").read_text(encoding="utf-8")
+    printed = {}
+    for name, path in (("shell", shell), ("desktop", desktop)):
+        browser = chromium.Browser(path, timeout=60, env=chromium.fonts_env())
+        try:
+            printed[name] = PdfReader(io.BytesIO(browser.pdf(html)[0]))
+        finally:
+            browser.close()
+    pages = {n: [p.get_contents().get_data() for p in r.pages] for n, r in printed.items()}
+    assert len(pages["shell"]) >= 6
+    assert pages["shell"] == pages["desktop"]
+    assert printed["shell"].metadata["/Creator"] == "Chromium"
+    assert "HeadlessChrome" in printed["desktop"].metadata["/Creator"]

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
-from support import pdf_pages  # noqa: E402
+from support import DESKTOP_NAMES, SHELL_NAMES, installed_browser, pdf_pages  # noqa: E402
 from support.pdf import embedded_fonts  # noqa: E402
 
 from valuelib.render import (  # noqa: E402
@@ -59,6 +59,39 @@ def test_resolve_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     assert chromium.resolve_engine("auto") == "weasyprint"
     with pytest.raises(ValueError, match="unknown PDF engine"):
         chromium.resolve_engine("prince")
+
+
+def test_the_headless_shell_is_found_first_through_its_launcher(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debian's chromium-headless-shell is a script that runs the binary as its child: the
+    binary it names is what gets started (its pid is then the browser's). A launcher that
+    execs through variables (Debian's chromium) is started as it is."""
+    lib, bin_ = tmp_path / "lib", tmp_path / "bin"
+    lib.mkdir()
+    bin_.mkdir()
+    shell = lib / "chromium-headless-shell"
+    shell.write_bytes(b"\x7fELF" + b"\0" * 60)
+    shell.chmod(0o755)
+    launcher = bin_ / "chromium-headless-shell"
+    launcher.write_text(f'#!/bin/sh -e\n\n{shell} "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    desktop = bin_ / "chromium"
+    desktop.write_text('#!/bin/sh\nLIBDIR=/usr/lib/chromium\nexec $LIBDIR/chromium "$@"\n',
+                       encoding="utf-8")
+    desktop.chmod(0o755)
+    monkeypatch.delenv(chromium.ENV_EXECUTABLE, raising=False)
+    monkeypatch.setenv("PATH", str(bin_))
+    assert chromium.executable() == str(shell)
+    launcher.unlink()
+    assert chromium.executable() == str(desktop)
+    # Named by the environment variable, a launcher is looked through the same way.
+    launcher.write_text(f'#!/bin/sh -e\n\n{shell} "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    monkeypatch.setenv(chromium.ENV_EXECUTABLE, "chromium-headless-shell")
+    assert chromium.executable() == str(shell)
+    # A script naming something under the same name that is no binary is started as it is.
+    shell.write_text("#!/bin/sh\n", encoding="utf-8")
+    assert chromium.executable() == str(launcher)
 
 
 @pytest.fixture(scope="module")
@@ -185,22 +218,31 @@ def test_a_browser_holds_only_the_page_it_prints_in() -> None:
         assert [t["targetId"] for t in pages] == [b._target[1]]
 
 
-@needs_chromium
-def test_a_browser_leaves_nothing_in_the_temporary_folder(monkeypatch) -> None:
+#: The desktop browser, and the headless shell `chromium.executable` prefers, where installed.
+BROWSERS = {"desktop": installed_browser(DESKTOP_NAMES), "shell": installed_browser(SHELL_NAMES)}
+
+
+@pytest.mark.parametrize("kind", sorted(BROWSERS))
+def test_a_browser_leaves_nothing_in_the_temporary_folder(kind, monkeypatch) -> None:
     """A browser is killed, never asked to quit, so it cleans up nothing itself: its profile
-    and the folder Chromium makes for its singleton socket (in the browser's TMPDIR) are
-    both inside the browser's own folder, removed at its close, also after a crash."""
+    and the folder the desktop browser makes for its singleton socket (in the browser's
+    TMPDIR) are both inside the browser's own folder, removed at its close, also after a
+    crash."""
     import tempfile
 
+    if BROWSERS[kind] is None:
+        pytest.skip(f"no {kind} Chromium installed")
     folder = tempfile.mkdtemp(prefix="vr-test-", dir="/tmp")
     monkeypatch.setattr(tempfile, "tempdir", folder)
+    monkeypatch.setenv(chromium.ENV_EXECUTABLE, BROWSERS[kind])
     try:
         with chromium.Browser() as b:
             b.pdf(PAGE.format(0))
             (own,) = os.listdir(folder)
             assert sorted(os.listdir(os.path.join(folder, own)))[-1] == "profile"
-            assert any(name.startswith((".org.chromium.", "org.chromium."))
-                       for name in os.listdir(os.path.join(folder, own)))
+            socket = any(name.startswith((".org.chromium.", "org.chromium."))
+                         for name in os.listdir(os.path.join(folder, own)))
+            assert socket == (kind == "desktop")  # the shell keeps no singleton
         assert os.listdir(folder) == []
         with chromium.Browser() as b:
             b.pdf(PAGE.format(1))
@@ -212,10 +254,13 @@ def test_a_browser_leaves_nothing_in_the_temporary_folder(monkeypatch) -> None:
         os.rmdir(folder)
 
 
-@needs_chromium
-def test_a_browser_leaves_nothing_in_the_users_home(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("kind", sorted(BROWSERS))
+def test_a_browser_leaves_nothing_in_the_users_home(kind, tmp_path, monkeypatch) -> None:
     """Chromium writes outside its profile (crash report settings, dconf's cache, PulseAudio's
     runtime link): into its own folder, never into the home or XDG folders of the user."""
+    if BROWSERS[kind] is None:
+        pytest.skip(f"no {kind} Chromium installed")
+    monkeypatch.setenv(chromium.ENV_EXECUTABLE, BROWSERS[kind])
     home, config = tmp_path / "home", tmp_path / "config"
     home.mkdir()
     config.mkdir()
