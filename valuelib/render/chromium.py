@@ -143,10 +143,11 @@ def executable() -> str | None:
 
 
 def _launched(path: str) -> str:
-    """The binary a launcher script at `path` runs by its absolute path under the same name,
-    else `path`. Debian's ``chromium-headless-shell`` runs the browser as its child (no
-    ``exec``), which would leave the browser's pid, its exit and its memory out of sight;
-    a launcher that ``exec``s (Debian's ``chromium``) names no such path and is kept."""
+    """The binary a launcher script at `path` runs as its child, by its absolute path under
+    the same name, else `path`. Debian's ``chromium-headless-shell`` does (no ``exec``), which
+    would leave the browser's pid, its exit and its memory out of sight. A launcher that
+    ``exec``s the browser (Debian's ``chromium``, a user's own wrapper) is kept: what it sets
+    up still applies, and the browser's pid is the one started."""
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
@@ -155,6 +156,9 @@ def _launched(path: str) -> str:
     if not head.startswith(b"#!"):
         return path
     name = os.path.basename(path).encode()
+    for line in head.splitlines()[1:]:
+        if re.match(rb"\s*exec\b", line):
+            return path
     for literal in re.findall(rb"(/[^\s\"';&|]+)", head):
         if os.path.basename(literal) != name or literal == os.fsencode(path):
             continue

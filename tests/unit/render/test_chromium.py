@@ -65,7 +65,7 @@ def test_the_headless_shell_is_found_first_through_its_launcher(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Debian's chromium-headless-shell is a script that runs the binary as its child: the
     binary it names is what gets started (its pid is then the browser's). A launcher that
-    execs through variables (Debian's chromium) is started as it is."""
+    execs (Debian's chromium, through variables; a user's wrapper) is started as it is."""
     lib, bin_ = tmp_path / "lib", tmp_path / "bin"
     lib.mkdir()
     bin_.mkdir()
@@ -89,7 +89,11 @@ def test_the_headless_shell_is_found_first_through_its_launcher(
     launcher.chmod(0o755)
     monkeypatch.setenv(chromium.ENV_EXECUTABLE, "chromium-headless-shell")
     assert chromium.executable() == str(shell)
+    # A launcher that execs the binary (a user's wrapper setting something up) is kept.
+    launcher.write_text(f'#!/bin/sh\nexport LANG=C\nexec {shell} --x "$@"\n', encoding="utf-8")
+    assert chromium.executable() == str(launcher)
     # A script naming something under the same name that is no binary is started as it is.
+    launcher.write_text(f'#!/bin/sh -e\n\n{shell} "$@"\n', encoding="utf-8")
     shell.write_text("#!/bin/sh\n", encoding="utf-8")
     assert chromium.executable() == str(launcher)
 
