@@ -12,15 +12,7 @@ from collections import Counter
 
 import pytest
 from pypdf import PdfReader
-from support import (
-    ACCOUNTS,
-    DESKTOP_NAMES,
-    SHELL_NAMES,
-    Rendered,
-    installed_browser,
-    pdf_pages,
-    valuereview,
-)
+from support import ACCOUNTS, Rendered, pdf_pages, valuereview
 from support.pdf import embedded_fonts
 
 from valuelib.render import chromium
@@ -93,7 +85,7 @@ def test_the_manifest_names_the_engine(renders, rendered) -> None:
 def test_the_headless_shell_prints_the_desktop_browsers_pages(rendered) -> None:
     """The engine starts Chromium's headless shell where one is installed: the same pages as
     the desktop browser draws, stream for stream (only the PDF's Creator names the browser)."""
-    shell, desktop = installed_browser(SHELL_NAMES), installed_browser(DESKTOP_NAMES)
+    shell, desktop = chromium.find(chromium.SHELL_NAMES), chromium.find(chromium.DESKTOP_NAMES)
     if not (shell and desktop):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-headless-shell are required in CI (.ci/run)")

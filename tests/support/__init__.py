@@ -92,19 +92,6 @@ class Rendered:
         return self.layout.index(self.audience)
 
 
-#: Chromium's headless shell and the desktop browser, by the names `chromium.NAMES` looks for.
-SHELL_NAMES = ("chrome-headless-shell", "chromium-headless-shell")
-DESKTOP_NAMES = ("chromium", "chromium-browser", "google-chrome")
-
-
-def installed_browser(names: Sequence[str]) -> str | None:
-    """The first of `names` on the PATH, as `chromium.executable` would start it."""
-    from valuelib.render import chromium
-
-    found = next((shutil.which(n) for n in names if shutil.which(n)), None)
-    return chromium._launched(found) if found else None
-
-
 def pdf_pages(path: Path) -> list[str]:
     """The text of each page of a PDF (poppler's pdftotext when present, else pypdf)."""
     if shutil.which("pdftotext"):

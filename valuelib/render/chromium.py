@@ -43,12 +43,14 @@ __all__ = ["ENV_EXECUTABLE", "PRINT_TIMEOUT", "Browser", "BrowserError", "Browse
 
 #: The environment variable naming the Chromium binary (else the first of `NAMES` on the PATH).
 ENV_EXECUTABLE = "VALUEREVIEW_CHROMIUM"
-#: Chromium's headless shell first (Debian's ``chromium-headless-shell``, Chrome for Testing's
-#: ``chrome-headless-shell``): the same Blink, so the same pages, with none of the desktop
-#: browser's profile services, which cost a new browser about 1 s of CPU against 0.15 s and
-#: every print about a sixth more (`benchmarks/results.md`). Then the desktop browser.
-NAMES = ("chrome-headless-shell", "chromium-headless-shell", "chromium", "chromium-browser",
-         "google-chrome")
+#: Chromium's headless shell (Chrome for Testing's, Debian's): the same Blink, so the same
+#: pages, with none of the desktop browser's profile services, which cost a new browser about
+#: 1.2 s of CPU against 0.15 s and every print about a sixth more (`benchmarks/results.md`).
+SHELL_NAMES = ("chrome-headless-shell", "chromium-headless-shell")
+#: The desktop browser, where no shell is installed.
+DESKTOP_NAMES = ("chromium", "chromium-browser", "google-chrome")
+#: What `executable` looks for on the PATH, in order.
+NAMES = SHELL_NAMES + DESKTOP_NAMES
 
 #: Flags of every browser started here: headless, no sandbox (containers have no user
 #: namespaces), nothing that talks to the network on its own, no name resolution at all.
@@ -129,13 +131,15 @@ class BrowserHung(BrowserError):
 
 
 def executable() -> str | None:
-    """The Chromium binary: `ENV_EXECUTABLE` if set, else the first of `NAMES` on the PATH
-    (through `_launched`); None if there is none."""
+    """The Chromium binary: `ENV_EXECUTABLE` if set, else the first of `NAMES` on the PATH;
+    None if there is none."""
     named = os.environ.get(ENV_EXECUTABLE)
-    if named:
-        found = shutil.which(named)
-        return _launched(found) if found else None
-    for name in NAMES:
+    return find((named,) if named else NAMES)
+
+
+def find(names: tuple[str, ...]) -> str | None:
+    """The first of `names` on the PATH, as it is started (`_launched`); None if none is."""
+    for name in names:
         found = shutil.which(name)
         if found:
             return _launched(found)

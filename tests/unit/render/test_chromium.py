@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
-from support import DESKTOP_NAMES, SHELL_NAMES, installed_browser, pdf_pages  # noqa: E402
+from support import pdf_pages  # noqa: E402
 from support.pdf import embedded_fonts  # noqa: E402
 
 from valuelib.render import (  # noqa: E402
@@ -223,7 +223,8 @@ def test_a_browser_holds_only_the_page_it_prints_in() -> None:
 
 
 #: The desktop browser, and the headless shell `chromium.executable` prefers, where installed.
-BROWSERS = {"desktop": installed_browser(DESKTOP_NAMES), "shell": installed_browser(SHELL_NAMES)}
+BROWSERS = {"desktop": chromium.find(chromium.DESKTOP_NAMES),
+            "shell": chromium.find(chromium.SHELL_NAMES)}
 
 
 @pytest.mark.parametrize("kind", sorted(BROWSERS))
