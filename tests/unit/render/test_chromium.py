@@ -251,7 +251,13 @@ def test_a_browser_leaves_nothing_in_the_temporary_folder(kind, monkeypatch) -> 
         assert os.listdir(folder) == []
         with chromium.Browser() as b:
             b.pdf(PAGE.format(1))
-            os.killpg(b.pid, signal.SIGKILL)
+            page = b._page
+
+            def crash(pipe, deadline):  # killed once the print has its browser: a crash
+                os.killpg(b.pid, signal.SIGKILL)  # mid-print, not one seen before it starts
+                return page(pipe, deadline)  # (the shell dies fast enough to be replaced)
+
+            monkeypatch.setattr(b, "_page", crash)
             with pytest.raises(chromium.BrowserExited):
                 b.pdf(PAGE.format(2))
             assert os.listdir(folder) == []
