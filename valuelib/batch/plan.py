@@ -13,14 +13,18 @@ import hashlib
 import importlib.metadata
 import json
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import valuelib
 from valuelib.data.files import sha256
 from valuelib.render import PDF_ENGINE
 from valuelib.render.templates import TEMPLATE_DIR
 from valuelib.report import fonts, i18n
+
+if TYPE_CHECKING:
+    from valuelib.batch.worker import Task
 
 NOTEBOOK = "value_review.ipynb"
 PORTFOLIO_NOTEBOOK = "portfolio_review.ipynb"
@@ -150,3 +154,11 @@ def file_names(stem: str, formats: tuple[str, ...]) -> list[str]:
     value review its metrics.json."""
     names = [f"{stem}.{fmt}" for fmt in formats] + [f"{stem}.ipynb"]
     return names + (["metrics.json"] if stem == STEM else [])
+
+
+def running_order(tasks: Sequence[Task]) -> list[Task]:
+    """The order a batch hands its documents out: longest first, so that at the end no worker
+    is still busy with a long one while the others wait. The portfolio review (every
+    account's data) first, then accounts by the size of their bundle (more data, more rows
+    and charts), largest first; ties by account id, so the same batch runs in the same order."""
+    return sorted(tasks, key=lambda t: (t.stem != PORTFOLIO_STEM, -len(t.bundle), t.account_id))

@@ -318,6 +318,7 @@ def _render(opts: Options, progress: Callable[[Outcome], None] | None,
                                      notebook_source=portfolio_nb.read_bytes(),
                                      pdf_engine=engine, print_timeout=opts.print_timeout))
 
+    tasks = plan.running_order(tasks)
     if on_plan:
         on_plan(len(tasks))
     for outcome in outcomes.values():

@@ -134,3 +134,29 @@ def test_no_temporary_folder_short_enough_for_sockets_exits_1_naming_tmpdir(
                    f"at most 107 bytes), and none of {tmp_path / 'missing'} is a writable "
                    "folder short enough: set TMPDIR to a shorter folder"]
     assert not out.exists() and list(long.iterdir()) == []
+
+
+def test_the_console_script_exits_with_its_status_after_what_an_exit_owes(tmp_path):
+    """`valuereview` leaves without the interpreter's module-by-module teardown, but only
+    after joining its threads, running its exit handlers and flushing what it printed."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "handler-ran"
+    code = (
+        "import atexit, pathlib, sys, threading, time\n"
+        "from valuelib import cli\n"
+        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "print('unflushed', end='', flush=False)\n"
+        "sys.stderr.write('to stderr')\n"
+        "cli._leave(3)\n"
+        "print('never')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 3
+    assert "unflushed" in run.stdout and "thread done" in run.stdout
+    assert "never" not in run.stdout
+    assert run.stderr == "to stderr"
+    assert marker.read_text() == "yes"
