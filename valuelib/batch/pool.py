@@ -11,13 +11,14 @@ the kernel) and a new worker takes its place.
 Each worker has its own pipes, one task at a time in and its result out, written
 synchronously: a worker that dies cannot take a shared lock or a queued message with it.
 
-Start-up: workers are forks of one process per batch that imports everything a worker and its
-kernels need once (multiprocessing's "forkserver" method preloading `batch.preload`; `prestart`
-starts it early). A new worker, including one that replaces a recycled worker, is ready in a
-fraction of a second instead of importing pandas, matplotlib, IPython, nbconvert and WeasyPrint
-again, and before its first task it forks its kernel fork server from itself. A worker takes
-the batch's environment, as a spawned one would. While that process imports, one core has
-nothing else to do: `prestart` uses it to start the first workers' browsers and open their
+Start-up: workers are forks of one process per batch that imports everything a worker needs
+once (multiprocessing's "forkserver" method preloading `batch.preload`), and their kernel fork
+servers are forks of another, the kernels' origin (`kernels.origin`), which imports what
+kernels need at the same time on the other core; `prestart` starts both early. A new worker,
+including one that replaces a recycled worker, is ready in a fraction of a second instead of
+importing pandas, matplotlib, IPython, nbconvert and WeasyPrint again. A worker takes the
+batch's environment, as a spawned one would. Once the batch has read the warehouse, one core
+has nothing else to do: `prestart` uses it to start the first workers' browsers and open their
 pages, and each of those workers is handed one (`chromium.Handover`), so its first PDF does
 not wait for a browser. Whether a worker still runs is asked of the
 worker (a pidfd), so the batch goes on even if that preloading process is killed.
@@ -49,6 +50,7 @@ from typing import Any
 
 from valuelib.batch import worker
 from valuelib.render import chromium, tempdirs
+from valuelib.render.kernels import origin
 
 DEFAULT_MAX_TASKS = 50
 DEFAULT_MAX_RSS_MB = 1200.0
@@ -237,6 +239,11 @@ class _Browsers:
 
 _PRESTARTED = _Browsers()
 atexit.register(_PRESTARTED.close)  # a batch that ends before `run` (nothing to render)
+#: The kernels' origin (`kernels.origin`): started by `prestart`, kept for this process's
+#: later batches like the preloading process, stopped at exit (or when this process dies:
+#: it follows its pipe from here).
+_ORIGIN = origin.Origin()
+atexit.register(_ORIGIN.stop)
 
 
 def _preload_tmp() -> str:
@@ -276,8 +283,12 @@ def prestart(browsers: int = 0) -> None:
     from multiprocessing import forkserver
 
     _listener_folder()  # first: a TMPDIR with no room for sockets stops us before anything
+    # The kernels' half of the imports, the longer one, starts first, in a process of its
+    # own; the preloading process then imports only the workers' half (`batch.preload`).
+    kernels = _ORIGIN.start()
     os.environ[worker.PRELOAD_PARENT_ENV] = str(os.getpid())
     os.environ[worker.PRELOAD_TMP_ENV] = _preload_tmp()
+    os.environ[worker.PRELOAD_WORKERS_ONLY_ENV] = "1" if kernels else ""
     # Started with SIGINT ignored (a disposition kept across exec), so a terminal's Ctrl-C to
     # the process group cannot kill it halfway through its imports; the batch handles Ctrl-C.
     # Starting it takes a moment (it imports on its own time), so no signal goes missing.
@@ -288,6 +299,7 @@ def prestart(browsers: int = 0) -> None:
     finally:
         os.environ.pop(worker.PRELOAD_PARENT_ENV, None)
         os.environ.pop(worker.PRELOAD_TMP_ENV, None)
+        os.environ.pop(worker.PRELOAD_WORKERS_ONLY_ENV, None)
         if main:
             signal.signal(signal.SIGINT, sigint)
     # After: the browsers take this process's environment and signals as they are again.
@@ -298,10 +310,12 @@ def prestart(browsers: int = 0) -> None:
 def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
                  runner: Callable[[worker.Task], worker.TaskResult], warm: bool,
                  tmp_root: str | None = None, environ: dict[str, str] | None = None,
-                 browser: chromium.Handover | None = None) -> None:
+                 browser: chromium.Handover | None = None,
+                 kernels: str | None = None) -> None:
     """Run the tasks the parent hands over, one at a time, until told to stop, the task
     budget is spent, or memory passes the ceiling; then leave at once (see `_leave`).
-    `browser`: one the batch started for this worker, for its PDFs."""
+    `browser`: one the batch started for this worker, for its PDFs. `kernels`: the socket of
+    the batch's kernels' origin, which forks this worker's kernel fork server."""
     if environ is not None:
         # A fork of the preloading process has that process's environment; take the
         # batch's own, as a spawned worker would.
@@ -309,6 +323,10 @@ def _worker_main(tasks: Any, results: Any, max_tasks: int, max_rss_mb: float,
         os.environ.update(environ)
     if browser is not None:
         chromium.receive(browser)
+    if kernels is not None:
+        from valuelib.render.kernels import forkserver
+
+        forkserver.use_origin(kernels)
     _serve_tasks(tasks, results, max_tasks, max_rss_mb, runner, warm, tmp_root)
     _leave()
 
@@ -417,7 +435,7 @@ def run(
         handover = browser.hand_over() if browser is not None else None
         p = ctx.Process(target=_worker_main, daemon=True,
                         args=(task_r, res_w, max_tasks, max_rss_mb, runner, warm, tmp_root,
-                              dict(os.environ), handover))
+                              dict(os.environ), handover, _ORIGIN.path))
         # A worker must not die of a terminal's Ctrl-C (sent to the whole process group): a
         # fork of the preloading process ignores SIGINT from birth (`batch.preload`); a
         # spawned one is started with SIGINT ignored. Not around a forkserver start, which

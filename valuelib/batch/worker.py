@@ -23,6 +23,9 @@ _exporters = None
 #: (`valuelib.batch.pool.prestart`, `batch.preload`), which stops preloading once the batch is
 #: gone.
 PRELOAD_PARENT_ENV = "VALUEREVIEW_PRELOAD_PARENT"
+#: Set (to "1") in that process's environment when the batch's kernels' origin
+#: (`kernels.origin`) preloads what kernels import: it then imports only what workers need.
+PRELOAD_WORKERS_ONLY_ENV = "VALUEREVIEW_PRELOAD_WORKERS_ONLY"
 #: The private folder the batch gives that process for its temporary files (WeasyPrint's font
 #: folder, shared by every fork), removed by the batch when it ends.
 PRELOAD_TMP_ENV = "VALUEREVIEW_PRELOAD_TMP"
@@ -80,7 +83,8 @@ class TaskResult:
 def warm_up(*, fork_server_from_self: bool = False) -> None:
     """Create this process's exporters once (HTML template, WeasyPrint fonts) and import
     the heavy libraries, so each task pays only for its own work. Also starts this process's
-    kernel fork server (it imports in its own process meanwhile; stopped at exit).
+    kernel fork server (it imports in its own process meanwhile; stopped at exit): from the
+    batch's kernels' origin if this process was given one (`forkserver.use_origin`).
 
     `fork_server_from_self`: a pool worker that has handled no task yet, forked from the
     batch's preloaded process (`batch.preload`), forks its kernel fork server from itself
@@ -92,9 +96,10 @@ def warm_up(*, fork_server_from_self: bool = False) -> None:
     warm_exporters(sample=False)
 
 
-def warm_exporters(*, sample: bool = True) -> None:
+def warm_exporters(*, sample: bool = True, drawn: bool = True) -> None:
     """Create this process's exporters if it has none; with `sample`, also export a sample
-    review once (`kernels.warm`), as the batch's preloading process does for every worker."""
+    review once (`kernels.warm`), as the batch's preloading process does for every worker;
+    `drawn`: with a table and a chart in it (importing pandas and matplotlib here)."""
     global _exporters
     if _exporters is None:
         from valuelib.render.export import Exporters
@@ -103,7 +108,7 @@ def warm_exporters(*, sample: bool = True) -> None:
         if sample:
             from valuelib.render.kernels import warm
 
-            warm.export_caches(_exporters)
+            warm.export_caches(_exporters, drawn=drawn)
 
 
 def _forget_paths(nb: Any, task: Task) -> None:

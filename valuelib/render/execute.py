@@ -168,6 +168,14 @@ def _engine(kernel: Kernel, metadata: dict[str, Any]) -> tuple[str, dict[str, An
     return ENGINE_NAME, kwargs
 
 
+def preload() -> None:
+    """Import what `execute` imports on its first call (papermill, its engines and ours), in
+    a process that workers are forked from (`batch.preload`), so no worker imports them."""
+    import papermill  # noqa: F401
+
+    _ensure_engine()
+
+
 def _ensure_engine() -> None:
     """Make sure papermill knows our engine: installed, the ``papermill.engine`` entry point
     names it; run from a source tree that was never installed, register it here."""

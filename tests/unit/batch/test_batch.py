@@ -139,8 +139,10 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
     ready = server.wait_ready()
     return worker.TaskResult(task.account_id, task.stem, True, metrics={
         "server_forked_preloaded": ready["forked_preloaded"],
-        "server_parent": (server.pid is not None
-                          and psutil.Process(server.pid).ppid() == os.getpid()),
+        "server_parent": psutil.Process(server.pid).ppid() if server.pid else None,
+        "server_has_pandas": "pandas" in ready["preloaded"],
+        "worker_has_pandas": "pandas" in sys.modules,
+        "worker_pid": os.getpid(),
         "nbconvert_loaded": "nbconvert.exporters" in sys.modules,
         "weasyprint_loaded": "weasyprint" in sys.modules,
         "env": os.environ.get("VR_TEST_BATCH_ENV"),
@@ -148,9 +150,10 @@ def _report_origin(task):  # where a warmed pool worker and its kernel fork serv
 
 
 def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
-    """Workers come from the batch's preloading process (`render.preload`), fork their kernel
-    fork server from themselves before their first task, and take the batch's environment.
-    The exporters were warmed there; WeasyPrint only when it is the engine that prints."""
+    """Workers come from the batch's preloading process (`batch.preload`), which imported
+    what workers need (the exporters warmed there; WeasyPrint only when it is the engine that
+    prints), and take the batch's environment. Their kernel fork servers are forks of the
+    batch's kernels' origin, which imported what kernels need: the workers did not."""
     from valuelib.render.chromium import resolve_engine
 
     pool.prestart()
@@ -158,9 +161,13 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
     tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("html",)) for a in "AB"]
     results = {}
     pool.run(tasks, 2, lambda r: results.setdefault(r.account_id, r), runner=_report_origin)
+    assert pool._ORIGIN.pid is not None
     for r in results.values():
         assert r.ok, r.error
-        assert r.metrics == {"server_forked_preloaded": True, "server_parent": True,
+        assert r.metrics.pop("worker_pid") != pool._ORIGIN.pid
+        assert r.metrics == {"server_forked_preloaded": True,
+                             "server_parent": pool._ORIGIN.pid,
+                             "server_has_pandas": True, "worker_has_pandas": False,
                              "nbconvert_loaded": True,
                              "weasyprint_loaded": resolve_engine("auto") == "weasyprint",
                              "env": "from the batch"}

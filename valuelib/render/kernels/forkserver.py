@@ -15,10 +15,12 @@ next account's review. This module keeps both properties:
   connection file the kernel manager wrote (``spawn``). All threads, zmq sockets and the
   event loop are created only in the child. The child is thrown away after one notebook, so
   no account ever sees another's kernel.
-* A pool worker, itself a fork of the batch's preloading process (`batch.preload`), forks its
-  fork server from itself before its first task (``ForkServer.start(from_self=True)``): the
-  server then imports nothing, and keeps no file of the worker's but its socket. Anywhere
-  else the server is a new interpreter that imports everything (``preload``).
+* A pool worker asks the batch's kernels' origin (`kernels.origin`), which has preloaded,
+  for its fork server before its first task (``ForkServer.start(origin=...)``). Without an
+  origin, a worker forked from a preloading process that imported the kernels' libraries too
+  forks its server from itself (``ForkServer.start(from_self=True)``). Either way the server
+  imports nothing, and keeps no file but its socket. Anywhere else the server is a new
+  interpreter that imports everything (``preload``).
 * The server also draws the review's charts once (`kernels.warm`), so kernels start with
   matplotlib's font lookups done, and leaves matplotlib and valuelib as it found them.
 * Native threads: numpy's and scipy's OpenBLAS keep thread pools, which they stop before a
@@ -602,9 +604,11 @@ class ForkServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None and self._sock is not None
 
-    def start(self, *, from_self: bool = False) -> None:
+    def start(self, *, from_self: bool = False, origin: str | None = None) -> None:
         """Start the server process; it imports in the background until `wait_ready`.
 
+        `origin`: the socket of the batch's kernels' origin (`kernels.origin`), which forks a
+        preloaded server for this process; if it cannot, the other ways below are taken.
         `from_self`: if this process has everything preloaded already (a pool worker forked
         from the batch's preloaded process, before its first task) and is safe to fork, the
         server is a fork of it and imports nothing. Only for a process that has not yet held
@@ -615,6 +619,20 @@ class ForkServer:
                 return
             self.stop()
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            if origin is not None:
+                from valuelib.render.kernels import origin as kernels_origin
+
+                try:
+                    pid, pidfd = kernels_origin.request_server(origin, theirs.fileno(),
+                                                               READY_TIMEOUT)
+                except kernels_origin.OriginError as exc:
+                    log.warning("%s: this worker starts its own kernel fork server", exc)
+                else:
+                    theirs.close()
+                    self._proc = kernels_origin.AdoptedServer(pid, pidfd)  # type: ignore[assignment]
+                    self._sock = ours
+                    self._ready = None
+                    return
             if from_self and preloaded_here() and fork_safety_problem() is None:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -738,9 +756,20 @@ _server: ForkServer | None = None
 _server_lock = threading.Lock()
 
 
+_origin: str | None = None
+
+
+def use_origin(path: str | None) -> None:
+    """Have this process's fork server, whenever it is (re)started, forked by the batch's
+    kernels' origin listening at `path` (`kernels.origin`); None: start it as before."""
+    global _origin
+    _origin = path
+
+
 def get_server(*, wait: bool = True, from_self: bool = False) -> ForkServer:
     """This process's fork server, started on first use and restarted if it has died.
 
+    Forked by the kernels' origin when this process was given one (`use_origin`). Else
     `from_self` (pool workers, before their first task): fork it from this process when this
     process is preloaded (see `ForkServer.start`); a restart later always starts afresh.
     """
@@ -753,7 +782,7 @@ def get_server(*, wait: bool = True, from_self: bool = False) -> ForkServer:
             _server = ForkServer()
             atexit.register(stop_server)
         if not _server.alive():
-            _server.start(from_self=from_self)
+            _server.start(from_self=from_self, origin=_origin)
     if wait:
         _server.wait_ready()
     return _server

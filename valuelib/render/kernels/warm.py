@@ -20,12 +20,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 
 def _sample_charts() -> list[tuple[Callable[..., Any], dict[str, Any]]]:
     """Each value-review chart with a small constant frame (and options that add text)."""
+    import numpy as np
+    import pandas as pd
+
     from valuelib.report import charts
 
     quarters = [f"2025Q{i}" for i in range(1, 5)]
@@ -108,8 +108,9 @@ def prepared_figures() -> None:
         style.prepare_figures(PREPARED_FIGURES)
 
 
-def _sample_review() -> Any:
-    """A short review-shaped notebook: the blocks a review is made of, with constant text."""
+def _sample_review(*, drawn: bool = True) -> Any:
+    """A short review-shaped notebook: the blocks a review is made of, with constant text;
+    `drawn`: with its table and chart too, which import pandas and matplotlib."""
     import nbformat
 
     from valuelib.report import blocks
@@ -125,14 +126,18 @@ def _sample_review() -> Any:
                       "tone": "up_good"},
                      {"label": "Seat utilisation", "value": "94.8%"}]),
         blocks.note("An illustrative estimate.", "estimate", title="Estimate"),
-        blocks.table(pd.DataFrame({"Driver": ["Cycle time", "Hours saved"],
-                                   "Value": ["$1,234", "$5,678"]}), caption="Value by driver"),
         blocks.definition_list({"ROI": "value ÷ cost"}),
         blocks.formula("ROI", "value ÷ cost", "2 ÷ 1 = 2×"),
     ]
-    with _house_style():
-        draw, kwargs = _sample_charts()[1]
-        sample.append(_svg(draw, kwargs, caption="Value"))
+    if drawn:
+        import pandas as pd
+
+        sample.append(blocks.table(pd.DataFrame({"Driver": ["Cycle time", "Hours saved"],
+                                                 "Value": ["$1,234", "$5,678"]}),
+                                   caption="Value by driver"))
+        with _house_style():
+            draw, kwargs = _sample_charts()[1]
+            sample.append(_svg(draw, kwargs, caption="Value"))
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell("", outputs=[
         nbformat.v4.new_output("display_data", data={"text/html": str(block)})
@@ -140,13 +145,16 @@ def _sample_review() -> Any:
     return nb
 
 
-def export_caches(exporters: Any, engine: str = "auto") -> None:
+def export_caches(exporters: Any, engine: str = "auto", *, drawn: bool = True) -> None:
     """Export a short review-shaped sample to HTML once with `exporters` (the template
     compiled, the stylesheet parsed), and to PDF when WeasyPrint is the engine `engine`
     resolves to (every font of the documents loaded), which otherwise makes each worker's first
-    review half a second slower. A browser is never started here: it belongs to its worker."""
+    review half a second slower. A browser is never started here: it belongs to its worker.
+    `drawn`: the sample has a table and a chart (see `_sample_review`)."""
     from valuelib.render.chromium import resolve_engine
 
-    html = exporters.html(_sample_review(), audience="customer", lang="en")
+    html = exporters.html(_sample_review(drawn=drawn), audience="customer", lang="en")
     if resolve_engine(engine) == "weasyprint":
         exporters.pdf(html)
+    else:  # the Chromium writer's modules (pypdf), which a worker's first PDF would import
+        from valuelib.render import export_chromium  # noqa: F401
