@@ -8,9 +8,9 @@ a copy of the project's notebooks with one cell inserted (`--notebooks`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import multiprocessing.util
 import os
 import re
 import shutil
@@ -415,6 +415,25 @@ def _held_kernel(holds: Path, held: str, batch: Batch) -> psutil.Process:
     return psutil.Process(_pid(holds, held))
 
 
+def _worker_of(kernel: psutil.Process, batch: Batch) -> psutil.Process:
+    """The pool worker running `kernel`: the process of the batch that holds a pidfd for it
+    (its session with the kernel). Not an ancestor: the kernel is a fork of the worker's fork
+    server, which the batch's kernels' origin forked."""
+    for proc in psutil.Process(batch.proc.pid).children(recursive=True):
+        fds = Path(f"/proc/{proc.pid}/fd")
+        try:
+            names = [fd.name for fd in fds.iterdir()
+                     if os.readlink(fd) == "anon_inode:[pidfd]"]
+        except OSError:  # gone, or a descriptor closed meanwhile: try the next process
+            continue
+        for name in names:
+            with contextlib.suppress(OSError):
+                info = Path(f"/proc/{proc.pid}/fdinfo/{name}").read_text()
+                if f"Pid:\t{kernel.pid}\n" in info:
+                    return proc
+    raise AssertionError(f"no process of the batch watches kernel {kernel.pid}")
+
+
 @pytest.mark.slow
 def test_a_killed_worker_fails_its_account_only_and_a_rerun_finishes(
     demo_db, previous, tmp_path, scratch
@@ -426,11 +445,7 @@ def test_a_killed_worker_fails_its_account_only_and_a_rerun_finishes(
     batch = Batch(args, scratch)
     try:
         kernel = _held_kernel(holds, victim, batch)
-        # The pool worker running it: an ancestor of the kernel, forked by the command's
-        # preloading process (a child of the command).
-        chain = kernel.parents()
-        owner = next(p for p, up in zip(chain, chain[1:], strict=False)
-                     if up.ppid() == batch.proc.pid)
+        owner = _worker_of(kernel, batch)
         owner.send_signal(signal.SIGKILL)
         code = batch.wait(timeout=120)
     finally:
@@ -500,9 +515,9 @@ def test_stopping_the_pool_abandons_tasks_in_flight(tmp_path, monkeypatch):
     temp = tmp_path / "temp"
     temp.mkdir()
     # The folders a process keeps for its whole life (removed at exit) exist before the check,
-    # as they do when another test came first: the preloading process's, multiprocessing's.
-    pool._preload_tmp()
-    multiprocessing.util.get_temp_dir()
+    # as they do when another test came first: the preloading process's, the kernels'
+    # origin's, multiprocessing's.
+    pool.prestart()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the pool's folder goes
     hold = tmp_path / "B"
     hold.touch()

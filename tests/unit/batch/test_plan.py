@@ -58,17 +58,16 @@ def _task(aid: str, size: int, stem: str = plan.STEM) -> worker.Task:
     return worker.Task(aid, stem, "nb.ipynb", {}, b"x" * size, ("html",))
 
 
-def test_running_order_is_the_portfolio_then_the_largest_bundles_first():
-    tasks = [_task("ACC-1", 10), _task("ACC-2", 30), _task("ACC-3", 20), _task("ACC-4", 30),
-             _task("portfolio", 5, plan.PORTFOLIO_STEM)]
+def test_running_order_is_the_portfolio_then_the_accounts_as_given():
+    tasks = [_task("ACC-3", 10), _task("ACC-1", 30), _task("portfolio", 5, plan.PORTFOLIO_STEM),
+             _task("ACC-2", 20)]
     assert [t.account_id for t in plan.running_order(tasks)] == [
-        "portfolio", "ACC-2", "ACC-4", "ACC-3", "ACC-1"]
-    assert plan.running_order(list(reversed(tasks))) == plan.running_order(tasks)
+        "portfolio", "ACC-3", "ACC-1", "ACC-2"]
 
 
-def test_a_batch_hands_out_its_documents_in_running_order(demo_db, tmp_path, monkeypatch):
-    """What the batch gives its pool: the portfolio review first, then accounts from the
-    largest bundle down (the tail of a batch is then short documents, not the portfolio)."""
+def test_a_batch_hands_out_the_portfolio_review_first(demo_db, tmp_path, monkeypatch):
+    """What the batch gives its pool: the portfolio review first (a batch then ends on short
+    documents, not on the longest), then the accounts in order."""
     from valuelib.batch import run
 
     handed: list[worker.Task] = []
@@ -80,6 +79,6 @@ def test_a_batch_hands_out_its_documents_in_running_order(demo_db, tmp_path, mon
     monkeypatch.setattr(run.pool, "prestart", lambda **_: None)
     run.render(run.Options(db=str(demo_db), out=tmp_path / "out", formats=("html",),
                            accounts="ACC-0001,ACC-0002,ACC-0003,ACC-0004,ACC-0005"))
-    assert handed[0].account_id == "portfolio"
-    sizes = [len(t.bundle) for t in handed[1:]]
-    assert len(sizes) >= 4 and sizes == sorted(sizes, reverse=True)
+    ids = [t.account_id for t in handed]
+    assert ids[0] == "portfolio"
+    assert len(ids) >= 5 and ids[1:] == sorted(ids[1:])
