@@ -16,13 +16,13 @@ Importing this module has side effects by design: nothing but the pool should im
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
 import tempfile
 
 from valuelib.batch.worker import PRELOAD_PARENT_ENV, PRELOAD_TMP_ENV, PRELOAD_WORKERS_ONLY_ENV
+from valuelib.render.kernels.origin import preloading
 
 _PARENT = int(os.environ.pop(PRELOAD_PARENT_ENV, "0") or 0)
 # The batch's kernels' origin (`kernels.origin`) preloads what kernels import, on the other
@@ -60,9 +60,6 @@ def _preload() -> None:
     # matplotlib when they are the origin's to import.
     worker.warm_exporters(drawn=not _WORKERS_ONLY)
 
-    gc.collect()
-    gc.freeze()  # shared by every fork: keep these objects out of the forks' collections
-
 
 def _preload_kernels() -> None:
     """What a kernel imports (`forkserver.preload`), so that each worker's kernel fork server
@@ -83,7 +80,8 @@ def _preload_kernels() -> None:
 
 
 try:
-    _preload()
+    with preloading():  # garbage collector off meanwhile, then all of it frozen for the forks
+        _preload()
 except Exception as exc:  # noqa: BLE001 - workers then import what they need themselves
     print(f"valuereview: preloading render workers failed ({type(exc).__name__}: {exc}); "
           "each worker will import on its own", file=sys.stderr)

@@ -76,6 +76,35 @@ def test_a_worker_runs_its_notebooks_in_kernels_forked_from_the_origin(kernels_o
     assert "origin.sock" not in got["kernel_fds"]
 
 
+GC_STATE = 'import gc\nprint("collector", gc.isenabled(), gc.get_freeze_count() > 100_000)\n'
+
+
+def test_kernels_collect_garbage_and_find_the_origins_heap_frozen(kernels_origin, tmp_path):
+    """The origin imports with the collector off (`origin.preloading`); its kernels run with
+    it on, and what the origin imported is frozen, out of their collections."""
+    nb_path = notebook(tmp_path / "gc.ipynb", GC_STATE)
+    done = subprocess.run([sys.executable, "-c", WORKER, kernels_origin.path, str(tmp_path),
+                           str(nb_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["error"] == ""
+    assert "collector True True" in got["kernel_fds"]
+
+
+def test_preloading_turns_the_collector_off_then_freezes_and_turns_it_on():
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        with origin.preloading():
+            assert not gc.isenabled()
+            made = [[i] for i in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= before + len(made)
+    finally:
+        gc.unfreeze()
+
+
 def test_the_origin_socket_is_in_a_folder_only_its_user_can_enter(kernels_origin):
     folder = Path(kernels_origin.path).parent
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -400,14 +400,19 @@ def serve(fd: int, *, preloaded: bool = False) -> None:
     try:
         try:
             if not preloaded:
-                preload()
+                from valuelib.render.kernels.origin import preloading
+
+                with preloading():  # collector off meanwhile, then all of it frozen
+                    preload()
         except Exception as exc:  # noqa: BLE001 - tell the worker, it will fall back
             server.reply({"error": f"preload failed: {type(exc).__name__}: {exc}"})
             return
         import gc
 
+        # What the fork was given since its parent froze (little): out of every kernel's
+        # GC too, for fewer copied pages.
         gc.collect()
-        gc.freeze()  # keep the preloaded objects out of every kernel's GC: fewer copied pages
+        gc.freeze()
         server.reply({"ready": True, "import_seconds": time.perf_counter() - t0,
                       "forked_preloaded": preloaded} | server_info())
         server.loop()
