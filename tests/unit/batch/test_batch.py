@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 
@@ -171,6 +172,37 @@ def test_workers_are_forks_of_one_preloaded_process(monkeypatch):
                              "nbconvert_loaded": True,
                              "weasyprint_loaded": resolve_engine("auto") == "weasyprint",
                              "env": "from the batch"}
+
+
+def test_workers_started_after_the_origin_died_render_with_fork_servers_of_their_own():
+    """A kernels' origin killed mid-batch fails no task: workers that already have a fork
+    server keep it, and each worker started after it died starts a fork server of its own
+    (a new interpreter that imports everything: slower, but the batch goes on)."""
+    import signal
+    import time
+
+    pool.prestart()
+    assert pool._ORIGIN.pid is not None
+    results: dict[str, worker.TaskResult] = {}
+
+    def finish(res: worker.TaskResult) -> None:
+        if not results:  # the first result: kill the origin before any replacement starts
+            os.kill(pool._ORIGIN.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while pool._ORIGIN.path is not None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        results[res.account_id] = res
+
+    tasks = [worker.Task(a, "value-review", "nb.ipynb", {}, b"{}", ("html",)) for a in "ABCD"]
+    pool.run(tasks, 2, finish, runner=_report_origin, max_tasks=1)
+    assert sorted(results) == ["A", "B", "C", "D"]
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+    own = [r.metrics for r in results.values()
+           if r.metrics["server_parent"] == r.metrics["worker_pid"]]
+    assert own, "no worker started after the kill had a server of its own"
+    assert all(m["server_forked_preloaded"] is False and m["server_has_pandas"] for m in own)
+    pool.prestart()  # the next batch of this process has an origin again
+    assert pool._ORIGIN.path is not None
 
 
 def _print_with_a_house_browser(task):  # the browser a worker's first PDF is printed with
