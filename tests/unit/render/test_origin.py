@@ -37,7 +37,7 @@ import psutil
 print(json.dumps({"forked": info["forked_preloaded"], "error": str(ex.error or ""),
                   "server_parent": psutil.Process(server.pid).ppid(),
                   "worker_has_pandas": "pandas" in sys.modules,
-                  "pipe": pipe, "kernel_fds": text}))
+                  "pipe": pipe, "kernel_output": text}))
 '''
 
 
@@ -70,10 +70,10 @@ def test_a_worker_runs_its_notebooks_in_kernels_forked_from_the_origin(kernels_o
     assert got["error"] == "" and got["forked"] is True
     assert got["server_parent"] == kernels_origin.pid
     assert got["worker_has_pandas"] is False, "the kernels' imports are the origin's"
-    assert "kernel.log" in got["kernel_fds"], "the listing ran in the kernel"
-    assert "worker-secret.txt" not in got["kernel_fds"]
-    assert got["pipe"] not in got["kernel_fds"]
-    assert "origin.sock" not in got["kernel_fds"]
+    assert "kernel.log" in got["kernel_output"], "the listing ran in the kernel"
+    assert "worker-secret.txt" not in got["kernel_output"]
+    assert got["pipe"] not in got["kernel_output"]
+    assert "origin.sock" not in got["kernel_output"]
 
 
 GC_STATE = 'import gc\nprint("collector", gc.isenabled(), gc.get_freeze_count() > 100_000)\n'
@@ -88,7 +88,7 @@ def test_kernels_collect_garbage_and_find_the_origins_heap_frozen(kernels_origin
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["error"] == ""
-    assert "collector True True" in got["kernel_fds"]
+    assert "collector True True" in got["kernel_output"]
 
 
 def test_preloading_turns_the_collector_off_then_freezes_and_turns_it_on():

@@ -651,12 +651,10 @@ class ForkServer:
                 self._ready = None
                 return
             code = f"from valuelib.render.kernels.forkserver import serve; serve({theirs.fileno()})"
+            from valuelib.render.kernels.origin import start_interpreter
+
             try:
-                # -Xfrozen_modules=off as in ipykernel's kernelspec (debuggers need it).
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-Xfrozen_modules=off", "-c", code],
-                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                    cwd=os.path.abspath(os.sep), start_new_session=True)
+                self._proc = start_interpreter(code, theirs.fileno())
             finally:
                 theirs.close()
             self._sock = ours

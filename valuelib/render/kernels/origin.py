@@ -66,6 +66,17 @@ def preloading() -> Iterator[None]:
             gc.enable()
 
 
+def start_interpreter(code: str, fd: int, *, stdin: Any = subprocess.DEVNULL
+                      ) -> subprocess.Popen[bytes]:
+    """A new interpreter that runs `code` with socket `fd`, as a process kernels come from
+    starts (the origin, a fork server of its own): -Xfrozen_modules=off as in ipykernel's
+    kernelspec (debuggers need it, and debugpy warns without it), in a session of its own (a
+    terminal's Ctrl-C is the batch's), from the root folder."""
+    return subprocess.Popen([sys.executable, "-Xfrozen_modules=off", "-c", code],
+                            pass_fds=(fd,), stdin=stdin, cwd=os.path.abspath(os.sep),
+                            start_new_session=True)
+
+
 # --------------------------------------------------------------------------------------------
 # Origin side: runs in the origin's own interpreter (`python -c "...; serve(fd)"`).
 # --------------------------------------------------------------------------------------------
@@ -208,13 +219,8 @@ class Origin:
             listener.listen(64)
             code = ("from valuelib.render.kernels.origin import serve; "
                     f"serve({listener.fileno()})")
-            env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-            # -Xfrozen_modules=off as in ipykernel's kernelspec (debuggers need it). Its own
-            # session: a terminal's Ctrl-C is the batch's, which then closes our pipe.
-            self._proc = subprocess.Popen(
-                [sys.executable, "-Xfrozen_modules=off", "-c", code],
-                pass_fds=(listener.fileno(),), stdin=subprocess.PIPE, env=env,
-                cwd=os.path.abspath(os.sep), start_new_session=True)
+            # Its stdin is our pipe: closed when the batch ends (a Ctrl-C included).
+            self._proc = start_interpreter(code, listener.fileno(), stdin=subprocess.PIPE)
         except OSError:
             self._remove(folder)
             return None
@@ -266,15 +272,15 @@ def request_server(path: str, fd: int, timeout: float) -> tuple[int, int]:
             data, fds, _, _ = socket.recv_fds(conn, 4096, 1)
         except OSError as exc:
             raise OriginError(f"the kernels' origin did not answer ({exc})") from None
-    if not data or len(fds) != 1:
+    try:
+        reply = json.loads(data) if data else {}
+    except ValueError:
+        reply = {}
+    if "pid" not in reply or len(fds) != 1:
         for got in fds:
             os.close(got)
-        try:
-            message = json.loads(data).get("error") if data else None
-        except ValueError:
-            message = None
-        raise OriginError(message or "the kernels' origin closed the connection")
-    return int(json.loads(data)["pid"]), fds[0]
+        raise OriginError(reply.get("error") or "the kernels' origin closed the connection")
+    return int(reply["pid"]), fds[0]
 
 
 class AdoptedServer:
