@@ -125,13 +125,14 @@ def test_the_origin_leaves_with_its_batch_even_a_killed_one(tmp_path):
     batch = subprocess.Popen([sys.executable, "-c",
                               "import sys, time\n"
                               "from valuelib.render.kernels import origin\n"
-                              "o = origin.Origin(); o.start(); print(o.pid, flush=True)\n"
+                              "o = origin.Origin(); o.start(); print(o.pid, o.path, flush=True)\n"
                               "time.sleep(600)\n"], stdout=subprocess.PIPE, text=True)
-    child = int(batch.stdout.readline())
-    assert psutil.pid_exists(child)
+    child, socket_path = batch.stdout.readline().split()
+    assert psutil.pid_exists(int(child))
     batch.kill()
     batch.wait()
-    assert _wait_gone(child), "the origin outlived its batch"
+    assert _wait_gone(int(child)), "the origin outlived its batch"
+    assert not Path(socket_path).parent.exists(), "the killed batch's origin left its folder"
 
 
 def test_a_worker_whose_origin_is_gone_starts_its_own_fork_server(tmp_path, caplog):

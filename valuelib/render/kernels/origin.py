@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from valuelib.render import tempdirs
 
@@ -88,9 +88,21 @@ def _batch_gone() -> bool:
     return bool(readable) and not os.read(0, 1)
 
 
+#: The origin's own folder (its socket's), once it serves.
+_folder: str | None = None
+
+
+def _leave(code: int = 0) -> NoReturn:
+    """Remove this origin's socket and folder (the batch removes them too, unless it was
+    killed with SIGKILL) and exit, without tearing the interpreter down."""
+    if _folder is not None:
+        Origin._remove(_folder)
+    os._exit(code)
+
+
 def _leave_if_batch_gone() -> None:
     if _batch_gone():
-        os._exit(0)
+        _leave()
 
 
 def _reap(*_: Any) -> None:
@@ -162,8 +174,10 @@ def serve(listener_fd: int) -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's; we follow its end
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: _leave())
     listener = socket.socket(fileno=listener_fd)
+    global _folder
+    _folder = os.path.dirname(listener.getsockname())
     from valuelib.render.kernels import forkserver
 
     try:
@@ -172,12 +186,12 @@ def serve(listener_fd: int) -> None:
     except Exception as exc:  # noqa: BLE001 - workers then start fork servers of their own
         print(f"valuereview: preloading kernels failed ({type(exc).__name__}: {exc}); each "
               "worker will start its own", file=sys.stderr)
-        os._exit(1)
+        _leave(1)
     signal.signal(signal.SIGCHLD, _reap)
     while True:
         readable, _, _ = select.select([0, listener], [], [])
         if 0 in readable and _batch_gone():
-            os._exit(0)
+            _leave()
         if listener in readable:
             with contextlib.suppress(OSError):
                 _answer(listener)
